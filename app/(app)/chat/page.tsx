@@ -1,0 +1,5 @@
+import { ChatWorkspace } from "@/components/chat/chat-workspace";
+
+export default function ChatPage() {
+  return <ChatWorkspace />;
+}

@@ -1,0 +1,54 @@
+"use client";
+import type { ToolCallStatus } from "@/server/shared/run-events";
+import type { ToolCallView } from "./transcript";
+
+const STATUS: Record<ToolCallStatus, { label: string; style: string }> = {
+  PENDING: { label: "Checking policy", style: "bg-slate-100 text-slate-700" },
+  AWAITING_APPROVAL: { label: "Waiting for a reviewer", style: "bg-amber-100 text-amber-800" },
+  APPROVED: { label: "Approved", style: "bg-emerald-100 text-emerald-800" },
+  RUNNING: { label: "Running", style: "bg-sky-100 text-sky-800" },
+  SUCCEEDED: { label: "Done", style: "bg-emerald-100 text-emerald-800" },
+  FAILED: { label: "Failed", style: "bg-rose-100 text-rose-800" },
+  REFUSED: { label: "Refused", style: "bg-rose-100 text-rose-800" },
+  CANCELLED: { label: "Cancelled", style: "bg-slate-200 text-slate-700" },
+  UNKNOWN_OUTCOME: { label: "Outcome unknown", style: "bg-orange-100 text-orange-800" },
+};
+
+function preview(value: unknown, limit = 600): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+export function ToolCallCard({ call }: { call: ToolCallView }) {
+  const status = STATUS[call.status];
+  return (
+    <div
+      data-testid="tool-call"
+      data-status={call.status}
+      className="my-2 rounded-lg border border-slate-200 bg-white text-sm"
+    >
+      <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-2">
+        <span className="font-mono font-medium">{call.toolName}</span>
+        {call.riskClass ? <span className="text-xs text-slate-500">{call.riskClass}</span> : null}
+        <span className={`ml-auto rounded-full px-2 py-0.5 text-xs font-medium ${status.style}`}>
+          {call.status === "RUNNING" ? (
+            <span className="mr-1 inline-block h-2 w-2 animate-pulse rounded-full bg-sky-500" />
+          ) : null}
+          {status.label}
+        </span>
+      </div>
+      <details className="px-3 py-2">
+        <summary className="cursor-pointer text-xs text-slate-500">Arguments</summary>
+        <pre className="mt-1 overflow-x-auto whitespace-pre-wrap font-mono text-xs text-slate-700">
+          {preview(call.args)}
+        </pre>
+      </details>
+      {call.error ? <p className="px-3 pb-2 text-xs text-rose-700">{call.error}</p> : null}
+      {call.result !== undefined && call.result !== null ? (
+        <pre className="mx-3 mb-2 max-h-48 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs text-slate-700">
+          {preview(call.result)}
+        </pre>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,143 @@
+"use client";
+import { signIn } from "next-auth/react";
+import { type FormEvent, useState } from "react";
+
+interface Props {
+  providers: { id: string; name: string }[];
+  demoUsers: { email: string; password: string; role: string; name: string }[];
+  initialError?: string;
+  callbackUrl?: string;
+}
+
+const ERROR_TEXT: Record<string, string> = {
+  CredentialsSignin: "Wrong email or password.",
+  SessionRequired: "Sign in to continue.",
+  Inactive: "Your account is deactivated. Ask an admin.",
+  NoEmail: "Your provider did not share an email address.",
+  OAuthSignin: "Could not start sign-in with that provider.",
+  OAuthCallback: "The provider's answer could not be verified. Try again.",
+};
+
+function describe(error: string | undefined): string | undefined {
+  if (!error) return undefined;
+  return ERROR_TEXT[error] ?? error;
+}
+
+/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
+function safeCallback(url: string | undefined): string {
+  return url?.startsWith("/") && !url.startsWith("//") ? url : "/chat";
+}
+
+export function SignInForm({ providers, demoUsers, initialError, callbackUrl }: Props) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState(describe(initialError));
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setPending(true);
+    setError(undefined);
+    const result = await signIn("credentials", { email, password, redirect: false });
+    if (result?.ok && !result.error) {
+      window.location.assign(safeCallback(callbackUrl));
+      return;
+    }
+    setPending(false);
+    setError(describe(result?.error ?? "CredentialsSignin"));
+  }
+
+  return (
+    <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
+      <form onSubmit={submit} className="space-y-4" aria-label="Sign in with email">
+        <div>
+          <label htmlFor="email" className="block text-sm font-medium text-slate-700">
+            Email
+          </label>
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            className="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none"
+          />
+        </div>
+        <div>
+          <label htmlFor="password" className="block text-sm font-medium text-slate-700">
+            Password
+          </label>
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+            className="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none"
+          />
+        </div>
+        {error ? (
+          <p role="alert" className="rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-700">
+            {error}
+          </p>
+        ) : null}
+        <button
+          type="submit"
+          disabled={pending}
+          className="w-full rounded-lg bg-slate-900 px-4 py-2.5 font-medium text-white hover:bg-slate-700 disabled:opacity-60"
+        >
+          {pending ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+      {providers.length > 0 ? (
+        <div className="mt-4 space-y-2 border-t border-slate-100 pt-4">
+          {providers.map((provider) => (
+            <button
+              key={provider.id}
+              type="button"
+              onClick={() => signIn(provider.id, { callbackUrl: safeCallback(callbackUrl) })}
+              className="w-full rounded-lg border border-slate-300 px-4 py-2 text-sm font-medium hover:bg-slate-50"
+            >
+              Continue with {provider.name}
+            </button>
+          ))}
+        </div>
+      ) : null}
+      {demoUsers.length > 0 ? (
+        <div className="mt-5 border-t border-slate-100 pt-4">
+          <p className="text-xs font-semibold uppercase tracking-wide text-slate-500">Demo sign-ins</p>
+          <ul className="mt-2 space-y-1.5">
+            {demoUsers.map((user) => (
+              <li key={user.email}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setEmail(user.email);
+                    setPassword(user.password);
+                    setError(undefined);
+                  }}
+                  className="flex w-full items-center justify-between rounded-lg px-3 py-2 text-left text-sm hover:bg-slate-50"
+                >
+                  <span>
+                    <span className="font-medium">{user.name}</span>{" "}
+                    <span className="text-slate-500">{user.email}</span>
+                  </span>
+                  <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-700">
+                    {user.role}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+          <p className="mt-2 text-xs text-slate-500">
+            Click one to fill the form. Turn these off with SEED_DEMO_USERS=off.
+          </p>
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,144 @@
+/**
+ * Conversations as their owner sees them: list, create, rename, delete, read the
+ * transcript, send a message (which queues a run) and cancel a run.
+ */
+import { recordAuditEvent } from "../audit/record-audit-event";
+import * as conversations from "../db/conversations";
+import { createRunWithMessage, findActiveRun, findRun, requestRunCancel } from "../db/runs";
+import { inTransaction } from "../db/transaction";
+import { AirlockError } from "../errors";
+import { defaultModelId, findModel } from "../models/registry";
+
+export const MAX_MESSAGE_CHARS = 100_000;
+
+function titleFrom(text: string): string {
+  const line = text.trim().split("\n")[0] ?? "";
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || "New conversation";
+}
+
+export { listConversations } from "../db/conversations";
+
+export async function createConversation(options: { ownerId: string; title?: string; modelId?: string }) {
+  const modelId = options.modelId ?? defaultModelId();
+  findModel(modelId);
+  return conversations.createConversation({
+    ownerId: options.ownerId,
+    title: options.title?.trim() || "New conversation",
+    modelId,
+  });
+}
+
+export async function requireConversation(id: string, ownerId: string) {
+  const conversation = await conversations.findOwnedConversation(id, ownerId);
+  if (!conversation)
+    throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
+  return conversation;
+}
+
+export async function renameConversation(options: { id: string; ownerId: string; title: string }) {
+  if (!(await conversations.updateConversation(options.id, options.ownerId, { title: options.title.trim() }))) {
+    throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
+  }
+}
+
+export async function setConversationModel(options: { id: string; ownerId: string; modelId: string }) {
+  findModel(options.modelId);
+  if (!(await conversations.updateConversation(options.id, options.ownerId, { modelId: options.modelId }))) {
+    throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
+  }
+}
+
+export async function deleteConversation(options: { id: string; ownerId: string }) {
+  const active = await findActiveRun(options.id);
+  if (active?.status === "RUNNING") {
+    throw new AirlockError("run:busy", "Stop the running answer before deleting this conversation.");
+  }
+  if (!(await conversations.deleteConversation(options.id, options.ownerId))) {
+    throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
+  }
+}
+
+export async function getTranscript(options: { id: string; ownerId: string }) {
+  const conversation = await requireConversation(options.id, options.ownerId);
+  const [messages, toolCalls, runs] = await conversations.readTranscript(conversation.id);
+  return {
+    conversation,
+    messages: messages.map((message) => ({ ...message, id: message.id.toString() })),
+    toolCalls,
+    runs,
+    activeRun:
+      runs.findLast(
+        (run) => run.status === "QUEUED" || run.status === "RUNNING" || run.status === "AWAITING_APPROVAL",
+      ) ?? null,
+  };
+}
+
+/** Stores the message and queues a run; one run per conversation at a time. */
+export async function sendMessage(options: { ownerId: string; conversationId: string; text: string }) {
+  const text = options.text.trim();
+  if (text.length === 0) throw new AirlockError("request:invalid", "Type a message first.");
+  if (text.length > MAX_MESSAGE_CHARS) {
+    throw new AirlockError(
+      "request:invalid",
+      `Messages are limited to ${MAX_MESSAGE_CHARS.toLocaleString("en")} characters.`,
+    );
+  }
+  return inTransaction(async (tx) => {
+    const conversation = await conversations.lockOwnedConversation(options.conversationId, options.ownerId, tx);
+    if (!conversation)
+      throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
+    if (await findActiveRun(conversation.id, tx)) {
+      throw new AirlockError(
+        "run:busy",
+        "The agent is still working on the previous message. Wait for it or stop it first.",
+      );
+    }
+    const modelId = conversation.modelId ?? defaultModelId();
+    findModel(modelId);
+    const run = await createRunWithMessage({
+      conversationId: conversation.id,
+      userId: options.ownerId,
+      modelId,
+      text,
+      tx,
+    });
+    const isFirst = conversation.title === "New conversation";
+    await conversations.updateConversation(
+      conversation.id,
+      options.ownerId,
+      isFirst ? { title: titleFrom(text) } : {},
+      tx,
+    );
+    await recordAuditEvent(tx, {
+      actorId: options.ownerId,
+      action: "run.created",
+      targetType: "run",
+      targetId: run.id,
+      data: { conversationId: conversation.id, modelId },
+    });
+    return run;
+  });
+}
+
+/** The run, if the user owns its conversation. */
+export async function requireOwnedRun(runId: string, userId: string) {
+  const run = await findRun(runId);
+  if (!run || run.userId !== userId)
+    throw new AirlockError("run:not-found", "This run does not exist or is not yours.");
+  return run;
+}
+
+export async function cancelRun(options: { runId: string; userId: string }) {
+  await requireOwnedRun(options.runId, options.userId);
+  return inTransaction(async (tx) => {
+    const status = await requestRunCancel(options.runId, tx);
+    await recordAuditEvent(tx, {
+      actorId: options.userId,
+      action: "run.cancel-requested",
+      targetType: "run",
+      targetId: options.runId,
+      data: { status },
+    });
+    return { status };
+  });
+}

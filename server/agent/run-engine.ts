@@ -1,0 +1,239 @@
+/**
+ * The run loop, as ordinary control flow over persisted state. Each iteration either
+ * settles the tool calls of the last committed step or makes one model call and commits
+ * it as a step. Because every step is committed before the next begins, a run can be
+ * resumed from the database by any worker after a crash, a cancel or an approval.
+ */
+import type { ModelMessage } from "ai";
+import { transitionRun } from "../db/runs";
+import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState } from "../db/steps";
+import { inTransaction } from "../db/transaction";
+import { hashArguments } from "../tools/canonical-arguments";
+import type { EngineDependencies } from "./engine-config";
+import { createEventWriter } from "./event-writer";
+import { toModelMessages } from "./history";
+import { ModelCallError, runModelStep } from "./model-step";
+import { settleToolCalls } from "./tool-calls";
+
+export type RunOutcome = "COMPLETED" | "FAILED" | "CANCELLED" | "AWAITING_APPROVAL" | "LEASE_LOST" | "NOT_RUNNABLE";
+
+export class RunCancelledError extends Error {
+  constructor() {
+    super("The run was cancelled.");
+    this.name = "RunCancelledError";
+  }
+}
+
+export class RunTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`The run took longer than ${Math.round(ms / 1000)} s and was stopped.`);
+    this.name = "RunTimeoutError";
+  }
+}
+
+export interface ExecuteRunOptions {
+  runId: string;
+  workerId: string;
+  /** Aborted by the worker on cancel (with RunCancelledError) or lost lease. */
+  signal: AbortSignal;
+  deps: EngineDependencies;
+}
+
+async function finish(
+  options: ExecuteRunOptions,
+  status: "COMPLETED" | "FAILED" | "CANCELLED" | "AWAITING_APPROVAL",
+  error?: string,
+): Promise<RunOutcome> {
+  const moved = await inTransaction((tx) =>
+    transitionRun({ runId: options.runId, workerId: options.workerId, status, ...(error ? { error } : {}), tx }),
+  );
+  return moved ? status : "LEASE_LOST";
+}
+
+export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome> {
+  const { deps, runId, workerId } = options;
+  const log = deps.logger.child({ runId, workerId });
+  const state = await loadRunState(runId);
+  if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
+
+  const timeout = new AbortController();
+  const timer = setTimeout(
+    () => timeout.abort(new RunTimeoutError(deps.config.runTimeoutMs)),
+    deps.config.runTimeoutMs,
+  );
+  const signal = AbortSignal.any([options.signal, timeout.signal]);
+  const writer = createEventWriter(runId);
+  let partialText = "";
+  try {
+    if (state.run.cancelRequested) throw new RunCancelledError();
+    await writer.emit({ type: "run-status", status: "RUNNING" });
+    return await loop(state, options, signal, writer, (text) => {
+      partialText = text;
+    });
+  } catch (error) {
+    const reason = signal.aborted ? signal.reason : error;
+    if (reason instanceof LeaseLostError || error instanceof LeaseLostError) {
+      log.warn("lease lost; another worker owns the run now");
+      return "LEASE_LOST";
+    }
+    await writer.flush().catch(() => {});
+    if (reason instanceof RunCancelledError) {
+      log.info("run cancelled");
+      await keepPartialText(state, options, partialText).catch((keepError) =>
+        log.error("could not keep partial text", { error: keepError }),
+      );
+      return finish(options, "CANCELLED");
+    }
+    const message =
+      reason instanceof RunTimeoutError || reason instanceof ModelCallError
+        ? reason.message
+        : `The run failed: ${reason instanceof Error ? reason.message : String(reason)}`;
+    log.error("run failed", { error: reason });
+    return finish(options, "FAILED", message);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function loop(
+  state: RunState,
+  options: ExecuteRunOptions,
+  signal: AbortSignal,
+  writer: ReturnType<typeof createEventWriter>,
+  onPartialText: (text: string) => void,
+): Promise<RunOutcome> {
+  const { deps, runId, workerId } = options;
+  const history: ModelMessage[] = toModelMessages(state.messages);
+  const actor = { id: state.run.userId, role: state.run.userRole };
+  let lastStep = state.lastStep;
+  let openCalls = state.lastStepHasResults ? [] : state.lastStepToolCalls;
+  let stepCount = state.run.stepCount;
+
+  for (;;) {
+    if (signal.aborted) throw signal.reason;
+    if (lastStep && openCalls.length > 0) {
+      const settled = await settleToolCalls(openCalls, {
+        runId,
+        workerId,
+        stepId: lastStep.id,
+        stepIndex: lastStep.index,
+        actor,
+        signal,
+        deps,
+      });
+      if (signal.aborted) throw signal.reason;
+      if (settled.suspended) {
+        await writer.flush();
+        return finish(options, "AWAITING_APPROVAL");
+      }
+      await commitToolResults({
+        runId,
+        workerId,
+        conversationId: state.run.conversationId,
+        stepIndex: lastStep.index,
+        parts: settled.results,
+      });
+      history.push({ role: "tool", content: settled.results });
+      openCalls = [];
+    }
+    if (lastStep && lastStep.finishReason !== "tool-calls") {
+      await writer.flush();
+      return finish(options, "COMPLETED");
+    }
+    if (stepCount >= deps.config.maxSteps) {
+      await writer.flush();
+      return finish(options, "FAILED", `The run stopped after reaching the limit of ${deps.config.maxSteps} steps.`);
+    }
+
+    const stepIndex = stepCount;
+    const model = deps.resolveModel(state.run.modelId);
+    const tools = deps.tools.list();
+    onPartialText("");
+    const partial = { text: "" };
+    const trackingWriter = {
+      ...writer,
+      textDelta(index: number, text: string) {
+        partial.text += text;
+        onPartialText(partial.text);
+        writer.textDelta(index, text);
+      },
+    };
+    const result = await runModelStep({
+      model,
+      messages: history,
+      tools,
+      stepIndex,
+      modelId: state.run.modelId,
+      writer: trackingWriter,
+      signal,
+      maxRetries: deps.config.modelMaxRetries,
+      idleTimeoutMs: deps.config.modelIdleTimeoutMs,
+      retryBaseMs: deps.config.modelRetryBaseMs,
+      logger: deps.logger,
+    });
+    await writer.flush();
+    const assistantParts = [
+      ...(result.text.length > 0 ? [{ type: "text", text: result.text }] : []),
+      ...result.toolCalls.map((call) => ({
+        type: "tool-call",
+        toolCallId: call.modelCallId,
+        toolName: call.toolName,
+        input: call.input ?? {},
+      })),
+    ];
+    const stored = await commitStep({
+      runId,
+      workerId,
+      conversationId: state.run.conversationId,
+      index: stepIndex,
+      modelId: state.run.modelId,
+      finishReason: result.finishReason,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      latencyMs: result.latencyMs,
+      ttftMs: result.ttftMs,
+      assistantParts,
+      toolCalls: result.toolCalls.map((call) => ({
+        modelCallId: call.modelCallId,
+        toolName: call.toolName,
+        args: call.input ?? {},
+        argsHash: hashArguments({ tool: call.toolName, args: call.input ?? {} }),
+        ...(call.invalidReason ? { refusal: `Invalid call: ${call.invalidReason}` } : {}),
+      })),
+      events: [
+        {
+          type: "step-finished",
+          stepIndex,
+          finishReason: result.finishReason,
+          inputTokens: result.inputTokens,
+          outputTokens: result.outputTokens,
+          latencyMs: result.latencyMs,
+        },
+      ],
+    });
+    onPartialText("");
+    if (assistantParts.length > 0) history.push({ role: "assistant", content: assistantParts as never });
+    stepCount = stepIndex + 1;
+    lastStep = { id: stored.stepId, index: stepIndex, finishReason: result.finishReason };
+    openCalls = stored.toolCalls;
+  }
+}
+
+/** On cancel, what the model had streamed so far is kept as the step's text. */
+async function keepPartialText(state: RunState, options: ExecuteRunOptions, text: string): Promise<void> {
+  if (text.length === 0) return;
+  const current = await loadRunState(options.runId);
+  const index = current?.run.stepCount ?? state.run.stepCount;
+  await commitStep({
+    runId: options.runId,
+    workerId: options.workerId,
+    conversationId: state.run.conversationId,
+    index,
+    modelId: state.run.modelId,
+    finishReason: "cancelled",
+    latencyMs: 0,
+    assistantParts: [{ type: "text", text }],
+    toolCalls: [],
+    events: [{ type: "step-finished", stepIndex: index, finishReason: "cancelled", latencyMs: 0 }],
+  });
+}

@@ -1,0 +1,20 @@
+import { adminRouter } from "./routers/admin";
+import { authRouter } from "./routers/auth";
+import { chatRouter } from "./routers/chat";
+import { conversationRouter } from "./routers/conversation";
+import { meRouter } from "./routers/me";
+import { modelRouter } from "./routers/model";
+import { createCallerFactory, router } from "./trpc";
+
+export const appRouter = router({
+  admin: adminRouter,
+  auth: authRouter,
+  me: meRouter,
+  conversation: conversationRouter,
+  chat: chatRouter,
+  model: modelRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

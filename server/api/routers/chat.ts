@@ -1,0 +1,38 @@
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import * as conversations from "../../agent/conversations";
+import { streamRunEvents } from "../../agent/run-stream";
+import { protectedProcedure, router } from "../trpc";
+
+const id = z.string().min(1).max(64);
+
+export const chatRouter = router({
+  send: protectedProcedure
+    .input(
+      z.object({
+        conversationId: id,
+        text: z
+          .string()
+          .max(
+            conversations.MAX_MESSAGE_CHARS,
+            `Messages are limited to ${conversations.MAX_MESSAGE_CHARS.toLocaleString("en")} characters`,
+          ),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const run = await conversations.sendMessage({ ownerId: ctx.user.id, ...input });
+      return { runId: run.id };
+    }),
+  cancel: protectedProcedure
+    .input(z.object({ runId: id }))
+    .mutation(({ ctx, input }) => conversations.cancelRun({ runId: input.runId, userId: ctx.user.id })),
+  events: protectedProcedure
+    .input(z.object({ runId: id, lastEventId: z.string().regex(/^\d+$/).nullish() }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      await conversations.requireOwnedRun(input.runId, ctx.user.id);
+      const afterSeq = input.lastEventId ? Number.parseInt(input.lastEventId, 10) : 0;
+      for await (const event of streamRunEvents({ runId: input.runId, afterSeq, signal })) {
+        yield tracked(String(event.seq), event.data);
+      }
+    }),
+});

@@ -1,0 +1,9 @@
+import { defaultModelId, listModels } from "../../models/registry";
+import { protectedProcedure, router } from "../trpc";
+
+export const modelRouter = router({
+  list: protectedProcedure.query(() => ({
+    models: listModels().map(({ id, label, isDemo, provider }) => ({ id, label, isDemo, provider })),
+    defaultModelId: defaultModelId(),
+  })),
+});

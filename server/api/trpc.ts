@@ -1,0 +1,84 @@
+/**
+ * tRPC setup. Exports only the procedures that may be used: public, protected (signed
+ * in and active), reviewer and admin. Every role check reads the user's current row, so
+ * a demoted or deactivated user loses access at once, whatever their token says.
+ * Domain errors are converted to tRPC errors here, once.
+ */
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import { findSessionUser, type SessionUser } from "../db/users";
+import { AirlockError, ERROR_STATUS } from "../errors";
+import { logger } from "../telemetry/logger";
+
+export interface Context {
+  userId: string | null;
+}
+
+/** The context without HTTP: what tests and server-side callers use. */
+export function createInnerContext(options: { userId: string | null }): Context {
+  return { userId: options.userId };
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  sse: {
+    ping: { enabled: true, intervalMs: 2_000 },
+    client: { reconnectAfterInactivityMs: 5_000 },
+  },
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? error.cause : undefined;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      message: internal ? "Something went wrong on the server. It has been logged." : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        fieldErrors: zodError
+          ? Object.fromEntries(zodError.issues.map((issue) => [issue.path.join(".") || "(input)", issue.message]))
+          : undefined,
+      },
+    };
+  },
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const router = t.router;
+
+const errors = t.middleware(async ({ next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AirlockError) {
+      throw new TRPCError({ code: ERROR_STATUS[cause.code], message: cause.message, cause });
+    }
+    if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      logger.error("procedure failed", { path, error: cause ?? result.error });
+    }
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(errors);
+
+export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.userId) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  const user = await findSessionUser(ctx.userId);
+  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session is no longer valid. Sign in again." });
+  if (!user.active) throw new TRPCError({ code: "FORBIDDEN", message: "Your account is deactivated." });
+  return next({ ctx: { ...ctx, user } });
+});
+
+function requireRole(allowed: SessionUser["role"][], what: string) {
+  return protectedProcedure.use(({ ctx, next }) => {
+    if (!allowed.includes(ctx.user.role)) {
+      throw new TRPCError({ code: "FORBIDDEN", message: `Only ${what} can do this.` });
+    }
+    return next({ ctx });
+  });
+}
+
+export const reviewerProcedure = requireRole(["REVIEWER", "ADMIN"], "reviewers and admins");
+export const adminProcedure = requireRole(["ADMIN"], "admins");

@@ -1,0 +1,117 @@
+/**
+ * next-auth configuration: credentials (argon2) plus OIDC and GitHub when configured.
+ * Sessions are JWTs; the role in the token is only a hint for the UI — every procedure
+ * reads the user's current role and active flag from the database.
+ */
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import GitHubProvider from "next-auth/providers/github";
+import type { Provider } from "next-auth/providers/index";
+import { linkExternalAccount } from "../db/users";
+import { env } from "../env";
+import { authenticateWithPassword, SignInRateLimitedError } from "./sign-in";
+
+function providers(): Provider[] {
+  const config = env();
+  const list: Provider[] = [
+    CredentialsProvider({
+      id: "credentials",
+      name: "Email and password",
+      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      async authorize(credentials) {
+        const email = credentials?.email;
+        const password = credentials?.password;
+        if (typeof email !== "string" || typeof password !== "string" || email.length > 320 || password.length > 1024) {
+          return null;
+        }
+        try {
+          const user = await authenticateWithPassword({ email, password });
+          return user ? { id: user.id, email: user.email, name: user.name, role: user.role } : null;
+        } catch (error) {
+          // next-auth passes a thrown message to the sign-in page as `error`.
+          if (error instanceof SignInRateLimitedError) throw new Error(error.message);
+          throw error;
+        }
+      },
+    }),
+  ];
+  if (config.OIDC_ISSUER && config.OIDC_CLIENT_ID && config.OIDC_CLIENT_SECRET) {
+    list.push({
+      id: "oidc",
+      name: config.OIDC_NAME,
+      type: "oauth",
+      wellKnown: `${config.OIDC_ISSUER.replace(/\/$/, "")}/.well-known/openid-configuration`,
+      clientId: config.OIDC_CLIENT_ID,
+      clientSecret: config.OIDC_CLIENT_SECRET,
+      authorization: { params: { scope: "openid email profile" } },
+      idToken: true,
+      checks: ["pkce", "state"],
+      profile(profile: { sub: string; email?: string; name?: string; preferred_username?: string }) {
+        return {
+          id: profile.sub,
+          email: profile.email ?? null,
+          name: profile.name ?? profile.preferred_username ?? profile.email ?? profile.sub,
+        };
+      },
+    });
+  }
+  if (config.GITHUB_ID && config.GITHUB_SECRET) {
+    list.push(GitHubProvider({ clientId: config.GITHUB_ID, clientSecret: config.GITHUB_SECRET }));
+  }
+  return list;
+}
+
+export function configuredProviders(): { id: string; name: string }[] {
+  return providers()
+    .filter((provider) => provider.id !== "credentials")
+    .map((provider) => ({ id: provider.id, name: provider.name }));
+}
+
+let cached: NextAuthOptions | undefined;
+
+export function authOptions(): NextAuthOptions {
+  cached ??= {
+    secret: env().NEXTAUTH_SECRET,
+    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    pages: { signIn: "/signin" },
+    providers: providers(),
+    callbacks: {
+      async signIn({ user, account }) {
+        if (!account || account.type === "credentials") return true;
+        if (!user.email) return "/signin?error=NoEmail";
+        const linked = await linkExternalAccount({
+          provider: account.provider,
+          providerAccountId: account.providerAccountId,
+          email: user.email.toLowerCase(),
+          name: user.name ?? user.email,
+        });
+        return linked.active ? true : "/signin?error=Inactive";
+      },
+      async jwt({ token, user, account }) {
+        if (user && account) {
+          if (account.type === "credentials") {
+            token.userId = user.id;
+            token.role = (user as { role?: "USER" | "REVIEWER" | "ADMIN" }).role ?? "USER";
+          } else if (user.email) {
+            const linked = await linkExternalAccount({
+              provider: account.provider,
+              providerAccountId: account.providerAccountId,
+              email: user.email.toLowerCase(),
+              name: user.name ?? user.email,
+            });
+            token.userId = linked.id;
+            token.role = linked.role;
+          }
+        }
+        return token;
+      },
+      async session({ session, token }) {
+        if (token.userId) {
+          session.user = { ...session.user, id: token.userId, role: token.role ?? "USER" };
+        }
+        return session;
+      },
+    },
+  };
+  return cached;
+}

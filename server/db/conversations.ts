@@ -1,0 +1,99 @@
+/** Conversation rows and their transcripts, always scoped to an owner. */
+
+import { db } from "./client";
+import type { Prisma } from "./generated/client";
+import type { Transaction } from "./transaction";
+
+export const conversationSummarySelect = {
+  id: true,
+  title: true,
+  modelId: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.ConversationSelect;
+
+export type ConversationSummary = Prisma.ConversationGetPayload<{ select: typeof conversationSummarySelect }>;
+
+export function listConversations(ownerId: string): Promise<ConversationSummary[]> {
+  return db().conversation.findMany({
+    where: { ownerId },
+    orderBy: { updatedAt: "desc" },
+    take: 200,
+    select: conversationSummarySelect,
+  });
+}
+
+export function createConversation(input: {
+  ownerId: string;
+  title: string;
+  modelId: string;
+}): Promise<ConversationSummary> {
+  return db().conversation.create({ data: input, select: conversationSummarySelect });
+}
+
+export function findOwnedConversation(
+  id: string,
+  ownerId: string,
+  tx: Transaction = db(),
+): Promise<ConversationSummary | null> {
+  return tx.conversation.findFirst({ where: { id, ownerId }, select: conversationSummarySelect });
+}
+
+/** Locks the conversation row so only one run can be started for it at a time. */
+export async function lockOwnedConversation(
+  id: string,
+  ownerId: string,
+  tx: Transaction,
+): Promise<ConversationSummary | null> {
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT id FROM "Conversation" WHERE id = $1 AND "ownerId" = $2 FOR UPDATE`,
+    id,
+    ownerId,
+  );
+  if (rows.length === 0) return null;
+  return findOwnedConversation(id, ownerId, tx);
+}
+
+export async function updateConversation(
+  id: string,
+  ownerId: string,
+  data: { title?: string; modelId?: string },
+  tx: Transaction = db(),
+): Promise<boolean> {
+  const result = await tx.conversation.updateMany({ where: { id, ownerId }, data: { ...data, updatedAt: new Date() } });
+  return result.count === 1;
+}
+
+export async function deleteConversation(id: string, ownerId: string): Promise<boolean> {
+  const result = await db().conversation.deleteMany({ where: { id, ownerId } });
+  return result.count === 1;
+}
+
+export function readTranscript(conversationId: string) {
+  return Promise.all([
+    db().message.findMany({
+      where: { conversationId },
+      orderBy: { id: "asc" },
+      select: { id: true, runId: true, stepIndex: true, role: true, parts: true, createdAt: true },
+    }),
+    db().toolCall.findMany({
+      where: { run: { conversationId } },
+      orderBy: [{ createdAt: "asc" }, { position: "asc" }],
+      select: {
+        id: true,
+        runId: true,
+        modelCallId: true,
+        toolName: true,
+        status: true,
+        riskClass: true,
+        error: true,
+        result: true,
+      },
+    }),
+    db().run.findMany({
+      where: { conversationId },
+      orderBy: { createdAt: "asc" },
+      select: { id: true, status: true, error: true, modelId: true, lastEventSeq: true, createdAt: true },
+    }),
+  ]);
+}

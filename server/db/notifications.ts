@@ -1,0 +1,89 @@
+/**
+ * One LISTEN connection per process, shared by every subscriber. Postgres NOTIFY is how
+ * an event committed on one instance wakes streams and workers on all instances. On a
+ * lost connection it reconnects and tells subscribers, who then re-read from the
+ * database (notifications are hints; the rows are the truth).
+ */
+import { EventEmitter } from "node:events";
+import pg from "pg";
+import { logger } from "../telemetry/logger";
+import { databaseUrl } from "./client";
+
+type Handler = (payload: string) => void;
+
+interface Listener {
+  emitter: EventEmitter;
+  channels: Set<string>;
+  client?: pg.Client;
+  connecting?: Promise<void>;
+  closed: boolean;
+}
+
+const globalForListener = globalThis as unknown as { airlockListener?: Listener };
+
+function listener(): Listener {
+  globalForListener.airlockListener ??= {
+    emitter: new EventEmitter().setMaxListeners(0),
+    channels: new Set(),
+    closed: false,
+  };
+  return globalForListener.airlockListener;
+}
+
+function quoteChannel(channel: string): string {
+  if (!/^[a-z_]+$/.test(channel)) throw new Error(`Bad channel name ${channel}`);
+  return `"${channel}"`;
+}
+
+async function connect(state: Listener): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl() });
+  client.on("notification", (message) => state.emitter.emit(message.channel, message.payload ?? ""));
+  client.on("error", (error) => {
+    logger.warn("notification connection lost; reconnecting", { error: error.message });
+    if (state.client === client) state.client = undefined;
+    client.end().catch(() => {});
+    setTimeout(() => void ensureConnected(state).then(() => state.emitter.emit("reconnected", "")), 500);
+  });
+  await client.connect();
+  for (const channel of state.channels) await client.query(`LISTEN ${quoteChannel(channel)}`);
+  state.client = client;
+}
+
+async function ensureConnected(state: Listener): Promise<void> {
+  if (state.closed || state.client) return;
+  state.connecting ??= connect(state).finally(() => {
+    state.connecting = undefined;
+  });
+  await state.connecting;
+}
+
+/** Subscribes to a channel; the returned function unsubscribes. */
+export async function listen(channel: string, handler: Handler): Promise<() => void> {
+  const state = listener();
+  state.closed = false;
+  state.emitter.on(channel, handler);
+  if (!state.channels.has(channel)) {
+    state.channels.add(channel);
+    await ensureConnected(state);
+    await state.client?.query(`LISTEN ${quoteChannel(channel)}`);
+  } else {
+    await ensureConnected(state);
+  }
+  return () => state.emitter.off(channel, handler);
+}
+
+/** Called after a reconnect, when notifications may have been missed. */
+export function onReconnect(handler: () => void): () => void {
+  const state = listener();
+  state.emitter.on("reconnected", handler);
+  return () => state.emitter.off("reconnected", handler);
+}
+
+export async function closeNotifications(): Promise<void> {
+  const state = listener();
+  state.closed = true;
+  state.channels.clear();
+  const client = state.client;
+  state.client = undefined;
+  await client?.end().catch(() => {});
+}

@@ -1,0 +1,183 @@
+/**
+ * Run rows: creation with the user's message, the lease-based job queue (claim,
+ * heartbeat, release), and terminal transitions. A run is executed by whoever holds
+ * its lease; a lease that is not renewed expires and any instance may claim the run.
+ */
+
+import type { RunStatus } from "../shared/run-events";
+import { db } from "./client";
+import type { Prisma } from "./generated/client";
+import { appendRunEvents } from "./run-events";
+import type { Transaction } from "./transaction";
+
+export const RUNS_QUEUED_CHANNEL = "airlock_runs_queued";
+export const RUN_CANCEL_CHANNEL = "airlock_run_cancel";
+
+export const runSummarySelect = {
+  id: true,
+  conversationId: true,
+  userId: true,
+  status: true,
+  modelId: true,
+  stepCount: true,
+  lastEventSeq: true,
+  error: true,
+  cancelRequestedAt: true,
+  createdAt: true,
+  finishedAt: true,
+} satisfies Prisma.RunSelect;
+
+export type RunSummary = Prisma.RunGetPayload<{ select: typeof runSummarySelect }>;
+
+export async function notifyRunsQueued(tx: Transaction = db()): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${RUNS_QUEUED_CHANNEL}', '')`);
+}
+
+/** Stores the user's message and a QUEUED run for it, atomically. */
+export async function createRunWithMessage(options: {
+  conversationId: string;
+  userId: string;
+  modelId: string;
+  text: string;
+  tx: Transaction;
+}): Promise<RunSummary> {
+  const { tx } = options;
+  const run = await tx.run.create({
+    data: { conversationId: options.conversationId, userId: options.userId, modelId: options.modelId },
+    select: runSummarySelect,
+  });
+  await tx.message.create({
+    data: {
+      conversationId: options.conversationId,
+      runId: run.id,
+      role: "USER",
+      parts: [{ type: "text", text: options.text }],
+    },
+  });
+  await appendRunEvents(run.id, [{ type: "run-status", status: "QUEUED" }], tx);
+  await notifyRunsQueued(tx);
+  return { ...run, lastEventSeq: run.lastEventSeq + 1 };
+}
+
+export async function findActiveRun(conversationId: string, tx: Transaction = db()): Promise<RunSummary | null> {
+  return tx.run.findFirst({
+    where: { conversationId, status: { in: ["QUEUED", "RUNNING", "AWAITING_APPROVAL"] } },
+    orderBy: { createdAt: "desc" },
+    select: runSummarySelect,
+  });
+}
+
+export async function findRun(runId: string, tx: Transaction = db()): Promise<RunSummary | null> {
+  return tx.run.findUnique({ where: { id: runId }, select: runSummarySelect });
+}
+
+/**
+ * Claims the oldest runnable run: QUEUED, or RUNNING with an expired lease (its worker
+ * died). SKIP LOCKED lets many workers claim concurrently without waiting on each other.
+ */
+export async function claimNextRun(workerId: string, leaseMs: number): Promise<string | null> {
+  const rows = await db().$queryRawUnsafe<{ id: string }[]>(
+    `UPDATE "Run" SET status = 'RUNNING', "leaseOwner" = $1,
+            "leaseExpiresAt" = now() + ($2::int * interval '1 millisecond'),
+            attempts = attempts + 1, "startedAt" = coalesce("startedAt", now()), "updatedAt" = now()
+     WHERE id = (
+       SELECT id FROM "Run"
+       WHERE status = 'QUEUED' OR (status = 'RUNNING' AND "leaseExpiresAt" < now())
+       ORDER BY "createdAt"
+       LIMIT 1
+       FOR UPDATE SKIP LOCKED
+     )
+     RETURNING id`,
+    workerId,
+    leaseMs,
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** Extends the lease; false means this worker no longer owns the run and must stop. */
+export async function renewLease(runId: string, workerId: string, leaseMs: number): Promise<boolean> {
+  const count = await db().$executeRawUnsafe(
+    `UPDATE "Run" SET "leaseExpiresAt" = now() + ($3::int * interval '1 millisecond')
+     WHERE id = $1 AND "leaseOwner" = $2 AND status = 'RUNNING'`,
+    runId,
+    workerId,
+    leaseMs,
+  );
+  return count === 1;
+}
+
+/**
+ * Moves a run this worker holds to a new status and releases the lease, with its
+ * status event, in the caller's transaction. Returns false when the lease was lost.
+ */
+export async function transitionRun(options: {
+  runId: string;
+  workerId: string;
+  status: RunStatus;
+  error?: string;
+  tx: Transaction;
+}): Promise<boolean> {
+  const terminal = options.status === "COMPLETED" || options.status === "FAILED" || options.status === "CANCELLED";
+  const count = await options.tx.$executeRawUnsafe(
+    `UPDATE "Run" SET status = $3::"RunStatus", error = $4, "leaseOwner" = NULL, "leaseExpiresAt" = NULL,
+            "finishedAt" = CASE WHEN $5 THEN now() ELSE NULL END, "updatedAt" = now()
+     WHERE id = $1 AND "leaseOwner" = $2 AND status = 'RUNNING'`,
+    options.runId,
+    options.workerId,
+    options.status,
+    options.error ?? null,
+    terminal,
+  );
+  if (count !== 1) return false;
+  await appendRunEvents(
+    options.runId,
+    [{ type: "run-status", status: options.status, ...(options.error ? { error: options.error } : {}) }],
+    options.tx,
+  );
+  return true;
+}
+
+/**
+ * Cancels a run. A queued or waiting run is cancelled here and now; a running one gets
+ * cancelRequestedAt and a NOTIFY, and its worker aborts and records what it produced.
+ */
+export async function requestRunCancel(runId: string, tx: Transaction): Promise<RunStatus> {
+  const rows = await tx.$queryRawUnsafe<{ status: RunStatus }[]>(
+    `UPDATE "Run" SET
+       status = CASE WHEN status IN ('QUEUED', 'AWAITING_APPROVAL') THEN 'CANCELLED'::"RunStatus" ELSE status END,
+       "finishedAt" = CASE WHEN status IN ('QUEUED', 'AWAITING_APPROVAL') THEN now() ELSE "finishedAt" END,
+       "cancelRequestedAt" = coalesce("cancelRequestedAt", now()), "updatedAt" = now()
+     WHERE id = $1 AND status IN ('QUEUED', 'RUNNING', 'AWAITING_APPROVAL')
+     RETURNING status`,
+    runId,
+  );
+  const status = rows[0]?.status;
+  if (!status) return (await findRun(runId, tx))?.status ?? "CANCELLED";
+  if (status === "CANCELLED") {
+    await tx.toolCall.updateMany({
+      where: { runId, status: { in: ["PENDING", "AWAITING_APPROVAL", "APPROVED"] } },
+      data: { status: "CANCELLED", finishedAt: new Date(), error: "The run was cancelled." },
+    });
+    await appendRunEvents(runId, [{ type: "run-status", status: "CANCELLED" }], tx);
+  } else {
+    await tx.$executeRawUnsafe(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', $1)`, runId);
+  }
+  return status;
+}
+
+export async function isCancelRequested(runId: string): Promise<boolean> {
+  const run = await db().run.findUnique({ where: { id: runId }, select: { cancelRequestedAt: true } });
+  return run?.cancelRequestedAt != null;
+}
+
+/** Puts a suspended run back in the queue (an approval was decided). */
+export async function requeueRun(runId: string, tx: Transaction): Promise<boolean> {
+  const count = await tx.run.updateMany({
+    where: { id: runId, status: "AWAITING_APPROVAL" },
+    data: { status: "QUEUED" },
+  });
+  if (count.count !== 1) return false;
+  await appendRunEvents(runId, [{ type: "run-status", status: "QUEUED" }], tx);
+  await notifyRunsQueued(tx);
+  return true;
+}

@@ -1,0 +1,126 @@
+/**
+ * Validated configuration. The only module that reads process.env: everything else asks
+ * `env()` so a wrong value stops start-up with a message naming the variable.
+ */
+import { z } from "zod";
+
+const booleanFlag = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"], {
+    error: "expected one of 1/0, true/false, yes/no, on/off",
+  })
+  .transform((value) => ["1", "true", "yes", "on"].includes(value));
+
+const port = z.coerce
+  .number({ error: "expected a port number" })
+  .int("expected a whole number")
+  .min(1, "expected a port between 1 and 65535")
+  .max(65535, "expected a port between 1 and 65535");
+
+const positiveInt = (what: string) =>
+  z.coerce
+    .number({ error: `expected ${what}` })
+    .int(`expected ${what}`)
+    .positive(`expected ${what} greater than 0`);
+
+const url = (what: string) => z.url({ error: `expected ${what}` });
+
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/.+/, "expected a PostgreSQL URL such as postgresql://user:password@host:5432/airlock");
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    PORT: port.default(3000),
+    DATABASE_URL: postgresUrl.optional(),
+    AIRLOCK_DATA_DIR: z.string().min(1).default(".data"),
+    EMBEDDED_POSTGRES_PORT: port.default(54329),
+    NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
+    NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    OPENAI_BASE_URL: url("an http(s) URL").optional(),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    OPENAI_COMPATIBLE_BASE_URL: url(
+      "the base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1",
+    ).optional(),
+    OPENAI_COMPATIBLE_API_KEY: z.string().min(1).optional(),
+    OPENAI_COMPATIBLE_MODELS: z.string().min(1).optional(),
+    DEFAULT_MODEL: z.string().min(1).optional(),
+    DEMO_MODEL_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(18),
+
+    OIDC_ISSUER: url("the OIDC issuer URL").optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    OIDC_NAME: z.string().min(1).default("Single sign-on"),
+    GITHUB_ID: z.string().min(1).optional(),
+    GITHUB_SECRET: z.string().min(1).optional(),
+
+    SEED_DEMO_USERS: booleanFlag.default(true),
+    SIGNIN_MAX_FAILURES: positiveInt("a number of attempts").default(5),
+    SIGNIN_WINDOW_MINUTES: positiveInt("a number of minutes").default(15),
+
+    RUN_MAX_STEPS: positiveInt("a number of steps").default(25),
+    RUN_TIMEOUT_MS: positiveInt("milliseconds").default(15 * 60_000),
+    TOOL_TIMEOUT_MS: positiveInt("milliseconds").default(30_000),
+    TOOL_CONCURRENCY: positiveInt("a number of parallel tool calls").default(8),
+    MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    MODEL_IDLE_TIMEOUT_MS: positiveInt("milliseconds").default(60_000),
+    RUN_LEASE_MS: positiveInt("milliseconds").default(15_000),
+    WORKER_CONCURRENCY: positiveInt("a number of runs").default(4),
+    AIRLOCK_WORKER: booleanFlag.default(true),
+  })
+  .superRefine((value, context) => {
+    const pairs: [keyof typeof value, keyof typeof value][] = [
+      ["OIDC_CLIENT_ID", "OIDC_ISSUER"],
+      ["OIDC_CLIENT_SECRET", "OIDC_ISSUER"],
+      ["OIDC_ISSUER", "OIDC_CLIENT_ID"],
+      ["GITHUB_ID", "GITHUB_SECRET"],
+      ["GITHUB_SECRET", "GITHUB_ID"],
+      ["OPENAI_COMPATIBLE_MODELS", "OPENAI_COMPATIBLE_BASE_URL"],
+    ];
+    for (const [present, required] of pairs) {
+      if (value[present] !== undefined && value[required] === undefined) {
+        context.addIssue({ code: "custom", path: [required], message: `required when ${present} is set` });
+      }
+    }
+  });
+
+export type Env = z.infer<typeof schema>;
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigurationError";
+  }
+}
+
+/** Parses a set of variables; empty strings count as unset so `FOO=` in a shell is harmless. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigurationError(
+      result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`),
+    );
+  }
+  return result.data;
+}
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** Tests and the launcher change variables before the app reads them; this forgets the parsed copy. */
+export function resetEnvForTests(): void {
+  cached = undefined;
+}
+
+/** The launcher hands child processes the same environment it was given, plus what it decided. */
+export function environmentForChild(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}

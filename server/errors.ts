@@ -1,0 +1,30 @@
+/**
+ * Domain errors with a typed code. Services throw these; the tRPC error formatter maps
+ * each code to a status once. Messages are written for the person who sees them.
+ */
+export const ERROR_STATUS = {
+  "auth:unauthenticated": "UNAUTHORIZED",
+  "auth:forbidden": "FORBIDDEN",
+  "auth:inactive": "FORBIDDEN",
+  "request:invalid": "BAD_REQUEST",
+  "request:cross-site": "FORBIDDEN",
+  "conversation:not-found": "NOT_FOUND",
+  "run:not-found": "NOT_FOUND",
+  "run:busy": "CONFLICT",
+  "run:finished": "CONFLICT",
+  "model:unknown": "BAD_REQUEST",
+  "model:unavailable": "BAD_REQUEST",
+  "tool:unknown": "NOT_FOUND",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class AirlockError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AirlockError";
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * What the demo model says and does. Plain requests map to tool calls on the tools that
+ * are offered (so the whole product can be tried offline and e2e tests are
+ * deterministic); anything else gets a helpful Markdown answer.
+ */
+
+export interface ScriptedToolCall {
+  toolName: string;
+  input: Record<string, unknown>;
+}
+
+interface ToolScript {
+  pattern: RegExp;
+  calls: (match: RegExpMatchArray) => ScriptedToolCall[];
+}
+
+const FILE_NAME = String.raw`([\w./-]+\.[A-Za-z0-9]+|[\w./-]+/)`;
+
+/** Order matters: the first pattern that matches wins. */
+const TOOL_SCRIPTS: ToolScript[] = [
+  {
+    pattern: /\b(list|show)\b.*\b(files|workspace)\b/i,
+    calls: () => [{ toolName: "list_files", input: { path: "." } }],
+  },
+  {
+    pattern: new RegExp(String.raw`\b(?:delete|remove)\s+(?:the\s+file\s+)?${FILE_NAME}`, "i"),
+    calls: (match) => [{ toolName: "delete_file", input: { path: match[1] } }],
+  },
+  {
+    pattern: new RegExp(String.raw`\b(?:show|read|open|cat)\b(?:\s+me)?\s+(?:the\s+file\s+)?${FILE_NAME}`, "i"),
+    calls: (match) => [{ toolName: "read_file", input: { path: match[1] } }],
+  },
+  {
+    pattern: /\bsearch\b.*\bfor\s+["']?([^"']+?)["']?\s*$/i,
+    calls: (match) => [{ toolName: "search_files", input: { query: match[1] } }],
+  },
+  {
+    pattern: /\bhow many orders\b/i,
+    calls: () => [
+      {
+        toolName: "sql_query",
+        input: {
+          sql: "SELECT count(*) AS orders FROM orders WHERE created_at >= date_trunc('month', now()) - interval '1 month' AND created_at < date_trunc('month', now())",
+        },
+      },
+    ],
+  },
+  {
+    pattern: /\bdelete\s+test\s+customers\b/i,
+    calls: () => [{ toolName: "sql_query", input: { sql: "DELETE FROM customers WHERE email LIKE '%@example.test'" } }],
+  },
+  {
+    pattern: /\brun\s+`?([^`]+?)`?\s*$/i,
+    calls: (match) => [{ toolName: "run_shell", input: { command: match[1] } }],
+  },
+  {
+    pattern: /\bread\s+the\s+([A-Z][A-Z0-9_]*)\s+secret\b/,
+    calls: (match) => [{ toolName: "read_secret", input: { name: match[1] } }],
+  },
+  {
+    pattern: /\bemail\s+the\s+(\w+)\s+to\s+([^\s]+@[^\s]+)/i,
+    calls: (match) => [
+      {
+        toolName: "send_message",
+        input: {
+          to: match[2]?.replace(/[.,;]$/, ""),
+          subject: `The ${match[1]}`,
+          body: `Hello,\n\nplease find the ${match[1]} below.\n\n— sent by Airlock's demo agent`,
+        },
+      },
+    ],
+  },
+];
+
+export function scriptToolCalls(userText: string, offeredTools: ReadonlySet<string>): ScriptedToolCall[] | undefined {
+  for (const script of TOOL_SCRIPTS) {
+    const match = userText.match(script.pattern);
+    if (!match) continue;
+    const calls = script.calls(match);
+    if (calls.every((call) => offeredTools.has(call.toolName))) return calls;
+  }
+  return undefined;
+}
+
+export interface ToolOutcome {
+  toolName: string;
+  output: unknown;
+  isError: boolean;
+}
+
+function renderValue(value: unknown): string {
+  if (typeof value === "string") return value.length > 0 ? `\`\`\`\n${value}\n\`\`\`` : "_(empty)_";
+  return `\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``;
+}
+
+export function summarizeToolOutcomes(outcomes: ToolOutcome[]): string {
+  const sections = outcomes.map((outcome) =>
+    outcome.isError
+      ? `**${outcome.toolName}** did not run: ${typeof outcome.output === "string" ? outcome.output : JSON.stringify(outcome.output)}`
+      : `**${outcome.toolName}** returned:\n\n${renderValue(outcome.output)}`,
+  );
+  return `${sections.join("\n\n")}\n\nAnything else I should do?`;
+}
+
+const LONG_STORY = Array.from(
+  { length: 12 },
+  (_, index) =>
+    `${index + 1}. The airlock cycled again, and the agent waited for a human to say yes before it touched anything that mattered.`,
+).join("\n");
+
+export function scriptReply(userText: string, offeredTools: ReadonlySet<string>): string {
+  const trimmed = userText.trim();
+  if (/\b(long|story)\b/i.test(trimmed)) {
+    return `Here is a long answer, streamed token by token:\n\n${LONG_STORY}\n\nThat is the end of the story.`;
+  }
+  if (/^(hi|hello|hey)\b/i.test(trimmed)) {
+    return "Hello! I am Airlock's **demo model**: I run offline and answer from a script, but I call the same tools, through the same policy gate, as a real model would.";
+  }
+  const toolList =
+    offeredTools.size > 0
+      ? [...offeredTools]
+          .sort()
+          .map((name) => `- \`${name}\``)
+          .join("\n")
+      : "- _(no tools are enabled for this conversation)_";
+  const quoted = trimmed.length > 200 ? `${trimmed.slice(0, 200)}…` : trimmed;
+  return [
+    `You said: "${quoted}"`,
+    "",
+    "I am the **demo model**, so I answer from a script rather than understanding free text. Things I can do here:",
+    "",
+    toolList,
+    "",
+    "Try, for example:",
+    "",
+    "```text",
+    "list the files",
+    "show me README.md",
+    "delete old-notes.md",
+    "run ls -la",
+    "```",
+  ].join("\n");
+}

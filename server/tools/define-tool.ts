@@ -1,0 +1,71 @@
+/**
+ * The tool contract. A tool is data (name, schemas, risk) plus an execute function; it
+ * knows nothing about policy, approvals or the inbox. The engine validates arguments
+ * against `input` before anything else sees them, and results against `output`.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type { RiskClass, Role } from "../shared/risk";
+import type { Logger } from "../telemetry/logger";
+
+export interface ToolActor {
+  id: string;
+  role: Role;
+}
+
+export interface ToolContext {
+  /** Aborted when the run is cancelled or the tool's timeout passes. */
+  signal: AbortSignal;
+  actor: ToolActor;
+  runId: string;
+  toolCallId: string;
+  /** Stable across retries of the same call: idempotent tools use it to apply a change once. */
+  idempotencyKey: string;
+  logger: Logger;
+}
+
+export interface ToolPreview {
+  /** One line for lists: what would happen. */
+  summary: string;
+  /** A unified diff, statement, command line or rendered message. */
+  detail?: string;
+  format?: "diff" | "sql" | "shell" | "text" | "json";
+}
+
+export interface ToolDefinition<Input = unknown, Output = unknown> {
+  name: string;
+  description: string;
+  input: z.ZodType<Input>;
+  output: z.ZodType<Output>;
+  /** The default class; admins override it, `classify` refines it per call. */
+  risk: RiskClass;
+  /** Safe to run again after a crash with the same idempotency key. READ tools always are. */
+  idempotent?: boolean;
+  classify?: (input: Input) => RiskClass | Promise<RiskClass>;
+  preview?: (input: Input, context: ToolContext) => Promise<ToolPreview>;
+  execute: (input: Input, context: ToolContext) => Promise<Output>;
+}
+
+export interface Tool<Input = unknown, Output = unknown> extends ToolDefinition<Input, Output> {
+  /** JSON Schema of the input, what the model is shown. */
+  inputJsonSchema: Record<string, unknown>;
+  /** Hash of name, description and schemas: an approval binds to it, so a changed tool voids it. */
+  version: string;
+}
+
+export type AnyTool = Tool<any, any>;
+
+export function defineTool<Input, Output>(definition: ToolDefinition<Input, Output>): Tool<Input, Output> {
+  if (!/^[a-z][a-z0-9_]{0,63}$/.test(definition.name)) {
+    throw new Error(`Tool name "${definition.name}" must be lower_snake_case, at most 64 characters`);
+  }
+  const inputJsonSchema = z.toJSONSchema(definition.input, { io: "input" }) as Record<string, unknown>;
+  const outputJsonSchema = z.toJSONSchema(definition.output, { io: "output", unrepresentable: "any" });
+  const version = createHash("sha256")
+    .update(
+      JSON.stringify([definition.name, definition.description, inputJsonSchema, outputJsonSchema, definition.risk]),
+    )
+    .digest("hex")
+    .slice(0, 16);
+  return { ...definition, inputJsonSchema, version };
+}
