@@ -49,7 +49,7 @@ export function SignInForm({ providers, demoUsers, initialError, callbackUrl }: 
 
   return (
     <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
-      <form onSubmit={submit} className="space-y-4" aria-label="Sign in with email">
+      <form onSubmit={submit} className="space-y-4">
         <div>
           <label htmlFor="email" className="block text-sm font-medium text-slate-700">
             Email

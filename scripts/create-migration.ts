@@ -10,8 +10,8 @@
  * The shadow database needs a PostgreSQL server: DATABASE_URL's if set, otherwise a
  * temporary embedded one that is deleted afterwards.
  */
-import { existsSync, rmSync } from "node:fs";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { findFreePort, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
@@ -50,23 +50,35 @@ function isEmptyMigration(sql: string): boolean {
   return sql.replace(/--[^\n]*/g, "").trim() === "";
 }
 
+const temporaryDirectoryPrefix = "airlock-migration-postgres-";
+
+function hasRunningPostgres(dataDirectory: string): boolean {
+  const pidFile = path.join(dataDirectory, "postmaster.pid");
+  if (!existsSync(pidFile)) return false;
+  const processId = Number.parseInt(readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
+  try {
+    process.kill(processId, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Removes a directory at process exit, where nothing can be awaited. An initdb or
- * postgres that got the same Ctrl-C keeps writing (and re-creating) the directory for a
- * moment while it dies, so keep removing it until it has stayed gone for a while.
+ * Ctrl-C while initdb or postgres is still writing can leave a temporary data directory
+ * behind: they get the same signal and keep writing while they die, after our cleanup.
+ * Waiting for them at exit is not possible (tsx SIGKILLs a child that stays busy), so
+ * the next run removes leftovers old enough to belong to no running command.
  */
-function removeDirectoryWhileProcessesDie(directory: string): void {
-  if (!existsSync(directory)) return;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const quietMilliseconds = 700;
-  const deadline = Date.now() + 5_000;
-  let lastSeen = Date.now();
-  while (Date.now() - lastSeen < quietMilliseconds && Date.now() < deadline) {
-    if (existsSync(directory)) {
-      rmSync(directory, { recursive: true, force: true, maxRetries: 3 });
-      lastSeen = Date.now();
+async function removeLeftoverDataDirectories(): Promise<void> {
+  const staleAfterMilliseconds = 10 * 60_000;
+  for (const entry of await readdir(os.tmpdir(), { withFileTypes: true })) {
+    if (!entry.isDirectory() || !entry.name.startsWith(temporaryDirectoryPrefix)) continue;
+    const directory = path.join(os.tmpdir(), entry.name);
+    const { mtimeMs } = await stat(directory);
+    if (Date.now() - mtimeMs > staleAfterMilliseconds && !hasRunningPostgres(directory)) {
+      await rm(directory, { recursive: true, force: true });
     }
-    Atomics.wait(pause, 0, 0, 100);
   }
 }
 
@@ -76,11 +88,12 @@ function removeDirectoryWhileProcessesDie(directory: string): void {
  * hands that directory to the `postgres` user while its parent (/tmp) stays traversable.
  */
 async function startTemporaryPostgres(): Promise<{ databaseUrl: string; stop: () => Promise<void> }> {
-  const dataDirectory = await mkdtemp(path.join(os.tmpdir(), "airlock-migration-postgres-"));
+  await removeLeftoverDataDirectories();
+  const dataDirectory = await mkdtemp(path.join(os.tmpdir(), temporaryDirectoryPrefix));
   const removeDataDirectory = (): void => rmSync(dataDirectory, { recursive: true, force: true });
-  // Ctrl-C during initdb exits before any async cleanup could finish (embedded-postgres
-  // exits on SIGINT itself), so the directory is also removed synchronously at exit.
-  process.once("exit", () => removeDirectoryWhileProcessesDie(dataDirectory));
+  // On Ctrl-C embedded-postgres stops its servers and exits by itself, before our async
+  // cleanup could finish; removing the directory at exit covers most of those cases.
+  process.once("exit", removeDataDirectory);
 
   let server: RunningPostgres;
   try {

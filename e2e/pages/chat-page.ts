@@ -1,0 +1,31 @@
+import { expect, type Page } from "@playwright/test";
+
+export class ChatPage {
+  constructor(readonly page: Page) {}
+
+  composer() {
+    return this.page.getByLabel("Message");
+  }
+
+  async send(text: string) {
+    await this.composer().fill(text);
+    await this.page.getByRole("button", { name: "Send" }).click();
+  }
+
+  lastAssistant() {
+    return this.page.getByTestId("assistant-message").last();
+  }
+
+  stopButton() {
+    return this.page.getByRole("button", { name: "Stop" });
+  }
+
+  async waitForConversationUrl(): Promise<string> {
+    await expect(this.page).toHaveURL(/\/chat\/[a-z0-9]+$/);
+    return this.page.url();
+  }
+
+  async waitForAnswerDone() {
+    await expect(this.page.getByRole("button", { name: "Send" })).toBeVisible({ timeout: 30_000 });
+  }
+}
