@@ -28,7 +28,7 @@ test.describe("chat with the demo model", () => {
     await chat.send("Tell me a long story");
     const url = await chat.waitForConversationUrl();
     await expect.poll(() => chat.lastAssistant().locator("li").count()).toBeGreaterThanOrEqual(2);
-    expect(await chat.lastAssistant().innerText()).not.toContain(STORY_END);
+    expect(await chat.lastAssistant().textContent()).not.toContain(STORY_END);
     const second = await page.context().newPage();
     await second.goto(url);
     await page.reload();

@@ -12,10 +12,7 @@ export async function seedDemoUsers(): Promise<number> {
     if (exists) continue;
     const passwordHash = await hashPassword(user.password);
     await inTransaction(async (tx) => {
-      const row = await tx.user.create({
-        data: { email: user.email, name: user.name, role: user.role, passwordHash },
-        select: { id: true },
-      });
+      const row = await createUser({ email: user.email, name: user.name, role: user.role, passwordHash }, tx);
       await recordAuditEvent(tx, {
         actorId: null,
         action: "user.seeded",
