@@ -3,7 +3,7 @@
  * template database. Each integration test file clones the template into a database of
  * its own (server/testing/database.ts), so files run in parallel without sharing rows.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
@@ -14,6 +14,8 @@ export const TEMPLATE_DATABASE = "airlock_template";
 
 export default async function setup(project: TestProject) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "airlock-test-pg-"));
+  // Postgres runs as its own user (the server refuses root), which must reach the directory.
+  await chmod(dataDir, 0o755);
   const postgres = await startEmbeddedPostgres({
     dataDir: path.join(dataDir, "data"),
     port: await findFreePort(),

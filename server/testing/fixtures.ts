@@ -1,0 +1,122 @@
+/**
+ * Integration-test fixtures: users, conversations, and a worker with injected model and
+ * tools, all against the real database of the test file (see database.ts).
+ */
+import type { LanguageModelV4 } from "@ai-sdk/provider";
+import { createConversation as createConversationService, sendMessage } from "../agent/conversations";
+import type { EngineConfig, EngineDependencies } from "../agent/engine-config";
+import type { RunOutcome } from "../agent/run-engine";
+import { startWorker, type Worker } from "../agent/worker";
+import { hashPassword } from "../auth/password";
+import { db } from "../db/client";
+import { createUser, type SessionUser } from "../db/users";
+import type { Role } from "../shared/risk";
+import { type RunStatus, TERMINAL_RUN_STATUSES } from "../shared/run-events";
+import { createLogger } from "../telemetry/logger";
+import type { AnyTool } from "../tools/define-tool";
+import { createToolRegistry } from "../tools/registry";
+
+let counter = 0;
+
+export async function createTestUser(role: Role = "USER", password = "correct horse battery"): Promise<SessionUser> {
+  counter++;
+  return createUser({
+    email: `${role.toLowerCase()}-${counter}-${Date.now()}@test.local`,
+    name: `${role} ${counter}`,
+    role,
+    passwordHash: await hashPassword(password),
+  });
+}
+
+export async function createTestConversation(ownerId: string, modelId = "demo") {
+  return createConversationService({ ownerId, modelId });
+}
+
+export const TEST_ENGINE_CONFIG: EngineConfig = {
+  maxSteps: 10,
+  runTimeoutMs: 30_000,
+  toolTimeoutMs: 5_000,
+  toolConcurrency: 8,
+  modelMaxRetries: 2,
+  modelIdleTimeoutMs: 5_000,
+  modelRetryBaseMs: 20,
+  toolOutputCapChars: 64_000,
+  leaseMs: 2_000,
+};
+
+export function testEngineDependencies(options: {
+  model?: LanguageModelV4 | ((modelId: string) => LanguageModelV4);
+  tools?: AnyTool[];
+  config?: Partial<EngineConfig>;
+}): EngineDependencies {
+  const { resolveModel } = options.model
+    ? { resolveModel: typeof options.model === "function" ? options.model : () => options.model as LanguageModelV4 }
+    : { resolveModel: undefined };
+  return {
+    config: { ...TEST_ENGINE_CONFIG, ...options.config },
+    tools: createToolRegistry(options.tools ?? []),
+    resolveModel:
+      resolveModel ??
+      ((modelId: string) => {
+        throw new Error(`no model for ${modelId} in this test`);
+      }),
+    logger: createLogger({ test: true }),
+  };
+}
+
+export interface TestWorker extends Worker {
+  /** Resolves when the run reaches one of the given outcomes as seen by this worker. */
+  waitForRun(runId: string, timeoutMs?: number): Promise<RunOutcome>;
+}
+
+export async function startTestWorker(deps: EngineDependencies, concurrency = 4): Promise<TestWorker> {
+  const finished = new Map<string, RunOutcome>();
+  const waiters = new Map<string, (outcome: RunOutcome) => void>();
+  const worker = await startWorker({
+    deps,
+    concurrency,
+    pollIntervalMs: 200,
+    onRunFinished: (runId, outcome) => {
+      finished.set(runId, outcome);
+      waiters.get(runId)?.(outcome);
+    },
+  });
+  return {
+    ...worker,
+    waitForRun(runId, timeoutMs = 20_000) {
+      const done = finished.get(runId);
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`run ${runId} did not finish within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        waiters.set(runId, (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        });
+      });
+    },
+  };
+}
+
+/** Sends a message as the user and returns the queued run's id. */
+export async function sendTestMessage(ownerId: string, conversationId: string, text: string): Promise<string> {
+  return (await sendMessage({ ownerId, conversationId, text })).id;
+}
+
+/** Polls the database until the run is in a terminal (or the given) status. */
+export async function waitForRunStatus(
+  runId: string,
+  statuses: RunStatus[] = [...TERMINAL_RUN_STATUSES],
+  timeoutMs = 20_000,
+): Promise<RunStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await db().run.findUnique({ where: { id: runId }, select: { status: true } });
+    if (run && statuses.includes(run.status)) return run.status;
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} is ${run?.status}, not ${statuses.join("/")}, after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
