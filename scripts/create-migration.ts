@@ -4,8 +4,8 @@
  *
  * Why not `prisma migrate dev --create-only`: with Prisma 6.19.3's WASM schema engine it
  * writes the file and then exits 1 ("null pointer passed to rust"), and it refuses to
- * run against a database with unapplied migrations. `migrate diff --script` produces the
- * same SQL byte for byte and touches no database but a throwaway shadow one.
+ * run against a database with unapplied migrations. `migrate diff --script` prints the
+ * same SQL and touches no database but a throwaway shadow one.
  *
  * The shadow database needs a PostgreSQL server: DATABASE_URL's if set, otherwise a
  * temporary embedded one that is deleted afterwards.

@@ -28,64 +28,59 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, "expected a PostgreSQL URL such as postgresql://user:password@host:5432/airlock");
 
-const schema = z
-  .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    PORT: port.default(3000),
-    DATABASE_URL: postgresUrl.optional(),
-    AIRLOCK_DATA_DIR: z.string().min(1).default(".data"),
-    EMBEDDED_POSTGRES_PORT: port.default(54329),
-    NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
-    NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
-    LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: port.default(3000),
+  DATABASE_URL: postgresUrl.optional(),
+  AIRLOCK_DATA_DIR: z.string().min(1).default(".data"),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
+  NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 
-    OPENAI_API_KEY: z.string().min(1).optional(),
-    OPENAI_BASE_URL: url("an http(s) URL").optional(),
-    ANTHROPIC_API_KEY: z.string().min(1).optional(),
-    OPENAI_COMPATIBLE_BASE_URL: url(
-      "the base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1",
-    ).optional(),
-    OPENAI_COMPATIBLE_API_KEY: z.string().min(1).optional(),
-    OPENAI_COMPATIBLE_MODELS: z.string().min(1).optional(),
-    DEFAULT_MODEL: z.string().min(1).optional(),
-    DEMO_MODEL_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(18),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: url("an http(s) URL").optional(),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  OPENAI_COMPATIBLE_BASE_URL: url(
+    "the base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1",
+  ).optional(),
+  OPENAI_COMPATIBLE_API_KEY: z.string().min(1).optional(),
+  OPENAI_COMPATIBLE_MODELS: z.string().min(1).optional(),
+  DEFAULT_MODEL: z.string().min(1).optional(),
+  DEMO_MODEL_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(18),
 
-    OIDC_ISSUER: url("the OIDC issuer URL").optional(),
-    OIDC_CLIENT_ID: z.string().min(1).optional(),
-    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
-    OIDC_NAME: z.string().min(1).default("Single sign-on"),
-    GITHUB_ID: z.string().min(1).optional(),
-    GITHUB_SECRET: z.string().min(1).optional(),
+  OIDC_ISSUER: url("the OIDC issuer URL").optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_NAME: z.string().min(1).default("Single sign-on"),
+  GITHUB_ID: z.string().min(1).optional(),
+  GITHUB_SECRET: z.string().min(1).optional(),
 
-    SEED_DEMO_USERS: booleanFlag.default(true),
-    SIGNIN_MAX_FAILURES: positiveInt("a number of attempts").default(5),
-    SIGNIN_WINDOW_MINUTES: positiveInt("a number of minutes").default(15),
+  SEED_DEMO_USERS: booleanFlag.default(true),
+  SIGNIN_MAX_FAILURES: positiveInt("a number of attempts").default(5),
+  SIGNIN_WINDOW_MINUTES: positiveInt("a number of minutes").default(15),
 
-    RUN_MAX_STEPS: positiveInt("a number of steps").default(25),
-    RUN_TIMEOUT_MS: positiveInt("milliseconds").default(15 * 60_000),
-    TOOL_TIMEOUT_MS: positiveInt("milliseconds").default(30_000),
-    TOOL_CONCURRENCY: positiveInt("a number of parallel tool calls").default(8),
-    MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-    MODEL_IDLE_TIMEOUT_MS: positiveInt("milliseconds").default(60_000),
-    RUN_LEASE_MS: positiveInt("milliseconds").default(15_000),
-    WORKER_CONCURRENCY: positiveInt("a number of runs").default(4),
-    AIRLOCK_WORKER: booleanFlag.default(true),
-  })
-  .superRefine((value, context) => {
-    const pairs: [keyof typeof value, keyof typeof value][] = [
-      ["OIDC_CLIENT_ID", "OIDC_ISSUER"],
-      ["OIDC_CLIENT_SECRET", "OIDC_ISSUER"],
-      ["OIDC_ISSUER", "OIDC_CLIENT_ID"],
-      ["GITHUB_ID", "GITHUB_SECRET"],
-      ["GITHUB_SECRET", "GITHUB_ID"],
-      ["OPENAI_COMPATIBLE_MODELS", "OPENAI_COMPATIBLE_BASE_URL"],
-    ];
-    for (const [present, required] of pairs) {
-      if (value[present] !== undefined && value[required] === undefined) {
-        context.addIssue({ code: "custom", path: [required], message: `required when ${present} is set` });
-      }
-    }
-  });
+  RUN_MAX_STEPS: positiveInt("a number of steps").default(25),
+  RUN_TIMEOUT_MS: positiveInt("milliseconds").default(15 * 60_000),
+  TOOL_TIMEOUT_MS: positiveInt("milliseconds").default(30_000),
+  TOOL_CONCURRENCY: positiveInt("a number of parallel tool calls").default(8),
+  MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  MODEL_IDLE_TIMEOUT_MS: positiveInt("milliseconds").default(60_000),
+  RUN_LEASE_MS: positiveInt("milliseconds").default(15_000),
+  WORKER_CONCURRENCY: positiveInt("a number of runs").default(4),
+  AIRLOCK_WORKER: booleanFlag.default(true),
+});
+
+/** Settings that only make sense together; checked even when other values are wrong. */
+const REQUIRED_PARTNERS: [string, string][] = [
+  ["OIDC_CLIENT_ID", "OIDC_ISSUER"],
+  ["OIDC_CLIENT_SECRET", "OIDC_ISSUER"],
+  ["OIDC_ISSUER", "OIDC_CLIENT_ID"],
+  ["OIDC_ISSUER", "OIDC_CLIENT_SECRET"],
+  ["GITHUB_ID", "GITHUB_SECRET"],
+  ["GITHUB_SECRET", "GITHUB_ID"],
+  ["OPENAI_COMPATIBLE_MODELS", "OPENAI_COMPATIBLE_BASE_URL"],
+];
 
 export type Env = z.infer<typeof schema>;
 
@@ -100,11 +95,15 @@ export class ConfigurationError extends Error {
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
   const result = schema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigurationError(
-      result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`),
-    );
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`);
+  for (const [present, required] of REQUIRED_PARTNERS) {
+    if (cleaned[present] !== undefined && cleaned[required] === undefined) {
+      problems.push(`${required}: required when ${present} is set`);
+    }
   }
+  if (!result.success || problems.length > 0) throw new ConfigurationError(problems);
   return result.data;
 }
 

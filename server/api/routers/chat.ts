@@ -28,11 +28,15 @@ export const chatRouter = router({
     .mutation(({ ctx, input }) => conversations.cancelRun({ runId: input.runId, userId: ctx.user.id })),
   events: protectedProcedure
     .input(z.object({ runId: id, lastEventId: z.string().regex(/^\d+$/).nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(async ({ ctx, input, signal }) => {
+      // Authorized before the stream starts, inside the middleware chain, so a refusal is a
+      // proper NOT_FOUND rather than an error thrown from the middle of a stream.
       await conversations.requireOwnedRun(input.runId, ctx.user.id);
       const afterSeq = input.lastEventId ? Number.parseInt(input.lastEventId, 10) : 0;
-      for await (const event of streamRunEvents({ runId: input.runId, afterSeq, signal })) {
-        yield tracked(String(event.seq), event.data);
-      }
+      return (async function* () {
+        for await (const event of streamRunEvents({ runId: input.runId, afterSeq, signal })) {
+          yield tracked(String(event.seq), event.data);
+        }
+      })();
     }),
 });

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, type TestDatabase } from "../testing/database";
+import { createTestUser } from "../testing/fixtures";
+import { authenticateWithPassword, SignInRateLimitedError } from "./sign-in";
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => database?.drop());
+
+describe("password sign-in", () => {
+  it("accepts the right password (email case-insensitive) and never returns the hash", async () => {
+    const user = await createTestUser("REVIEWER", "right password");
+    const signedIn = await authenticateWithPassword({ email: user.email.toUpperCase(), password: "right password" });
+    expect(signedIn).toEqual({ id: user.id, email: user.email, name: user.name, role: "REVIEWER", active: true });
+    expect(signedIn).not.toHaveProperty("passwordHash");
+  });
+
+  it("refuses a wrong password and an unknown email the same way, and audits both", async () => {
+    const user = await createTestUser("USER", "right password");
+    expect(await authenticateWithPassword({ email: user.email, password: "wrong" })).toBeNull();
+    expect(await authenticateWithPassword({ email: "nobody@test.local", password: "wrong" })).toBeNull();
+    const audited = await database.query<{ action: string }>(
+      `SELECT action FROM "AuditEvent" WHERE action = 'user.sign-in-failed' AND data->>'email' IN ($1, 'nobody@test.local')`,
+      [user.email],
+    );
+    expect(audited).toHaveLength(2);
+  });
+
+  it("refuses a deactivated user even with the right password", async () => {
+    const user = await createTestUser("ADMIN", "right password");
+    await database.query(`UPDATE "User" SET active = false WHERE id = $1`, [user.id]);
+    expect(await authenticateWithPassword({ email: user.email, password: "right password" })).toBeNull();
+  });
+
+  it("rate-limits repeated failures per account, even for the right password", async () => {
+    const user = await createTestUser("USER", "right password");
+    for (let attempt = 0; attempt < 5; attempt++) {
+      expect(await authenticateWithPassword({ email: user.email, password: `guess ${attempt}` })).toBeNull();
+    }
+    await expect(authenticateWithPassword({ email: user.email, password: "right password" })).rejects.toBeInstanceOf(
+      SignInRateLimitedError,
+    );
+    await expect(authenticateWithPassword({ email: user.email, password: "x" })).rejects.toThrow(/Try again in 1[45] minutes/);
+  });
+
+  it("forgets failures after a successful sign-in", async () => {
+    const user = await createTestUser("USER", "right password");
+    for (let attempt = 0; attempt < 4; attempt++) await authenticateWithPassword({ email: user.email, password: "nope" });
+    expect(await authenticateWithPassword({ email: user.email, password: "right password" })).not.toBeNull();
+    for (let attempt = 0; attempt < 4; attempt++) await authenticateWithPassword({ email: user.email, password: "nope" });
+    expect(await authenticateWithPassword({ email: user.email, password: "right password" })).not.toBeNull();
+  });
+});

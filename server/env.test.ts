@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { ConfigurationError, parseEnv } from "./env";
+
+function problems(source: Record<string, string>): string[] {
+  try {
+    parseEnv(source);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+}
+
+describe("configuration", () => {
+  it("has working defaults for a first start", () => {
+    const config = parseEnv({});
+    expect(config.PORT).toBe(3000);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.SEED_DEMO_USERS).toBe(true);
+    expect(config.AIRLOCK_WORKER).toBe(true);
+  });
+
+  it("names the variable and what it expects when a value is wrong", () => {
+    expect(problems({ PORT: "eighty" })).toEqual(["PORT: expected a port number"]);
+    expect(problems({ PORT: "70000" })).toEqual(["PORT: expected a port between 1 and 65535"]);
+    expect(problems({ DATABASE_URL: "mysql://x" })[0]).toMatch(/^DATABASE_URL: expected a PostgreSQL URL/);
+    expect(problems({ AIRLOCK_WORKER: "maybe" })[0]).toMatch(/^AIRLOCK_WORKER: expected one of/);
+    expect(problems({ NEXTAUTH_SECRET: "short" })[0]).toMatch(/^NEXTAUTH_SECRET: expected at least 32 characters/);
+    expect(problems({ RUN_MAX_STEPS: "0" })[0]).toMatch(/^RUN_MAX_STEPS: expected a number of steps greater than 0/);
+  });
+
+  it("reports every problem at once, including settings that need a partner", () => {
+    const found = problems({ PORT: "x", OIDC_CLIENT_ID: "id", GITHUB_SECRET: "s", OPENAI_COMPATIBLE_MODELS: "llama3" });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        "PORT: expected a port number",
+        "OIDC_ISSUER: required when OIDC_CLIENT_ID is set",
+        "GITHUB_ID: required when GITHUB_SECRET is set",
+        "OPENAI_COMPATIBLE_BASE_URL: required when OPENAI_COMPATIBLE_MODELS is set",
+      ]),
+    );
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(parseEnv({ PORT: "", DATABASE_URL: "" }).PORT).toBe(3000);
+  });
+});
