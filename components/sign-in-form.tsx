@@ -1,6 +1,6 @@
 "use client";
 import { signIn } from "next-auth/react";
-import { type FormEvent, useState } from "react";
+import { type FormEvent, useEffect, useState } from "react";
 
 interface Props {
   providers: { id: string; name: string }[];
@@ -33,6 +33,9 @@ export function SignInForm({ providers, demoUsers, initialError, callbackUrl }: 
   const [password, setPassword] = useState("");
   const [error, setError] = useState(describe(initialError));
   const [pending, setPending] = useState(false);
+  // Set once React handles the form; before that a submit must not put the password in a URL.
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -49,7 +52,7 @@ export function SignInForm({ providers, demoUsers, initialError, callbackUrl }: 
 
   return (
     <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
-      <form onSubmit={submit} className="space-y-4">
+      <form method="post" onSubmit={submit} data-ready={ready} className="space-y-4">
         <div>
           <label htmlFor="email" className="block text-sm font-medium text-slate-700">
             Email

@@ -75,6 +75,7 @@ test.describe("chat with the demo model", () => {
   test("empty and oversized messages are refused in place; 100 KB is accepted", async ({ browser }) => {
     const page = await signedInPage(browser, "USER");
     const chat = new ChatPage(page);
+    await chat.ready();
     await chat.composer().fill("   ");
     await expect(page.getByRole("button", { name: "Send" })).toBeDisabled();
     await chat.composer().fill("x".repeat(100_001));

@@ -38,7 +38,14 @@ async function ensureBrowser(): Promise<Record<string, string>> {
     const update = await run(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"]);
     const install =
       update === 0
-        ? await run(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "install", "-y", "-qq", "chromium"])
+        ? await run(sudo[0] ?? "apt-get", [
+            ...sudo.slice(1),
+            ...(isRoot ? [] : ["apt-get"]),
+            "install",
+            "-y",
+            "-qq",
+            "chromium",
+          ])
         : update;
     if (install === 0 && existsSync("/usr/bin/chromium")) return {};
     say("apt-get could not install chromium; trying Playwright's own browser");
@@ -68,7 +75,11 @@ function readVitest(file: string): Counts {
 function readPlaywright(file: string): Counts {
   if (!existsSync(file)) return { passed: 0, failed: 1, skipped: 0 };
   const stats = JSON.parse(readFileSync(file, "utf8")).stats ?? {};
-  return { passed: stats.expected ?? 0, failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0), skipped: stats.skipped ?? 0 };
+  return {
+    passed: stats.expected ?? 0,
+    failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0),
+    skipped: stats.skipped ?? 0,
+  };
 }
 
 async function main() {
@@ -106,7 +117,9 @@ async function main() {
 
   const seconds = Math.round((Date.now() - started) / 1000);
   say(`Finished in ${seconds} s`);
-  process.stdout.write(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}\n`);
+  process.stdout.write(
+    `${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}\n`,
+  );
   process.exit(total.failed > 0 || lint !== 0 ? 1 : 0);
 }
 

@@ -28,6 +28,20 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\/.+/, "expected a PostgreSQL URL such as postgresql://user:password@host:5432/airlock");
 
+/** `a, b,c` → ["a", "b", "c"]; blanks are dropped so a trailing comma is harmless. */
+const commaList = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== ""),
+);
+
+const secretsKey = z
+  .string()
+  .refine((value) => /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, "base64").length === 32, {
+    error: "expected 32 random bytes in base64 (openssl rand -base64 32)",
+  });
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: port.default(3000),
@@ -69,6 +83,29 @@ const schema = z.object({
   RUN_LEASE_MS: positiveInt("milliseconds").default(15_000),
   WORKER_CONCURRENCY: positiveInt("a number of runs").default(4),
   AIRLOCK_WORKER: booleanFlag.default(true),
+
+  // Built-in tools (server/tools). Lists are comma-separated.
+  /** The directory the file and shell tools work in; default `<AIRLOCK_DATA_DIR>/workspace`. */
+  WORKSPACE_ROOT: z.string().min(1).optional(),
+  /** Files whose reading is SENSITIVE_READ, gitignore-style: no `/` matches a name at any depth. */
+  WORKSPACE_SENSITIVE_PATTERNS: commaList.default([".env*", "*.pem", "id_*", "secrets/**"]),
+  /** The database sql_query works on; default: the `demo` database on DATABASE_URL's server. */
+  SQL_TARGET_URL: postgresUrl.optional(),
+  /** Tables (optionally schema-qualified) whose reading is SENSITIVE_READ. */
+  SQL_SENSITIVE_TABLES: commaList.default([]),
+  /** Replaces the shell tool's read-only commands, e.g. `ls,cat,wc`; each keeps its safe flags. */
+  SHELL_READ_ALLOWLIST: commaList.optional(),
+  /** 32 random bytes in base64 that encrypt stored secrets; the launcher keeps one in `<AIRLOCK_DATA_DIR>/secrets-key`. */
+  SECRETS_KEY: secretsKey.optional(),
+  /** send_message also POSTs each message here as JSON. */
+  OUTBOX_WEBHOOK_URL: url("an http(s) URL for outgoing messages").optional(),
+  /** send_message also sends each message through this server, e.g. smtp://user:password@mail.local:587. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/.+/, "expected an SMTP URL such as smtp://user:password@mail.example.com:587")
+    .optional(),
+  /** The From address of messages sent through SMTP_URL. */
+  SMTP_FROM: z.email({ error: "expected an email address" }).default("airlock@localhost"),
 });
 
 /** Settings that only make sense together; checked even when other values are wrong. */

@@ -133,8 +133,8 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
         aria-live="polite"
       >
         <div className="mx-auto max-w-3xl space-y-8 px-4 py-6">
-          {conversationId && transcript.isPending ? <p className="text-slate-500">Loading conversation…</p> : null}
-          {views.length === 0 && !transcript.isPending ? (
+          {transcript.isLoading ? <p className="text-slate-500">Loading conversation…</p> : null}
+          {views.length === 0 && !transcript.isLoading ? (
             <div className="mt-16 text-center">
               <h2 className="text-lg font-semibold">What should the agent do?</h2>
               <p className="mt-1 text-sm text-slate-600">
@@ -142,7 +142,6 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
               </p>
             </div>
           ) : null}
-          {conversationId && !transcript.isPending && views.length === 0 ? null : null}
           {views.map((view) => (
             <RunTranscript key={view.runId} run={view} live={view.runId === liveRunId} />
           ))}

@@ -1,5 +1,5 @@
 "use client";
-import { type FormEvent, type KeyboardEvent, useState } from "react";
+import { type FormEvent, type KeyboardEvent, useEffect, useState } from "react";
 
 interface Props {
   busy: boolean;
@@ -14,6 +14,8 @@ export const MAX_MESSAGE_CHARS = 100_000;
 export function Composer({ busy, sending, onSend, onStop, stopping }: Props) {
   const [text, setText] = useState("");
   const tooLong = text.length > MAX_MESSAGE_CHARS;
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
 
   async function submit(event?: FormEvent) {
     event?.preventDefault();
@@ -29,7 +31,7 @@ export function Composer({ busy, sending, onSend, onStop, stopping }: Props) {
   }
 
   return (
-    <form onSubmit={submit} className="border-t border-slate-200 bg-white p-3">
+    <form onSubmit={submit} data-ready={ready} className="border-t border-slate-200 bg-white p-3">
       <div className="mx-auto flex max-w-3xl items-end gap-2">
         <textarea
           aria-label="Message"

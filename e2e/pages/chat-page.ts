@@ -7,7 +7,13 @@ export class ChatPage {
     return this.page.getByLabel("Message");
   }
 
+  /** Typing before React hydrates the page would be lost. */
+  async ready() {
+    await expect(this.page.locator("form[data-ready=true]")).toBeVisible();
+  }
+
   async send(text: string) {
+    await this.ready();
     await this.composer().fill(text);
     await this.page.getByRole("button", { name: "Send" }).click();
   }

@@ -6,6 +6,7 @@ export class SignInPage {
   async open() {
     await this.page.goto("/signin");
     await expect(this.page.getByRole("heading", { name: "Sign in to Airlock" })).toBeVisible();
+    await expect(this.page.locator("form[data-ready=true]")).toBeVisible();
   }
 
   async fill(email: string, password: string) {

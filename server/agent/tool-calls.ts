@@ -8,6 +8,7 @@ import type { ToolResultPart } from "ai";
 import type { ToolCallState } from "../db/steps";
 import { readToolCalls, transitionToolCall } from "../db/steps";
 import { decide } from "../policy/decide";
+import { EMPTY_POLICY } from "../policy/types";
 import type { RiskClass } from "../shared/risk";
 import type { ToolCallStatus } from "../shared/run-events";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
@@ -85,7 +86,10 @@ async function plan(call: ToolCallState, options: SettleOptions): Promise<Plan> 
       ? { kind: "run", call, tool, input: parsed.data, riskClass }
       : { kind: "unknown-outcome", call };
   }
-  const decision = decide({ toolName: tool.name, riskClass });
+  const decision = decide(
+    { toolName: tool.name, tool: { defaultRisk: tool.risk, classifiedRisk: riskClass }, args: parsed.data, facts: {}, actor: options.actor },
+    EMPTY_POLICY,
+  );
   if (decision.decision === "DENY")
     return { kind: "refuse", call, reason: `Denied by policy: ${decision.reasons.join("; ")}`, riskClass };
   if (decision.decision === "REQUIRE_APPROVAL" && status !== "APPROVED") return { kind: "await", call, riskClass };

@@ -1,22 +1,28 @@
 /**
  * Policy: a pure function from a proposed call to ALLOW | REQUIRE_APPROVAL | DENY with
- * reasons. No I/O. Fails closed: anything it does not understand is DENY.
+ * reasons. No I/O. Fails closed: an unknown tool or class, or a rule that cannot be
+ * evaluated, is DENY.
+ *
+ * Precedence, in order:
+ * 1. The tool's class: the admin's override for the tool if set, else what the tool's
+ *    classifier says for these arguments, else the tool's default class.
+ * 2. Of the enabled rules whose conditions all hold, the most specific wins: more
+ *    conditions beat fewer, a rule for the tool beats a rule for "*". On a tie the
+ *    strictest effect wins (DENY, then DISABLED, then the higher class), then the rule
+ *    earlier in the admin's list. The winner may set the class, the decision, and the
+ *    number of approvals.
+ * 3. The class decides unless the winning rule set a decision: READ runs, SENSITIVE_READ
+ *    and DESTRUCTIVE need approval, DISABLED is denied. A rule's ALLOW lets a sensitive
+ *    read through, but a DESTRUCTIVE call runs without approval only when an admin has
+ *    confirmed destructive auto-run.
  */
 import type { Decision, RiskClass } from "../shared/risk";
+import { conditionHolds } from "./conditions";
+import type { PolicyConfig, PolicyDecision, PolicyRule, ProposedCall } from "./types";
 
-export interface PolicyInput {
-  toolName: string;
-  /** The class after the tool's own classifier; undefined when the tool is unknown. */
-  riskClass: RiskClass | undefined;
-}
+export const RISK_ORDER: Record<RiskClass, number> = { READ: 0, SENSITIVE_READ: 1, DESTRUCTIVE: 2, DISABLED: 3 };
 
-export interface PolicyDecision {
-  decision: Decision;
-  riskClass: RiskClass | undefined;
-  reasons: string[];
-}
-
-const HANDLING: Record<RiskClass, { decision: Decision; reason: string }> = {
+const CLASS_DECISION: Record<RiskClass, { decision: Decision; reason: string }> = {
   READ: { decision: "ALLOW", reason: "reads run automatically" },
   SENSITIVE_READ: {
     decision: "REQUIRE_APPROVAL",
@@ -26,18 +32,98 @@ const HANDLING: Record<RiskClass, { decision: Decision; reason: string }> = {
   DISABLED: { decision: "DENY", reason: "this tool is disabled" },
 };
 
-export function decide(input: PolicyInput): PolicyDecision {
-  const handling = input.riskClass ? HANDLING[input.riskClass] : undefined;
-  if (!handling) {
-    return {
-      decision: "DENY",
-      riskClass: input.riskClass,
-      reasons: [`no risk class is known for "${input.toolName}"`],
-    };
+function isRiskClass(value: unknown): value is RiskClass {
+  return typeof value === "string" && Object.hasOwn(RISK_ORDER, value);
+}
+
+function strictness(rule: PolicyRule): number {
+  if (rule.effect.decision === "DENY") return 10;
+  if (rule.effect.riskClass === "DISABLED") return 9;
+  return rule.effect.riskClass
+    ? RISK_ORDER[rule.effect.riskClass]
+    : rule.effect.decision === "REQUIRE_APPROVAL"
+      ? 1
+      : 0;
+}
+
+function specificity(rule: PolicyRule): number {
+  return rule.conditions.length * 2 + (rule.toolName === "*" ? 0 : 1);
+}
+
+function deny(call: ProposedCall, policy: PolicyConfig, reason: string, riskClass?: RiskClass): PolicyDecision {
+  return { decision: "DENY", riskClass, reasons: [reason], requiredApprovals: 0, policyVersion: policy.version };
+}
+
+export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision {
+  if (!call.tool) return deny(call, policy, `"${call.toolName}" is not a known tool`);
+  const override = policy.toolClasses[call.toolName];
+  const baseClass = override ?? call.tool.classifiedRisk ?? call.tool.defaultRisk;
+  if (!isRiskClass(baseClass)) return deny(call, policy, `no valid risk class is known for "${call.toolName}"`);
+  const reasons: string[] = [
+    override
+      ? `an admin set ${call.toolName} to ${override}`
+      : call.tool.classifiedRisk
+        ? `${call.toolName} classified this call as ${call.tool.classifiedRisk}`
+        : `${call.toolName} is ${call.tool.defaultRisk} by default`,
+  ];
+
+  const subject = { args: call.args, facts: call.facts, actor: call.actor };
+  const matching: PolicyRule[] = [];
+  for (const rule of policy.rules) {
+    if (!rule.enabled || (rule.toolName !== "*" && rule.toolName !== call.toolName)) continue;
+    try {
+      if (rule.conditions.every((condition) => conditionHolds(subject, condition))) matching.push(rule);
+    } catch (error) {
+      return deny(
+        call,
+        policy,
+        `rule "${rule.description}" could not be evaluated: ${error instanceof Error ? error.message : String(error)}`,
+        baseClass,
+      );
+    }
   }
+  matching.sort((a, b) => specificity(b) - specificity(a) || strictness(b) - strictness(a) || a.position - b.position);
+  const winner = matching[0];
+
+  let riskClass = baseClass;
+  let ruleDecision: Decision | undefined;
+  let requiredApprovals = policy.settings.defaultRequiredApprovals;
+  if (winner) {
+    if (winner.effect.riskClass !== undefined) {
+      if (!isRiskClass(winner.effect.riskClass))
+        return deny(call, policy, `rule "${winner.description}" sets an unknown class`, baseClass);
+      riskClass = winner.effect.riskClass;
+    }
+    ruleDecision = winner.effect.decision;
+    if (winner.effect.requiredApprovals !== undefined) requiredApprovals = winner.effect.requiredApprovals;
+    reasons.push(`rule "${winner.description}" applies`);
+  }
+  if (!Number.isInteger(requiredApprovals) || requiredApprovals < 1) requiredApprovals = 1;
+
+  const byClass = CLASS_DECISION[riskClass];
+  let decision: Decision = byClass.decision;
+  if (riskClass === "DISABLED") {
+    decision = "DENY";
+  } else if (ruleDecision === "DENY" || ruleDecision === "REQUIRE_APPROVAL") {
+    decision = ruleDecision;
+  } else if (ruleDecision === "ALLOW") {
+    if (riskClass === "DESTRUCTIVE" && !policy.settings.destructiveAutoRunConfirmed) {
+      reasons.push("the rule allows it, but destructive auto-run is not enabled, so a reviewer must approve");
+      decision = "REQUIRE_APPROVAL";
+    } else {
+      decision = "ALLOW";
+    }
+  } else if (riskClass === "SENSITIVE_READ" && !policy.settings.sensitiveReadsNeedApproval) {
+    decision = "ALLOW";
+  }
+  if (ruleDecision === undefined || ruleDecision === decision) reasons.push(`${riskClass}: ${byClass.reason}`);
+  if (decision !== "REQUIRE_APPROVAL") requiredApprovals = 0;
   return {
-    decision: handling.decision,
-    riskClass: input.riskClass,
-    reasons: [`${input.toolName} is ${input.riskClass}: ${handling.reason}`],
+    decision,
+    riskClass,
+    reasons,
+    requiredApprovals,
+    ...(winner ? { matchedRuleId: winner.id } : {}),
+    policyVersion: policy.version,
   };
 }

@@ -24,6 +24,9 @@ export interface ToolContext {
   logger: Logger;
 }
 
+export type ToolFactValue = string | number | boolean | string[];
+export type ToolFacts = Record<string, ToolFactValue>;
+
 export interface ToolPreview {
   /** One line for lists: what would happen. */
   summary: string;
@@ -41,7 +44,13 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   risk: RiskClass;
   /** Safe to run again after a crash with the same idempotency key. READ tools always are. */
   idempotent?: boolean;
+  /** Refines the class per call (e.g. by parsed SQL statement type); throwing fails closed (DENY). */
   classify?: (input: Input) => RiskClass | Promise<RiskClass>;
+  /**
+   * Facts about a call that admin rules can match on besides the arguments, e.g.
+   * `{ statementTypes: ["DELETE"], tables: ["customers"] }` or `{ command: "rm" }`.
+   */
+  facts?: (input: Input) => ToolFacts | Promise<ToolFacts>;
   preview?: (input: Input, context: ToolContext) => Promise<ToolPreview>;
   execute: (input: Input, context: ToolContext) => Promise<Output>;
 }

@@ -1,0 +1,107 @@
+/** Evaluates one rule condition against a call. Pure; throws on a condition it cannot evaluate. */
+import type { ConditionValue, Facts, RuleCondition } from "./types";
+
+export interface ConditionSubject {
+  args: unknown;
+  facts: Facts;
+  actor: { role: string };
+}
+
+function lookup(root: unknown, segments: string[]): unknown {
+  let current = root;
+  for (const segment of segments) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+export function resolvePath(subject: ConditionSubject, path: string): unknown {
+  const [head, ...rest] = path.split(".");
+  switch (head) {
+    case "args":
+      return lookup(subject.args, rest);
+    case "facts":
+      return lookup(subject.facts, rest);
+    case "actor":
+      return lookup(subject.actor, rest);
+    default:
+      throw new Error(`unknown condition path "${path}" (use args.…, facts.… or actor.role)`);
+  }
+}
+
+/** Glob over path-like strings: `*` within a segment, `**` across segments, `?` one character. */
+export function globToRegExp(glob: string): RegExp {
+  let pattern = "";
+  for (let index = 0; index < glob.length; index++) {
+    const character = glob[index] as string;
+    if (character === "*") {
+      if (glob[index + 1] === "*") {
+        pattern += ".*";
+        index++;
+        if (glob[index + 1] === "/") index++;
+      } else {
+        pattern += "[^/]*";
+      }
+    } else if (character === "?") {
+      pattern += "[^/]";
+    } else {
+      pattern += character.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+    }
+  }
+  return new RegExp(`^${pattern}$`);
+}
+
+function compareScalar(
+  actual: unknown,
+  operator: RuleCondition["operator"],
+  expected: ConditionValue | undefined,
+): boolean {
+  switch (operator) {
+    case "equals":
+      return typeof expected === "string" || typeof expected === "number" || typeof expected === "boolean"
+        ? actual === expected || (typeof actual !== "object" && String(actual) === String(expected))
+        : false;
+    case "notEquals":
+      return !compareScalar(actual, "equals", expected);
+    case "in":
+      if (!Array.isArray(expected)) throw new Error("`in` needs a list of values");
+      return expected.includes(String(actual));
+    case "glob":
+      if (typeof expected !== "string") throw new Error("`glob` needs a pattern");
+      return typeof actual === "string" && globToRegExp(expected).test(actual);
+    case "regex":
+      if (typeof expected !== "string") throw new Error("`regex` needs a pattern");
+      return typeof actual === "string" && new RegExp(expected, "u").test(actual);
+    case "lt":
+    case "lte":
+    case "gt":
+    case "gte": {
+      const threshold = Number(expected);
+      if (!Number.isFinite(threshold)) throw new Error(`\`${operator}\` needs a number`);
+      const number =
+        typeof actual === "number"
+          ? actual
+          : typeof actual === "string" && actual.trim() !== ""
+            ? Number(actual)
+            : Number.NaN;
+      if (!Number.isFinite(number)) return false;
+      if (operator === "lt") return number < threshold;
+      if (operator === "lte") return number <= threshold;
+      if (operator === "gt") return number > threshold;
+      return number >= threshold;
+    }
+    case "exists":
+      return actual !== undefined && actual !== null;
+  }
+}
+
+export function conditionHolds(subject: ConditionSubject, condition: RuleCondition): boolean {
+  const actual = resolvePath(subject, condition.path);
+  if (condition.operator === "exists") return compareScalar(actual, "exists", condition.value);
+  if (condition.operator === "notEquals" && Array.isArray(actual)) {
+    return actual.every((item) => compareScalar(item, "notEquals", condition.value));
+  }
+  if (Array.isArray(actual)) return actual.some((item) => compareScalar(item, condition.operator, condition.value));
+  return compareScalar(actual, condition.operator, condition.value);
+}

@@ -1,0 +1,91 @@
+/** The policy's vocabulary: rules, their conditions and effects, and the configuration they live in. */
+import type { Decision, RiskClass, Role } from "../shared/risk";
+
+export const CONDITION_OPERATORS = [
+  "equals",
+  "notEquals",
+  "in",
+  "glob",
+  "regex",
+  "lt",
+  "lte",
+  "gt",
+  "gte",
+  "exists",
+] as const;
+export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+
+export type ConditionValue = string | number | boolean | string[];
+
+/**
+ * One test on the call. `path` names what is tested: `args.<dot.path>` (the tool's
+ * arguments), `facts.<name>` (what the tool's classifier says, e.g. facts.statementTypes),
+ * or `actor.role`. A list-valued subject matches when any element matches.
+ */
+export interface RuleCondition {
+  path: string;
+  operator: ConditionOperator;
+  value?: ConditionValue;
+}
+
+export interface RuleEffect {
+  riskClass?: RiskClass;
+  decision?: Decision;
+  requiredApprovals?: number;
+}
+
+export interface PolicyRule {
+  id: string;
+  /** A tool name, or "*" for every tool. */
+  toolName: string;
+  description: string;
+  conditions: RuleCondition[];
+  effect: RuleEffect;
+  enabled: boolean;
+  /** Order in the admin's list; breaks the last ties. */
+  position: number;
+}
+
+export interface PolicySettings {
+  defaultRequiredApprovals: number;
+  /** DESTRUCTIVE calls may be allowed to run without approval only when an admin typed a confirmation. */
+  destructiveAutoRunConfirmed: boolean;
+  /** SENSITIVE_READ calls need approval unless this is off (an audited admin setting). */
+  sensitiveReadsNeedApproval: boolean;
+}
+
+export interface PolicyConfig {
+  version: number;
+  /** Admin overrides of a tool's class, by tool name. */
+  toolClasses: Record<string, RiskClass>;
+  rules: PolicyRule[];
+  settings: PolicySettings;
+}
+
+export type Facts = Record<string, ConditionValue>;
+
+export interface ProposedCall {
+  toolName: string;
+  /** Undefined when the model named a tool that does not exist. */
+  tool: { defaultRisk: RiskClass; classifiedRisk?: RiskClass } | undefined;
+  args: unknown;
+  facts: Facts;
+  actor: { id: string; role: Role };
+}
+
+export interface PolicyDecision {
+  decision: Decision;
+  riskClass: RiskClass | undefined;
+  reasons: string[];
+  requiredApprovals: number;
+  matchedRuleId?: string;
+  policyVersion: number;
+}
+
+export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
+  defaultRequiredApprovals: 1,
+  destructiveAutoRunConfirmed: false,
+  sensitiveReadsNeedApproval: true,
+};
+
+export const EMPTY_POLICY: PolicyConfig = { version: 0, toolClasses: {}, rules: [], settings: DEFAULT_POLICY_SETTINGS };
