@@ -71,6 +71,7 @@ const schema = z.object({
   GITHUB_SECRET: z.string().min(1).optional(),
 
   SEED_DEMO_USERS: booleanFlag.default(true),
+  APPROVAL_WEBHOOK_URL: url("an http(s) URL for approval notices (Slack-compatible)").optional(),
   SIGNIN_MAX_FAILURES: positiveInt("a number of attempts").default(5),
   SIGNIN_WINDOW_MINUTES: positiveInt("a number of minutes").default(15),
 

@@ -15,6 +15,16 @@ export const ERROR_STATUS = {
   "model:unknown": "BAD_REQUEST",
   "model:unavailable": "BAD_REQUEST",
   "tool:unknown": "NOT_FOUND",
+  "approval:not-found": "NOT_FOUND",
+  "approval:own-request": "FORBIDDEN",
+  "approval:not-reviewer": "FORBIDDEN",
+  "approval:already-decided": "CONFLICT",
+  "approval:already-voted": "CONFLICT",
+  "approval:expired": "CONFLICT",
+  "approval:voided": "CONFLICT",
+  "approval:invalid-edit": "BAD_REQUEST",
+  "approval:edit-denied": "BAD_REQUEST",
+  "approval:not-requester": "FORBIDDEN",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

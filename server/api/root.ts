@@ -1,4 +1,5 @@
 import { adminRouter } from "./routers/admin";
+import { approvalsRouter } from "./routers/approvals";
 import { authRouter } from "./routers/auth";
 import { chatRouter } from "./routers/chat";
 import { conversationRouter } from "./routers/conversation";
@@ -8,6 +9,7 @@ import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   admin: adminRouter,
+  approvals: approvalsRouter,
   auth: authRouter,
   me: meRouter,
   conversation: conversationRouter,

@@ -97,3 +97,23 @@ export function readTranscript(conversationId: string) {
     }),
   ]);
 }
+
+/** The last messages of a conversation up to and including a run, for a reviewer's context. */
+export async function readConversationContext(conversationId: string, runId: string, limit: number) {
+  const lastOfRun = await db().message.findFirst({
+    where: { conversationId, runId },
+    orderBy: { id: "desc" },
+    select: { id: true },
+  });
+  const messages = await db().message.findMany({
+    where: { conversationId, ...(lastOfRun ? { id: { lte: lastOfRun.id } } : {}) },
+    orderBy: { id: "desc" },
+    take: limit,
+    select: { id: true, role: true, parts: true, runId: true },
+  });
+  const toolCalls = await db().toolCall.findMany({
+    where: { run: { conversationId } },
+    select: { modelCallId: true, riskClass: true },
+  });
+  return { messages: messages.reverse(), toolCalls };
+}

@@ -109,6 +109,14 @@ export async function renewLease(runId: string, workerId: string, leaseMs: numbe
 /**
  * Moves a run this worker holds to a new status and releases the lease, with its
  * status event, in the caller's transaction. Returns false when the lease was lost.
+ *
+ * Suspending is the one transition that can race a person: a reviewer may decide a
+ * call after the engine read it as AWAITING_APPROVAL but before the run is suspended;
+ * requeueRun() then finds the run still RUNNING and does nothing, and the run would
+ * wait forever for a decision already made. So a run whose calls no longer await any
+ * decision is queued instead of suspended. The first UPDATE takes the run's row lock
+ * and the check is a separate statement, so it sees every decision committed by a
+ * decider that locked the run first (lockRun()).
  */
 export async function transitionRun(options: {
   runId: string;
@@ -129,12 +137,32 @@ export async function transitionRun(options: {
     terminal,
   );
   if (count !== 1) return false;
+  if (options.status === "AWAITING_APPROVAL" && !(await hasCallsAwaitingDecision(options.runId, options.tx))) {
+    await options.tx.run.update({ where: { id: options.runId }, data: { status: "QUEUED" }, select: { id: true } });
+    await appendRunEvents(options.runId, [{ type: "run-status", status: "QUEUED" }], options.tx);
+    await notifyRunsQueued(options.tx);
+    return true;
+  }
   await appendRunEvents(
     options.runId,
     [{ type: "run-status", status: options.status, ...(options.error ? { error: options.error } : {}) }],
     options.tx,
   );
   return true;
+}
+
+async function hasCallsAwaitingDecision(runId: string, tx: Transaction): Promise<boolean> {
+  const waiting = await tx.toolCall.findFirst({ where: { runId, status: "AWAITING_APPROVAL" }, select: { id: true } });
+  return waiting !== null;
+}
+
+/**
+ * Locks a run's row for the rest of the caller's transaction. Whoever decides on a
+ * suspended run's calls (an approval, a rejection) takes it before changing them, so
+ * the decision and the engine's suspend are ordered: see transitionRun().
+ */
+export async function lockRun(runId: string, tx: Transaction): Promise<void> {
+  await tx.$queryRawUnsafe(`SELECT id FROM "Run" WHERE id = $1 FOR UPDATE`, runId);
 }
 
 /**

@@ -1,0 +1,66 @@
+/**
+ * The policy in force, as a value for decide(). Reloaded whenever the version row moves
+ * (one cheap query per call), so an admin's change applies to the next call on every
+ * instance without a restart. Stored rules that no longer parse fail closed.
+ */
+
+import { z } from "zod";
+import { readPolicyRows, readPolicyVersion } from "../db/policy";
+import type { Transaction } from "../db/transaction";
+import type { PolicyConfig, PolicyRule } from "../policy/types";
+import { ruleConditionSchema, ruleEffectSchema } from "../shared/policy-schemas";
+import type { RiskClass } from "../shared/risk";
+
+export interface PolicyInForce extends PolicyConfig {
+  defaultExpiryMinutes: number;
+}
+
+let cached: PolicyInForce | undefined;
+
+function toRule(row: Awaited<ReturnType<typeof readPolicyRows>>["rules"][number]): PolicyRule {
+  const conditions = z.array(ruleConditionSchema).safeParse(row.conditions);
+  const effect = ruleEffectSchema.safeParse(row.effect);
+  if (!conditions.success || !effect.success) {
+    // A condition on an unknown path makes decide() deny calls to this tool: fail closed.
+    return {
+      id: row.id,
+      toolName: row.toolName,
+      description: `${row.description} (stored rule is invalid)`,
+      conditions: [{ path: "stored.rule.invalid", operator: "exists" }],
+      effect: { decision: "DENY" },
+      enabled: true,
+      position: row.position,
+    };
+  }
+  return {
+    id: row.id,
+    toolName: row.toolName,
+    description: row.description,
+    conditions: conditions.data,
+    effect: effect.data,
+    enabled: row.enabled,
+    position: row.position,
+  };
+}
+
+export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
+  const version = await readPolicyVersion(tx);
+  if (cached && cached.version === version) return cached;
+  const { state, tools, rules } = await readPolicyRows(tx);
+  cached = {
+    version: state?.version ?? version,
+    toolClasses: Object.fromEntries(tools.map((tool) => [tool.toolName, tool.riskClass as RiskClass])),
+    rules: rules.map(toRule),
+    settings: {
+      defaultRequiredApprovals: state?.defaultRequiredApprovals ?? 1,
+      destructiveAutoRunConfirmed: state?.destructiveAutoRunConfirmed ?? false,
+      sensitiveReadsNeedApproval: state?.sensitiveReadsNeedApproval ?? true,
+    },
+    defaultExpiryMinutes: state?.defaultExpiryMinutes ?? 1440,
+  };
+  return cached;
+}
+
+export function forgetCachedPolicy(): void {
+  cached = undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * What reviewers see: the list of requests with filters, and one request with the
+ * conversation that led to it. Results of sensitive reads in that context are masked:
+ * a reviewer decides on the request, they are not entitled to earlier secrets.
+ */
+import {
+  countPendingApprovals,
+  findApprovalRequest,
+  findUserNames,
+  type InboxFilter,
+  listApprovalRequests,
+  listDecisions,
+} from "../db/approvals";
+import { readConversationContext } from "../db/conversations";
+import { AirlockError } from "../errors";
+import type { ToolPreview } from "../tools/define-tool";
+
+export const MASKED = "[hidden: sensitive value]";
+
+export async function listInbox(filter: InboxFilter) {
+  const rows = await listApprovalRequests(filter);
+  const users = new Map(
+    (await findUserNames([...new Set(rows.map((row) => row.requesterId))])).map((user) => [user.id, user]),
+  );
+  return rows.map((row) => ({
+    id: row.id,
+    toolName: row.toolName,
+    riskClass: row.riskClass,
+    status: row.status,
+    summary: (row.preview as ToolPreview | null)?.summary ?? null,
+    args: row.editedArgs ?? row.args,
+    requester: users.get(row.requesterId) ?? { id: row.requesterId, name: "Unknown user", email: "" },
+    requiredApprovals: row.requiredApprovals,
+    approvals: row.decisions.filter(
+      (decision) => decision.verdict === "APPROVE" && decision.bindingHash === row.bindingHash,
+    ).length,
+    approvedBy: row.decisions
+      .filter((decision) => decision.verdict === "APPROVE")
+      .map((decision) => decision.reviewerId),
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    decidedAt: row.decidedAt,
+    decisionReason: row.decisionReason,
+  }));
+}
+
+export function pendingCount() {
+  return countPendingApprovals();
+}
+
+type Part = { type: string; text?: string; toolCallId?: string; toolName?: string; input?: unknown; output?: unknown };
+
+export async function inboxDetail(requestId: string) {
+  const request = await findApprovalRequest(requestId);
+  if (!request) throw new AirlockError("approval:not-found", "This approval request does not exist.");
+  const [decisions, context, users] = await Promise.all([
+    listDecisions(request.id),
+    readConversationContext(request.conversationId, request.runId, 12),
+    findUserNames([request.requesterId]),
+  ]);
+  const sensitiveCalls = new Set(
+    context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),
+  );
+  const messages = context.messages.map((message) => ({
+    id: message.id.toString(),
+    role: message.role,
+    parts: ((Array.isArray(message.parts) ? message.parts : []) as Part[]).map((part) =>
+      part.type === "tool-result" && part.toolCallId && sensitiveCalls.has(part.toolCallId)
+        ? { ...part, output: { type: "text", value: MASKED } }
+        : part,
+    ),
+  }));
+  return {
+    request: {
+      ...request,
+      preview: request.preview as ToolPreview | null,
+      reasons: request.reasons as string[],
+      requester: users[0] ?? { id: request.requesterId, name: "Unknown user", email: "" },
+    },
+    decisions: decisions.map((decision) => ({
+      reviewer: decision.reviewer,
+      reviewerId: decision.reviewerId,
+      verdict: decision.verdict,
+      reason: decision.reason,
+      createdAt: decision.createdAt,
+      forCurrentArguments: decision.bindingHash === request.bindingHash,
+    })),
+    context: messages,
+  };
+}

@@ -1,0 +1,254 @@
+/**
+ * ApprovalRequest and ApprovalDecision rows. State changes are conditional updates on
+ * the request's status inside the caller's transaction, so a decision, an expiry, a
+ * cancel and a consumption cannot both win.
+ */
+
+import { db } from "./client";
+import type { Prisma } from "./generated/client";
+import type { ApprovalStatus, ApprovalVerdict, RiskClass } from "./generated/enums";
+import type { Transaction } from "./transaction";
+
+export const APPROVALS_CHANNEL = "airlock_approvals";
+
+export const approvalRequestSelect = {
+  id: true,
+  toolCallId: true,
+  runId: true,
+  conversationId: true,
+  requesterId: true,
+  toolName: true,
+  toolVersion: true,
+  policyVersion: true,
+  riskClass: true,
+  args: true,
+  editedArgs: true,
+  bindingHash: true,
+  reasons: true,
+  preview: true,
+  status: true,
+  requiredApprovals: true,
+  decisionReason: true,
+  expiresAt: true,
+  decidedAt: true,
+  consumedAt: true,
+  createdAt: true,
+} satisfies Prisma.ApprovalRequestSelect;
+
+export type ApprovalRequestRow = Prisma.ApprovalRequestGetPayload<{ select: typeof approvalRequestSelect }>;
+
+export async function notifyApprovalsChanged(tx: Transaction, requestId: string): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${APPROVALS_CHANNEL}', $1)`, requestId);
+}
+
+export async function insertApprovalRequest(
+  tx: Transaction,
+  data: {
+    toolCallId: string;
+    runId: string;
+    conversationId: string;
+    requesterId: string;
+    toolName: string;
+    toolVersion: string;
+    policyVersion: number;
+    riskClass: RiskClass;
+    args: unknown;
+    bindingHash: string;
+    reasons: string[];
+    preview: unknown;
+    requiredApprovals: number;
+    expiresAt: Date;
+  },
+): Promise<ApprovalRequestRow> {
+  return tx.approvalRequest.create({
+    data: {
+      ...data,
+      args: data.args as Prisma.InputJsonValue,
+      reasons: data.reasons,
+      preview: (data.preview ?? undefined) as Prisma.InputJsonValue | undefined,
+    },
+    select: approvalRequestSelect,
+  });
+}
+
+/** Locks the request row for the rest of the transaction. */
+export async function lockApprovalRequest(tx: Transaction, requestId: string): Promise<ApprovalRequestRow | null> {
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT id FROM "ApprovalRequest" WHERE id = $1 FOR UPDATE`,
+    requestId,
+  );
+  if (rows.length === 0) return null;
+  return tx.approvalRequest.findUnique({ where: { id: requestId }, select: approvalRequestSelect });
+}
+
+export async function findApprovalRequestByToolCall(
+  toolCallId: string,
+  tx: Transaction = db(),
+): Promise<ApprovalRequestRow | null> {
+  return tx.approvalRequest.findUnique({ where: { toolCallId }, select: approvalRequestSelect });
+}
+
+export async function findApprovalRequest(
+  requestId: string,
+  tx: Transaction = db(),
+): Promise<ApprovalRequestRow | null> {
+  return tx.approvalRequest.findUnique({ where: { id: requestId }, select: approvalRequestSelect });
+}
+
+/** Moves a request between statuses; false when it was no longer in `from`. */
+export async function transitionApprovalRequest(
+  tx: Transaction,
+  requestId: string,
+  from: ApprovalStatus[],
+  data: {
+    status: ApprovalStatus;
+    decisionReason?: string | null;
+    editedArgs?: unknown;
+    bindingHash?: string;
+    decided?: boolean;
+    consumed?: boolean;
+  },
+): Promise<boolean> {
+  const result = await tx.approvalRequest.updateMany({
+    where: { id: requestId, status: { in: from } },
+    data: {
+      status: data.status,
+      ...(data.decisionReason !== undefined ? { decisionReason: data.decisionReason } : {}),
+      ...(data.editedArgs !== undefined ? { editedArgs: data.editedArgs as Prisma.InputJsonValue } : {}),
+      ...(data.bindingHash !== undefined ? { bindingHash: data.bindingHash } : {}),
+      ...(data.decided ? { decidedAt: new Date() } : {}),
+      ...(data.consumed ? { consumedAt: new Date() } : {}),
+    },
+  });
+  return result.count === 1;
+}
+
+export async function insertApprovalDecision(
+  tx: Transaction,
+  data: {
+    requestId: string;
+    reviewerId: string;
+    verdict: ApprovalVerdict;
+    reason?: string;
+    bindingHash: string;
+    editedArgs?: unknown;
+  },
+): Promise<"inserted" | "duplicate"> {
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO "ApprovalDecision" (id, "requestId", "reviewerId", verdict, reason, "bindingHash", "editedArgs")
+     VALUES (gen_random_uuid()::text, $1, $2, $3::"ApprovalVerdict", $4, $5, $6::jsonb)
+     ON CONFLICT ("requestId", "reviewerId") DO NOTHING
+     RETURNING id`,
+    data.requestId,
+    data.reviewerId,
+    data.verdict,
+    data.reason ?? null,
+    data.bindingHash,
+    data.editedArgs === undefined ? null : JSON.stringify(data.editedArgs),
+  );
+  return rows.length === 1 ? "inserted" : "duplicate";
+}
+
+export async function countApprovalsForBinding(
+  tx: Transaction,
+  requestId: string,
+  bindingHash: string,
+): Promise<number> {
+  return tx.approvalDecision.count({ where: { requestId, bindingHash, verdict: "APPROVE" } });
+}
+
+export function listDecisions(requestId: string, tx: Transaction = db()) {
+  return tx.approvalDecision.findMany({
+    where: { requestId },
+    orderBy: { createdAt: "asc" },
+    select: {
+      reviewerId: true,
+      verdict: true,
+      reason: true,
+      createdAt: true,
+      bindingHash: true,
+      reviewer: { select: { name: true, email: true } },
+    },
+  });
+}
+
+/** Pending requests whose time ran out, oldest first. */
+export async function findExpiredRequestIds(limit = 100): Promise<string[]> {
+  const rows = await db().approvalRequest.findMany({
+    where: { status: "PENDING", expiresAt: { lt: new Date() } },
+    orderBy: { expiresAt: "asc" },
+    take: limit,
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}
+
+export interface InboxFilter {
+  statuses?: ApprovalStatus[];
+  riskClasses?: RiskClass[];
+  toolName?: string;
+  requesterId?: string;
+  olderThanMinutes?: number;
+  newerThanMinutes?: number;
+  limit: number;
+}
+
+export function listApprovalRequests(filter: InboxFilter) {
+  const now = Date.now();
+  return db().approvalRequest.findMany({
+    where: {
+      ...(filter.statuses ? { status: { in: filter.statuses } } : {}),
+      ...(filter.riskClasses ? { riskClass: { in: filter.riskClasses } } : {}),
+      ...(filter.toolName ? { toolName: filter.toolName } : {}),
+      ...(filter.requesterId ? { requesterId: filter.requesterId } : {}),
+      ...(filter.olderThanMinutes !== undefined || filter.newerThanMinutes !== undefined
+        ? {
+            createdAt: {
+              ...(filter.olderThanMinutes !== undefined
+                ? { lte: new Date(now - filter.olderThanMinutes * 60_000) }
+                : {}),
+              ...(filter.newerThanMinutes !== undefined
+                ? { gte: new Date(now - filter.newerThanMinutes * 60_000) }
+                : {}),
+            },
+          }
+        : {}),
+    },
+    orderBy: { createdAt: "desc" },
+    take: filter.limit,
+    select: {
+      ...approvalRequestSelect,
+      decisions: { select: { reviewerId: true, verdict: true, bindingHash: true } },
+    },
+  });
+}
+
+export async function countPendingApprovals(): Promise<number> {
+  return db().approvalRequest.count({ where: { status: "PENDING" } });
+}
+
+export function findUserNames(ids: string[]) {
+  return db().user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, email: true } });
+}
+
+/** An edit by a reviewer: the request now binds to the edited arguments under the current policy. */
+export async function rebindApprovalRequest(
+  tx: Transaction,
+  requestId: string,
+  data: { editedArgs: unknown; bindingHash: string; policyVersion: number; requiredApprovals: number },
+): Promise<void> {
+  await tx.approvalRequest.update({
+    where: { id: requestId },
+    data: {
+      editedArgs: data.editedArgs as Prisma.InputJsonValue,
+      bindingHash: data.bindingHash,
+      policyVersion: data.policyVersion,
+      requiredApprovals: data.requiredApprovals,
+    },
+    select: { id: true },
+  });
+}
+
+export function findReviewer(userId: string, tx: Transaction) {
+  return tx.user.findUnique({ where: { id: userId }, select: { id: true, name: true, role: true, active: true } });
+}

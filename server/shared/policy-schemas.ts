@@ -1,0 +1,65 @@
+/** Zod schemas of stored policy rules, shared by the server and the admin UI's form. */
+import { z } from "zod";
+import { CONDITION_OPERATORS_LIST } from "./policy-operators";
+import { DECISIONS, RISK_CLASSES } from "./risk";
+
+export const conditionPathSchema = z
+  .string()
+  .trim()
+  .regex(/^(args|facts)(\.[A-Za-z0-9_-]+)+$|^actor\.role$/, "Use args.<name>, facts.<name> or actor.role");
+
+export const ruleConditionSchema = z
+  .object({
+    path: conditionPathSchema,
+    operator: z.enum(CONDITION_OPERATORS_LIST),
+    value: z.union([z.string().max(500), z.number(), z.boolean(), z.array(z.string().max(200)).max(50)]).optional(),
+  })
+  .superRefine((condition, context) => {
+    const { operator, value } = condition;
+    if (operator === "exists") return;
+    if (value === undefined) context.addIssue({ code: "custom", path: ["value"], message: "A value is required" });
+    if (operator === "in" && !Array.isArray(value)) {
+      context.addIssue({ code: "custom", path: ["value"], message: "`in` needs a list of values" });
+    }
+    if ((operator === "glob" || operator === "regex") && typeof value !== "string") {
+      context.addIssue({ code: "custom", path: ["value"], message: "A pattern is required" });
+    }
+    if (operator === "regex" && typeof value === "string") {
+      try {
+        new RegExp(value, "u");
+      } catch (error) {
+        context.addIssue({
+          code: "custom",
+          path: ["value"],
+          message: `Invalid regular expression: ${(error as Error).message}`,
+        });
+      }
+    }
+    if (["lt", "lte", "gt", "gte"].includes(operator) && !Number.isFinite(Number(value))) {
+      context.addIssue({ code: "custom", path: ["value"], message: "A number is required" });
+    }
+  });
+
+export const ruleEffectSchema = z
+  .object({
+    riskClass: z.enum(RISK_CLASSES).optional(),
+    decision: z.enum(DECISIONS).optional(),
+    requiredApprovals: z.number().int().min(1, "At least 1").max(10, "At most 10").optional(),
+  })
+  .refine(
+    (effect) =>
+      effect.riskClass !== undefined || effect.decision !== undefined || effect.requiredApprovals !== undefined,
+    {
+      message: "A rule must change the class, the decision or the number of approvals",
+    },
+  );
+
+export const policyRuleInputSchema = z.object({
+  toolName: z.string().trim().min(1, "Pick a tool or *").max(128),
+  description: z.string().trim().min(1, "Describe the rule").max(200),
+  conditions: z.array(ruleConditionSchema).max(10),
+  effect: ruleEffectSchema,
+  enabled: z.boolean().default(true),
+});
+
+export type PolicyRuleInput = z.infer<typeof policyRuleInputSchema>;
