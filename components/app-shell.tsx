@@ -3,6 +3,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import type { ReactNode } from "react";
+import { PendingBadge } from "./inbox/pending-badge";
 
 interface Props {
   user: { name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN" };
@@ -42,6 +43,7 @@ export function AppShell({ user, children }: Props) {
                   className={`rounded-md px-3 py-1.5 text-sm font-medium ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
                 >
                   {link.label}
+                  {link.href === "/inbox" ? <PendingBadge /> : null}
                 </Link>
               );
             })}

@@ -66,7 +66,20 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
     const built = buildRunViews(stored.messages, stored.toolCalls, stored.runs);
     if (!live) return built;
     const index = built.findIndex((view) => view.runId === live.runId);
-    const merged = { ...live, userText: index >= 0 ? (built[index]?.userText ?? live.userText) : live.userText };
+    const approvals = new Map(
+      stored.toolCalls.flatMap((call) => (call.approval ? [[call.id, call.approval.id] as const] : [])),
+    );
+    const merged = {
+      ...live,
+      userText: index >= 0 ? (built[index]?.userText ?? live.userText) : live.userText,
+      steps: live.steps.map((step) => ({
+        ...step,
+        toolCalls: step.toolCalls.map((call) => {
+          const approvalId = approvals.get(call.key);
+          return approvalId ? { ...call, approvalId } : call;
+        }),
+      })),
+    };
     if (index < 0) return [...built, merged];
     return built.map((view, position) => (position === index ? merged : view));
   }, [stored, live]);

@@ -1,5 +1,7 @@
 "use client";
+import { useMutation } from "@tanstack/react-query";
 import type { ToolCallStatus } from "@/server/shared/run-events";
+import { useTRPC } from "../trpc";
 import type { ToolCallView } from "./transcript";
 
 const STATUS: Record<ToolCallStatus, { label: string; style: string }> = {
@@ -21,6 +23,8 @@ function preview(value: unknown, limit = 600): string {
 
 export function ToolCallCard({ call }: { call: ToolCallView }) {
   const status = STATUS[call.status];
+  const trpc = useTRPC();
+  const withdraw = useMutation(trpc.approvals.cancel.mutationOptions());
   return (
     <div
       data-testid="tool-call"
@@ -43,6 +47,26 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
           {preview(call.args)}
         </pre>
       </details>
+      {call.status === "AWAITING_APPROVAL" ? (
+        <div className="flex items-center gap-2 border-t border-amber-100 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+          <span>Waiting for a reviewer. The agent continues when it is decided.</span>
+          {call.approvalId ? (
+            <button
+              type="button"
+              disabled={withdraw.isPending}
+              onClick={() => call.approvalId && withdraw.mutate({ requestId: call.approvalId })}
+              className="ml-auto rounded border border-amber-300 bg-white px-2 py-0.5 font-medium hover:bg-amber-100 disabled:opacity-60"
+            >
+              Withdraw request
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {withdraw.error ? (
+        <p role="alert" className="px-3 pb-2 text-xs text-rose-700">
+          {withdraw.error.message}
+        </p>
+      ) : null}
       {call.error ? <p className="px-3 pb-2 text-xs text-rose-700">{call.error}</p> : null}
       {call.result !== undefined && call.result !== null ? (
         <pre className="mx-3 mb-2 max-h-48 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs text-slate-700">

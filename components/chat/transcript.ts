@@ -14,6 +14,7 @@ export interface ToolCallView {
   result?: unknown;
   error?: string;
   riskClass?: string | null;
+  approvalId?: string;
 }
 
 export interface StepView {
@@ -53,6 +54,7 @@ export interface StoredToolCall {
   riskClass: string | null;
   error: string | null;
   result: unknown;
+  approval?: { id: string; status: string; requiredApprovals: number } | null;
 }
 
 export interface StoredRun {
@@ -94,6 +96,7 @@ export function buildRunViews(messages: StoredMessage[], toolCalls: StoredToolCa
               result: stored?.result ?? undefined,
               error: stored?.error ?? undefined,
               riskClass: stored?.riskClass,
+              ...(stored?.approval ? { approvalId: stored.approval.id } : {}),
             },
           ];
         }),

@@ -88,6 +88,7 @@ export function readTranscript(conversationId: string) {
         riskClass: true,
         error: true,
         result: true,
+        approval: { select: { id: true, status: true, requiredApprovals: true } },
       },
     }),
     db().run.findMany({
