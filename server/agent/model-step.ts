@@ -156,6 +156,10 @@ async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> 
       tools: toToolSet(options.tools),
       maxRetries: 0,
       abortSignal: attempt.signal,
+      // Errors reach us as `error` parts below. The SDK's default handler would also
+      // console.error them with the whole request body (the prompt and tool results),
+      // bypassing our logger and its redaction.
+      onError: () => {},
     });
     let text = "";
     let ttftMs: number | undefined;

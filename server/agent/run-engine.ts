@@ -152,6 +152,15 @@ async function loop(
     const partial = { text: "" };
     const trackingWriter = {
       ...writer,
+      emit(event: Parameters<typeof writer.emit>[0]) {
+        // A retried model call starts the step's text over (as the live view does), so
+        // a cancel keeps only what the current attempt said, not the cut attempt too.
+        if (event.type === "step-started") {
+          partial.text = "";
+          onPartialText("");
+        }
+        return writer.emit(event);
+      },
       textDelta(index: number, text: string) {
         partial.text += text;
         onPartialText(partial.text);

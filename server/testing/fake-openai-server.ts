@@ -93,7 +93,9 @@ function streamChunks(script: StreamScript, includeUsage: boolean, nextCallId: (
       }),
     );
     for (const fragment of rest) {
-      chunks.push(chunk({ delta: { tool_calls: [{ index, function: { arguments: fragment } }] }, finish_reason: null }));
+      chunks.push(
+        chunk({ delta: { tool_calls: [{ index, function: { arguments: fragment } }] }, finish_reason: null }),
+      );
     }
   });
   const finishReason = (script.toolCalls ?? []).length > 0 ? "tool_calls" : "stop";
@@ -128,7 +130,11 @@ function write(response: ServerResponse, data: string): Promise<void> {
 }
 
 async function sendStream(response: ServerResponse, chunks: string[], script: StreamScript): Promise<void> {
-  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
   for (const [index, data] of chunks.entries()) {
     if (index === script.cutAfterChunks) {
       response.socket?.destroy();
@@ -171,7 +177,8 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     requests.push(body);
     const script = queue.shift() ?? NOTHING_SCRIPTED;
     if (script.type === "error") sendError(response, script);
-    else await sendStream(response, streamChunks(script, body.stream_options?.include_usage === true, nextCallId), script);
+    else
+      await sendStream(response, streamChunks(script, body.stream_options?.include_usage === true, nextCallId), script);
   };
   const server = createServer((request, response) => {
     respond(request, response).catch(() => response.destroy());
