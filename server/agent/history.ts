@@ -1,7 +1,8 @@
 /**
  * Stored messages → the model's prompt. Stored parts are the AI SDK's own message parts
- * (schemaVersion 1). A tool call without a recorded result (a run cancelled or failed
- * mid-step) gets an explicit error result, since providers reject dangling calls.
+ * (schemaVersion 1). A tool call without a recorded result that is followed by other
+ * messages (a run cancelled or failed mid-step) gets an explicit error result, since
+ * providers reject dangling calls.
  */
 import type { ModelMessage } from "ai";
 import type { StoredMessage } from "../db/steps";
@@ -30,7 +31,9 @@ export function toModelMessages(messages: StoredMessage[]): ModelMessage[] {
       next?.role === "TOOL" ? ((next.parts as Part[]) ?? []).map((part) => part.toolCallId) : [],
     );
     const missing = calls.filter((call) => !answered.has(call.toolCallId));
-    if (missing.length > 0 && next?.role !== "TOOL") {
+    // The last message's calls may still be open (a run resuming mid-step adds their real
+    // results next); only a call that a later message left unanswered gets a placeholder.
+    if (missing.length > 0 && next !== undefined && next.role !== "TOOL") {
       result.push({
         role: "tool",
         content: missing.map((call) => ({

@@ -115,6 +115,7 @@ async function loop(
       const settled = await settleToolCalls(openCalls, {
         runId,
         workerId,
+        conversationId: state.run.conversationId,
         stepId: lastStep.id,
         stepIndex: lastStep.index,
         actor,

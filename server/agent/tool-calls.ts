@@ -1,22 +1,31 @@
 /**
- * Settles the tool calls of one step: validates, classifies and decides each, runs the
- * allowed ones in parallel (bounded, each with its own timeout), parks the ones that
- * need a human, and turns outcomes into tool results for the model. Every transition is
- * conditional in the database, so a call runs at most once even if two workers race.
+ * Settles the tool calls of one step. Each call is validated, classified and decided by
+ * policy; allowed calls run in parallel (bounded, each with its own timeout), calls that
+ * need a human get an approval request and park, denied ones are refused. An approved
+ * call is evaluated again right before it runs and executes only if its approval still
+ * binds to exactly what will run; consuming the approval and starting the call are one
+ * conditional transaction, so it runs at most once even if two workers race. Every
+ * decision and execution is audited in the same transaction as its state change.
  */
 import type { ToolResultPart } from "ai";
-import type { ToolCallState } from "../db/steps";
-import { readToolCalls, transitionToolCall } from "../db/steps";
-import { decide } from "../policy/decide";
-import { EMPTY_POLICY } from "../policy/types";
+import { consumeApproval } from "../approvals/consume-approval";
+import { loadPolicy, type PolicyInForce } from "../approvals/current-policy";
+import { evaluateCall, formatIssues } from "../approvals/evaluate-call";
+import { announceApprovalRequest, createApprovalRequest } from "../approvals/request-approval";
+import { recordAuditEvent } from "../audit/record-audit-event";
+import type { ApprovalRequestRow } from "../db/approvals";
+import { findApprovalRequestByToolCall } from "../db/approvals";
+import { readToolCalls, type ToolCallState, type ToolCallTransition, updateToolCall, withLease } from "../db/steps";
+import type { Transaction } from "../db/transaction";
 import type { RiskClass } from "../shared/risk";
 import type { ToolCallStatus } from "../shared/run-events";
-import type { AnyTool, ToolActor } from "../tools/define-tool";
+import type { AnyTool, ToolActor, ToolContext, ToolPreview } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 
 export interface SettleOptions {
   runId: string;
   workerId: string;
+  conversationId: string;
   stepId: string;
   stepIndex: number;
   actor: ToolActor;
@@ -38,62 +47,75 @@ const TERMINAL: ReadonlySet<ToolCallStatus> = new Set([
 ]);
 
 type Plan =
-  | { kind: "run"; call: ToolCallState; tool: AnyTool; input: unknown; riskClass: RiskClass }
+  | {
+      kind: "run";
+      call: ToolCallState;
+      tool: AnyTool;
+      input: unknown;
+      riskClass: RiskClass;
+      approved: boolean;
+      /** A reviewer changed the arguments; the model is told along with the result. */
+      edited: boolean;
+      reasons: string[];
+    }
   | { kind: "refuse"; call: ToolCallState; reason: string; riskClass?: RiskClass }
-  | { kind: "await"; call: ToolCallState; riskClass: RiskClass }
+  | {
+      kind: "await";
+      call: ToolCallState;
+      tool: AnyTool;
+      input: unknown;
+      riskClass: RiskClass;
+      evaluation: Extract<Awaited<ReturnType<typeof evaluateCall>>, { ok: true }>;
+    }
   | { kind: "unknown-outcome"; call: ToolCallState }
   | { kind: "none"; call: ToolCallState };
 
-function formatIssues(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.map(String).join(".") : "(arguments)"}: ${issue.message}`)
-    .join("; ");
+function toolContext(options: SettleOptions, call: ToolCallState, tool: AnyTool, signal: AbortSignal): ToolContext {
+  return {
+    signal,
+    actor: options.actor,
+    runId: options.runId,
+    toolCallId: call.id,
+    idempotencyKey: call.idempotencyKey,
+    logger: options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name }),
+  };
 }
 
-async function plan(call: ToolCallState, options: SettleOptions): Promise<Plan> {
+async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyInForce): Promise<Plan> {
   const status = call.status as ToolCallStatus;
   if (TERMINAL.has(status) || status === "AWAITING_APPROVAL") return { kind: "none", call };
   const tool = options.deps.tools.get(call.toolName);
-  if (!tool) {
-    const available = options.deps.tools
-      .list()
-      .map((candidate) => candidate.name)
-      .join(", ");
-    return {
-      kind: "refuse",
-      call,
-      reason: `Unknown tool "${call.toolName}". Available tools: ${available || "none"}.`,
-    };
-  }
-  const parsed = tool.input.safeParse(call.args);
-  if (!parsed.success) {
-    return { kind: "refuse", call, reason: `Invalid arguments for ${tool.name}: ${formatIssues(parsed.error)}` };
-  }
-  let riskClass: RiskClass;
-  try {
-    riskClass = tool.classify ? await tool.classify(parsed.data) : tool.risk;
-  } catch (error) {
-    // A classifier that cannot decide fails closed.
-    return {
-      kind: "refuse",
-      call,
-      reason: `Could not classify the call: ${error instanceof Error ? error.message : String(error)}`,
-    };
-  }
+  let approval: ApprovalRequestRow | null = null;
+  if (status === "APPROVED" || status === "RUNNING") approval = await findApprovalRequestByToolCall(call.id);
+  // An approved edit runs with the reviewer's arguments, and is evaluated as such.
+  const args = approval?.editedArgs ?? call.args;
+  const edited = approval?.editedArgs != null;
+  const evaluation = await evaluateCall({
+    toolName: call.toolName,
+    tool,
+    args,
+    actor: options.actor,
+    policy,
+    availableTools: () => options.deps.tools.list().map((candidate) => candidate.name),
+  });
+  if (!evaluation.ok || !tool)
+    return { kind: "refuse", call, reason: evaluation.ok ? "Unknown tool." : evaluation.reason };
+  const { decision, riskClass, input } = evaluation;
   if (status === "RUNNING") {
-    // The worker that started this call died before recording its outcome.
+    // The worker that started this call died before recording its outcome: only a call
+    // that is safe to repeat runs again; anything else is never re-executed blindly.
     return riskClass === "READ" || tool.idempotent
-      ? { kind: "run", call, tool, input: parsed.data, riskClass }
+      ? { kind: "run", call, tool, input, riskClass, approved: approval !== null, edited, reasons: decision.reasons }
       : { kind: "unknown-outcome", call };
   }
-  const decision = decide(
-    { toolName: tool.name, tool: { defaultRisk: tool.risk, classifiedRisk: riskClass }, args: parsed.data, facts: {}, actor: options.actor },
-    EMPTY_POLICY,
-  );
   if (decision.decision === "DENY")
     return { kind: "refuse", call, reason: `Denied by policy: ${decision.reasons.join("; ")}`, riskClass };
-  if (decision.decision === "REQUIRE_APPROVAL" && status !== "APPROVED") return { kind: "await", call, riskClass };
-  return { kind: "run", call, tool, input: parsed.data, riskClass };
+  if (decision.decision === "ALLOW" && status !== "APPROVED") {
+    return { kind: "run", call, tool, input, riskClass, approved: false, edited: false, reasons: decision.reasons };
+  }
+  if (status === "APPROVED")
+    return { kind: "run", call, tool, input, riskClass, approved: true, edited, reasons: decision.reasons };
+  return { kind: "await", call, tool, input, riskClass, evaluation };
 }
 
 function capOutput(value: unknown, capChars: number): unknown {
@@ -102,18 +124,81 @@ function capOutput(value: unknown, capChars: number): unknown {
   return { truncated: true, originalChars: json.length, preview: json.slice(0, capChars) };
 }
 
-async function execute(step: Extract<Plan, { kind: "run" }>, options: SettleOptions): Promise<void> {
+async function audited(
+  tx: Transaction,
+  options: SettleOptions,
+  transition: Omit<ToolCallTransition, "runId" | "stepIndex">,
+  action: string,
+  data: Record<string, unknown>,
+) {
+  const moved = await updateToolCall(tx, { ...transition, runId: options.runId, stepIndex: options.stepIndex });
+  if (moved) {
+    await recordAuditEvent(tx, {
+      actorId: options.actor.id,
+      action,
+      targetType: "tool-call",
+      targetId: transition.toolCallId,
+      data: { runId: options.runId, ...data },
+    });
+  }
+  return moved;
+}
+
+/** Starts a call: consumes its approval when it has one, or finds the approval void. */
+async function start(
+  step: Extract<Plan, { kind: "run" }>,
+  options: SettleOptions,
+  policy: PolicyInForce,
+): Promise<"started" | "voided" | "lost"> {
   const { call, tool } = step;
-  const { config, logger } = options.deps;
-  const base = { runId: options.runId, workerId: options.workerId, toolCallId: call.id, stepIndex: options.stepIndex };
-  const started = await transitionToolCall({
-    ...base,
-    from: call.status === "RUNNING" ? ["RUNNING"] : ["PENDING", "APPROVED"],
-    to: "RUNNING",
-    riskClass: step.riskClass,
-    ...(call.status === "RUNNING" ? { expectedAttempts: call.attempts } : {}),
+  return withLease(options.runId, options.workerId, async (tx) => {
+    if (step.approved && call.status === "APPROVED") {
+      const consumption = await consumeApproval(tx, {
+        toolCallId: call.id,
+        toolName: tool.name,
+        toolVersion: tool.version,
+        policyVersion: policy.version,
+        workerId: options.workerId,
+      });
+      if (!consumption.ok) {
+        // Back to PENDING: evaluated again under what is in force, and asked anew if needed.
+        await audited(
+          tx,
+          options,
+          { toolCallId: call.id, from: ["APPROVED"], to: "PENDING" },
+          "tool-call.approval-voided",
+          { reason: consumption.reason },
+        );
+        return "voided";
+      }
+    }
+    const moved = await audited(
+      tx,
+      options,
+      {
+        toolCallId: call.id,
+        from: call.status === "RUNNING" ? ["RUNNING"] : ["PENDING", "APPROVED"],
+        to: "RUNNING",
+        riskClass: step.riskClass,
+        ...(call.status === "RUNNING" ? { expectedAttempts: call.attempts } : {}),
+      },
+      call.status === "RUNNING" ? "tool-call.retried" : "tool-call.started",
+      { toolName: tool.name, riskClass: step.riskClass, approved: step.approved, reasons: step.reasons },
+    );
+    return moved ? "started" : "lost";
   });
-  if (!started) return; // someone else moved it on; its outcome is read back afterwards
+}
+
+async function execute(
+  step: Extract<Plan, { kind: "run" }>,
+  options: SettleOptions,
+  policy: PolicyInForce,
+): Promise<"done" | "voided"> {
+  const { call, tool } = step;
+  const { config } = options.deps;
+  const started = await start(step, options, policy);
+  if (started === "voided") return "voided";
+  if (started === "lost") return "done"; // someone else moved it on; its outcome is read back afterwards
 
   const timeout = new AbortController();
   const timer = setTimeout(
@@ -121,50 +206,83 @@ async function execute(step: Extract<Plan, { kind: "run" }>, options: SettleOpti
     config.toolTimeoutMs,
   );
   const signal = AbortSignal.any([options.signal, timeout.signal]);
-  const context = {
-    signal,
-    actor: options.actor,
-    runId: options.runId,
-    toolCallId: call.id,
-    idempotencyKey: call.idempotencyKey,
-    logger: logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name }),
-  };
+  const finish = (to: ToolCallStatus, action: string, detail: { result?: unknown; error?: string }) =>
+    withLease(options.runId, options.workerId, (tx) =>
+      audited(tx, options, { toolCallId: call.id, from: ["RUNNING"], to, ...detail }, action, {
+        toolName: tool.name,
+        ...(detail.error ? { error: detail.error } : {}),
+      }),
+    );
   try {
     const output = await new Promise<unknown>((resolve, reject) => {
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      tool.execute(step.input, context).then(resolve, reject);
+      tool.execute(step.input, toolContext(options, call, tool, signal)).then(resolve, reject);
     });
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
-      await transitionToolCall({
-        ...base,
-        from: ["RUNNING"],
-        to: "FAILED",
+      await finish("FAILED", "tool-call.failed", {
         error: `${tool.name} returned invalid output: ${formatIssues(checked.error)}`,
       });
-      return;
+      return "done";
     }
-    await transitionToolCall({
-      ...base,
-      from: ["RUNNING"],
-      to: "SUCCEEDED",
-      result: capOutput(checked.data, config.toolOutputCapChars),
-    });
+    const result = step.edited
+      ? {
+          note: "A reviewer edited the arguments before approving; this is the result of the edited call.",
+          arguments: step.input,
+          output: checked.data,
+        }
+      : checked.data;
+    await finish("SUCCEEDED", "tool-call.executed", { result: capOutput(result, config.toolOutputCapChars) });
   } catch (error) {
     if (options.signal.aborted) {
-      await transitionToolCall({
-        ...base,
-        from: ["RUNNING"],
-        to: "CANCELLED",
-        error: "Cancelled: the run was stopped.",
-      });
-      return;
+      await finish("CANCELLED", "tool-call.cancelled", { error: "Cancelled: the run was stopped." });
+      return "done";
     }
-    const message = error instanceof Error ? error.message : String(error);
-    await transitionToolCall({ ...base, from: ["RUNNING"], to: "FAILED", error: message });
+    await finish("FAILED", "tool-call.failed", { error: error instanceof Error ? error.message : String(error) });
   } finally {
     clearTimeout(timer);
   }
+  return "done";
+}
+
+async function park(
+  step: Extract<Plan, { kind: "await" }>,
+  options: SettleOptions,
+  policy: PolicyInForce,
+): Promise<void> {
+  const { call, tool } = step;
+  let preview: ToolPreview | null = null;
+  if (tool.preview) {
+    try {
+      preview = await tool.preview(step.input, toolContext(options, call, tool, options.signal));
+    } catch (error) {
+      preview = { summary: `No preview: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  const request = await withLease(options.runId, options.workerId, async (tx) => {
+    const moved = await audited(
+      tx,
+      options,
+      { toolCallId: call.id, from: ["PENDING"], to: "AWAITING_APPROVAL", riskClass: step.riskClass },
+      "tool-call.approval-required",
+      { toolName: tool.name, riskClass: step.riskClass, reasons: step.evaluation.decision.reasons },
+    );
+    if (!moved) return null;
+    return createApprovalRequest(tx, {
+      toolCallId: call.id,
+      runId: options.runId,
+      conversationId: options.conversationId,
+      requesterId: options.actor.id,
+      toolName: tool.name,
+      toolVersion: tool.version,
+      args: step.input,
+      riskClass: step.riskClass,
+      decision: step.evaluation.decision,
+      preview,
+      expiryMinutes: policy.defaultExpiryMinutes,
+    });
+  });
+  if (request) void announceApprovalRequest(request).catch(() => {});
 }
 
 async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -200,41 +318,56 @@ export function toToolResult(call: ToolCallState): ToolResultPart {
 }
 
 export async function settleToolCalls(calls: ToolCallState[], options: SettleOptions): Promise<SettleResult> {
-  const base = { runId: options.runId, workerId: options.workerId, stepIndex: options.stepIndex };
-  const plans = await Promise.all(calls.map((call) => plan(call, options)));
-  for (const step of plans) {
-    if (step.kind === "refuse") {
-      await transitionToolCall({
-        ...base,
-        toolCallId: step.call.id,
-        from: ["PENDING", "APPROVED", "RUNNING"],
-        to: "REFUSED",
-        error: step.reason,
-        riskClass: step.riskClass,
-      });
-    } else if (step.kind === "await") {
-      await transitionToolCall({
-        ...base,
-        toolCallId: step.call.id,
-        from: ["PENDING"],
-        to: "AWAITING_APPROVAL",
-        riskClass: step.riskClass,
-      });
-    } else if (step.kind === "unknown-outcome") {
-      await transitionToolCall({
-        ...base,
-        toolCallId: step.call.id,
-        from: ["RUNNING"],
-        to: "UNKNOWN_OUTCOME",
-        expectedAttempts: step.call.attempts,
-        error: "The worker stopped while this call was running.",
-      });
+  const policy = await loadPolicy();
+  let current = calls;
+  // A voided approval sends its call back to PENDING; one more pass evaluates it afresh.
+  for (let pass = 0; pass < 2; pass++) {
+    const plans = await Promise.all(current.map((call) => plan(call, options, policy)));
+    for (const step of plans) {
+      if (step.kind === "refuse") {
+        await withLease(options.runId, options.workerId, (tx) =>
+          audited(
+            tx,
+            options,
+            {
+              toolCallId: step.call.id,
+              from: ["PENDING", "APPROVED", "RUNNING"],
+              to: "REFUSED",
+              error: step.reason,
+              ...(step.riskClass ? { riskClass: step.riskClass } : {}),
+            },
+            "tool-call.refused",
+            { toolName: step.call.toolName, reason: step.reason },
+          ),
+        );
+      } else if (step.kind === "await") {
+        await park(step, options, policy);
+      } else if (step.kind === "unknown-outcome") {
+        await withLease(options.runId, options.workerId, (tx) =>
+          audited(
+            tx,
+            options,
+            {
+              toolCallId: step.call.id,
+              from: ["RUNNING"],
+              to: "UNKNOWN_OUTCOME",
+              expectedAttempts: step.call.attempts,
+              error: "The worker stopped while this call was running.",
+            },
+            "tool-call.unknown-outcome",
+            { toolName: step.call.toolName },
+          ),
+        );
+      }
     }
+    const runnable = plans.filter((step): step is Extract<Plan, { kind: "run" }> => step.kind === "run");
+    let voided = false;
+    await runBounded(runnable, options.deps.config.toolConcurrency, async (step) => {
+      if ((await execute(step, options, policy)) === "voided") voided = true;
+    });
+    current = await readToolCalls(options.stepId);
+    if (!voided) break;
   }
-  const runnable = plans.filter((step): step is Extract<Plan, { kind: "run" }> => step.kind === "run");
-  await runBounded(runnable, options.deps.config.toolConcurrency, (step) => execute(step, options));
-
-  const settled = await readToolCalls(options.stepId);
-  const suspended = settled.some((call) => !TERMINAL.has(call.status as ToolCallStatus));
-  return { suspended, results: suspended ? [] : settled.map(toToolResult) };
+  const suspended = current.some((call) => !TERMINAL.has(call.status as ToolCallStatus));
+  return { suspended, results: suspended ? [] : current.map(toToolResult) };
 }

@@ -231,13 +231,8 @@ export async function commitStep(input: CommitStepInput): Promise<{ stepId: stri
   });
 }
 
-/**
- * Moves a call to a new status only from one of the given statuses (and, for a retry,
- * only if nobody else has started it since): the exactly-once guard for execution.
- */
-export async function transitionToolCall(options: {
+export interface ToolCallTransition {
   runId: string;
-  workerId: string;
   toolCallId: string;
   stepIndex: number;
   from: ToolCallStatus[];
@@ -246,45 +241,63 @@ export async function transitionToolCall(options: {
   riskClass?: RiskClass;
   result?: unknown;
   error?: string;
-  /** Events to append in the same transaction besides the status update. */
+  /** The event to append instead of the default tool-call-updated one. */
   event?: RunEventData;
-}): Promise<boolean> {
+}
+
+/**
+ * Runs work in one transaction that first proves this worker still holds the run's
+ * lease; a stale worker's writes are refused before they touch anything.
+ */
+export function withLease<T>(runId: string, workerId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
   return db().$transaction(async (tx) => {
-    await assertLease(tx, options.runId, options.workerId);
-    const starting = options.to === "RUNNING";
-    const finishing = !["PENDING", "AWAITING_APPROVAL", "APPROVED", "RUNNING"].includes(options.to);
-    const updated = await tx.toolCall.updateMany({
-      where: {
-        id: options.toolCallId,
-        status: { in: options.from },
-        ...(options.expectedAttempts !== undefined ? { attempts: options.expectedAttempts } : {}),
-      },
-      data: {
+    await assertLease(tx, runId, workerId);
+    return work(tx);
+  });
+}
+
+/**
+ * Moves a call to a new status only from one of the given statuses (and, for a retry,
+ * only if nobody else has started it since): the exactly-once guard for execution.
+ */
+export async function updateToolCall(tx: Transaction, options: ToolCallTransition): Promise<boolean> {
+  const starting = options.to === "RUNNING";
+  const finishing = !["PENDING", "AWAITING_APPROVAL", "APPROVED", "RUNNING"].includes(options.to);
+  const updated = await tx.toolCall.updateMany({
+    where: {
+      id: options.toolCallId,
+      status: { in: options.from },
+      ...(options.expectedAttempts !== undefined ? { attempts: options.expectedAttempts } : {}),
+    },
+    data: {
+      status: options.to,
+      ...(options.riskClass ? { riskClass: options.riskClass } : {}),
+      ...(starting ? { attempts: { increment: 1 }, startedAt: new Date() } : {}),
+      ...(finishing ? { finishedAt: new Date() } : {}),
+      ...(options.result !== undefined ? { result: options.result as Prisma.InputJsonValue } : {}),
+      ...(options.error !== undefined ? { error: options.error } : {}),
+    },
+  });
+  if (updated.count !== 1) return false;
+  await appendRunEvents(
+    options.runId,
+    [
+      options.event ?? {
+        type: "tool-call-updated",
+        stepIndex: options.stepIndex,
+        toolCallId: options.toolCallId,
         status: options.to,
-        ...(options.riskClass ? { riskClass: options.riskClass } : {}),
-        ...(starting ? { attempts: { increment: 1 }, startedAt: new Date() } : {}),
-        ...(finishing ? { finishedAt: new Date() } : {}),
-        ...(options.result !== undefined ? { result: options.result as Prisma.InputJsonValue } : {}),
+        ...(options.result !== undefined ? { result: options.result } : {}),
         ...(options.error !== undefined ? { error: options.error } : {}),
       },
-    });
-    if (updated.count !== 1) return false;
-    await appendRunEvents(
-      options.runId,
-      [
-        options.event ?? {
-          type: "tool-call-updated",
-          stepIndex: options.stepIndex,
-          toolCallId: options.toolCallId,
-          status: options.to,
-          ...(options.result !== undefined ? { result: options.result } : {}),
-          ...(options.error !== undefined ? { error: options.error } : {}),
-        },
-      ],
-      tx,
-    );
-    return true;
-  });
+    ],
+    tx,
+  );
+  return true;
+}
+
+export function transitionToolCall(options: ToolCallTransition & { workerId: string }): Promise<boolean> {
+  return withLease(options.runId, options.workerId, (tx) => updateToolCall(tx, options));
 }
 
 export async function commitToolResults(options: {
