@@ -1,9 +1,16 @@
-/** The worker each app instance runs (unless AIRLOCK_WORKER=off), with the built-in tools. */
+/**
+ * What each app instance runs in the background (unless AIRLOCK_WORKER=off): the run
+ * worker with the process's tool registry, and the sweeper that expires overdue
+ * approval requests (safe to run on every instance: each expiry is a locked transition).
+ */
+import { expireOverdueApprovals } from "../approvals/expire-approvals";
 import { env } from "../env";
 import { logger } from "../telemetry/logger";
-import { builtInTools } from "../tools/built-in";
+import { defaultToolRegistry } from "../tools/default-registry";
 import { defaultEngineDependencies } from "./engine-config";
 import { startWorker, type Worker } from "./worker";
+
+const EXPIRY_SWEEP_MS = 10_000;
 
 const globalForWorker = globalThis as unknown as { airlockWorker?: Promise<Worker | null> };
 
@@ -14,10 +21,18 @@ export function startAppWorker(): Promise<Worker | null> {
       return null;
     }
     const worker = await startWorker({
-      deps: defaultEngineDependencies(builtInTools()),
+      deps: defaultEngineDependencies(defaultToolRegistry()),
       concurrency: env().WORKER_CONCURRENCY,
     });
-    const stop = () => void worker.stop().finally(() => process.exit(0));
+    const sweeper = setInterval(() => {
+      expireOverdueApprovals().catch((error) =>
+        logger.warn("expiry sweep failed", { error: (error as Error).message }),
+      );
+    }, EXPIRY_SWEEP_MS);
+    const stop = () => {
+      clearInterval(sweeper);
+      void worker.stop().finally(() => process.exit(0));
+    };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
     return worker;

@@ -64,7 +64,7 @@ export async function getTranscript(options: { id: string; ownerId: string }) {
   return {
     conversation,
     messages: messages.map((message) => ({ ...message, id: message.id.toString() })),
-    toolCalls,
+    toolCalls: toolCalls.map(({ approvals, ...call }) => ({ ...call, approval: approvals[0] ?? null })),
     runs,
     activeRun:
       runs.findLast(

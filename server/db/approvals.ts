@@ -85,7 +85,12 @@ export async function findApprovalRequestByToolCall(
   toolCallId: string,
   tx: Transaction = db(),
 ): Promise<ApprovalRequestRow | null> {
-  return tx.approvalRequest.findUnique({ where: { toolCallId }, select: approvalRequestSelect });
+  // The latest one: an earlier request may have been voided by a policy change.
+  return tx.approvalRequest.findFirst({
+    where: { toolCallId },
+    orderBy: { createdAt: "desc" },
+    select: approvalRequestSelect,
+  });
 }
 
 export async function findApprovalRequest(

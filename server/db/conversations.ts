@@ -88,7 +88,11 @@ export function readTranscript(conversationId: string) {
         riskClass: true,
         error: true,
         result: true,
-        approval: { select: { id: true, status: true, requiredApprovals: true } },
+        approvals: {
+          orderBy: { createdAt: "desc" },
+          take: 1,
+          select: { id: true, status: true, requiredApprovals: true },
+        },
       },
     }),
     db().run.findMany({

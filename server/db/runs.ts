@@ -186,6 +186,12 @@ export async function requestRunCancel(runId: string, tx: Transaction): Promise<
       where: { runId, status: { in: ["PENDING", "AWAITING_APPROVAL", "APPROVED"] } },
       data: { status: "CANCELLED", finishedAt: new Date(), error: "The run was cancelled." },
     });
+    // Requests for a cancelled run leave the inbox; an approved one can no longer be consumed.
+    await tx.approvalRequest.updateMany({
+      where: { runId, status: { in: ["PENDING", "APPROVED"] } },
+      data: { status: "CANCELLED", decisionReason: "The run was cancelled.", decidedAt: new Date() },
+    });
+    await tx.$executeRawUnsafe(`SELECT pg_notify('airlock_approvals', $1)`, runId);
     await appendRunEvents(runId, [{ type: "run-status", status: "CANCELLED" }], tx);
   } else {
     await tx.$executeRawUnsafe(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', $1)`, runId);

@@ -88,9 +88,6 @@ CREATE TABLE "PolicyRule" (
 );
 
 -- CreateIndex
-CREATE UNIQUE INDEX "ApprovalRequest_toolCallId_key" ON "ApprovalRequest"("toolCallId");
-
--- CreateIndex
 CREATE INDEX "ApprovalRequest_status_createdAt_idx" ON "ApprovalRequest"("status", "createdAt");
 
 -- CreateIndex
@@ -98,6 +95,9 @@ CREATE INDEX "ApprovalRequest_requesterId_status_idx" ON "ApprovalRequest"("requ
 
 -- CreateIndex
 CREATE INDEX "ApprovalRequest_runId_idx" ON "ApprovalRequest"("runId");
+
+-- CreateIndex
+CREATE INDEX "ApprovalRequest_toolCallId_createdAt_idx" ON "ApprovalRequest"("toolCallId", "createdAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ApprovalDecision_requestId_reviewerId_key" ON "ApprovalDecision"("requestId", "reviewerId");
