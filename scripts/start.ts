@@ -13,6 +13,7 @@ import { DEMO_USERS } from "../server/auth/demo-users";
 import { portIsFree, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrations";
 import { ConfigurationError, environmentForChild, parseEnv } from "../server/env";
+import { ensureSecretsKey } from "../server/tools/secrets/secrets-key";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dev = process.argv.includes("--dev");
@@ -188,6 +189,7 @@ async function main() {
   const childEnvironment = environmentForChild({
     DATABASE_URL: databaseUrl,
     NEXTAUTH_SECRET: config.NEXTAUTH_SECRET ?? authSecret(dataDir),
+    SECRETS_KEY: config.SECRETS_KEY ?? ensureSecretsKey(dataDir),
     NEXTAUTH_URL: publicUrl,
     NEXT_TELEMETRY_DISABLED: "1",
     NODE_ENV: dev ? "development" : "production",

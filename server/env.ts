@@ -93,7 +93,7 @@ const schema = z.object({
   /** The database sql_query works on; default: the `demo` database on DATABASE_URL's server. */
   SQL_TARGET_URL: postgresUrl.optional(),
   /** Tables (optionally schema-qualified) whose reading is SENSITIVE_READ. */
-  SQL_SENSITIVE_TABLES: commaList.default([]),
+  SQL_SENSITIVE_TABLES: commaList.default(["payment_methods"]),
   /** Replaces the shell tool's read-only commands, e.g. `ls,cat,wc`; each keeps its safe flags. */
   SHELL_READ_ALLOWLIST: commaList.optional(),
   /** 32 random bytes in base64 that encrypt stored secrets; the launcher keeps one in `<AIRLOCK_DATA_DIR>/secrets-key`. */

@@ -25,6 +25,13 @@ export const ERROR_STATUS = {
   "approval:invalid-edit": "BAD_REQUEST",
   "approval:edit-denied": "BAD_REQUEST",
   "approval:not-requester": "FORBIDDEN",
+  "admin:conflict": "CONFLICT",
+  "admin:last-admin": "CONFLICT",
+  "admin:confirmation-required": "BAD_REQUEST",
+  "admin:not-found": "NOT_FOUND",
+  "admin:invalid": "BAD_REQUEST",
+  "user:exists": "CONFLICT",
+  "user:wrong-password": "BAD_REQUEST",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

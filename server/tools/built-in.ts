@@ -1,6 +1,66 @@
-/** The tools every run gets. Each lives in its own file; this only lists them. */
+/**
+ * The tools every run gets, configured from the environment with working defaults: the
+ * workspace under the data directory, the `demo` database next to DATABASE_URL, the
+ * built-in shell allowlist, the secret store, and an outbox that only stores messages.
+ * Each tool lives in its own file; this only wires them.
+ */
+import path from "node:path";
+import { env } from "../env";
+import type { AnyTool } from "./define-tool";
+import { createSendMessageTool } from "./outbox/send-message";
+import { createSmtpTransport, createWebhookTransport, type OutboxTransport } from "./outbox/transports";
 import { createToolRegistry, type ToolRegistry } from "./registry";
+import { createReadSecretTool } from "./secrets/read-secret";
+import { secretsKeyFromEnv } from "./secrets/secrets-key";
+import { createRunShellTool } from "./shell/run-shell";
+import { demoDatabaseUrl } from "./sql/seed-demo-database";
+import { createSqlQueryTool } from "./sql/sql-query";
+import { createWorkspaceTools } from "./workspace/workspace-tools";
+
+/** WORKSPACE_ROOT, or `<AIRLOCK_DATA_DIR>/workspace`, relative to the working directory. */
+export function workspaceRoot(): string {
+  const config = env();
+  return path.resolve(config.WORKSPACE_ROOT ?? path.join(config.AIRLOCK_DATA_DIR, "workspace"));
+}
+
+/** SQL_TARGET_URL, or the `demo` database on DATABASE_URL's server. Resolved at use: DATABASE_URL may come later. */
+export function sqlTargetUrl(): string {
+  const config = env();
+  if (config.SQL_TARGET_URL) return config.SQL_TARGET_URL;
+  if (!config.DATABASE_URL) {
+    throw new Error(
+      "sql_query has no database: set SQL_TARGET_URL, or DATABASE_URL for the `demo` database next to it.",
+    );
+  }
+  return demoDatabaseUrl(config.DATABASE_URL);
+}
+
+function outboxTransports(): OutboxTransport[] {
+  const config = env();
+  const transports: OutboxTransport[] = [];
+  if (config.SMTP_URL) transports.push(createSmtpTransport({ url: config.SMTP_URL, from: config.SMTP_FROM }));
+  if (config.OUTBOX_WEBHOOK_URL) transports.push(createWebhookTransport({ url: config.OUTBOX_WEBHOOK_URL }));
+  return transports;
+}
+
+export function builtInToolList(): AnyTool[] {
+  const config = env();
+  const root = workspaceRoot();
+  const sensitivePatterns = config.WORKSPACE_SENSITIVE_PATTERNS;
+  return [
+    ...createWorkspaceTools({ root, sensitivePatterns }),
+    createSqlQueryTool({ url: sqlTargetUrl, sensitiveTables: () => env().SQL_SENSITIVE_TABLES }),
+    createRunShellTool({
+      root,
+      sensitivePatterns,
+      timeoutMs: Math.max(1_000, config.TOOL_TIMEOUT_MS - 1_000),
+      ...(config.SHELL_READ_ALLOWLIST ? { readAllowlist: config.SHELL_READ_ALLOWLIST } : {}),
+    }),
+    createReadSecretTool({ key: secretsKeyFromEnv }),
+    createSendMessageTool({ transports: outboxTransports(), from: config.SMTP_FROM }),
+  ];
+}
 
 export function builtInTools(): ToolRegistry {
-  return createToolRegistry([]);
+  return createToolRegistry(builtInToolList());
 }

@@ -1,0 +1,205 @@
+/**
+ * What admins change about policy: tool class overrides, rules (create, edit, reorder,
+ * delete), approval settings, and a simulator. Every change is one transaction: an
+ * optimistic-concurrency check on the version the admin saw (a stale edit is a clear
+ * conflict, never a silent overwrite), the write, a new policy version (so approvals
+ * given under the old one are void and every instance reloads), and an audit event.
+ */
+import { recordAuditEvent } from "../audit/record-audit-event";
+import {
+  bumpPolicyVersion,
+  deletePolicyRule,
+  findPolicyRule,
+  findToolPolicy,
+  insertPolicyRule,
+  listToolPolicies,
+  readPolicyRows,
+  readPolicySettings,
+  setRulePositions,
+  updatePolicyRule,
+  writePolicySettings,
+  writeToolPolicy,
+} from "../db/policy";
+import { inTransaction } from "../db/transaction";
+import { AirlockError } from "../errors";
+import type { PolicyRuleInput } from "../shared/policy-schemas";
+import type { RiskClass, Role } from "../shared/risk";
+import type { ToolRegistry } from "../tools/registry";
+import { forgetCachedPolicy, loadPolicy } from "./current-policy";
+import { evaluateCall } from "./evaluate-call";
+
+function conflict(what: string): never {
+  throw new AirlockError("admin:conflict", `${what} was changed by someone else since you opened it. Reload to see their change, then try again.`);
+}
+
+export async function listToolsForAdmin(tools: ToolRegistry) {
+  const [overrides, policy] = await Promise.all([listToolPolicies(), loadPolicy()]);
+  const byName = new Map(overrides.map((override) => [override.toolName, override]));
+  return tools.list().map((tool) => {
+    const override = byName.get(tool.name);
+    return {
+      name: tool.name,
+      description: tool.description,
+      inputSchema: tool.inputJsonSchema,
+      defaultRisk: tool.risk,
+      classifiesPerCall: Boolean(tool.classify),
+      override: override ? { riskClass: override.riskClass as RiskClass, version: override.version, updatedAt: override.updatedAt } : null,
+      overrideVersion: override?.version ?? 0,
+      effectiveRisk: (override?.riskClass as RiskClass | undefined) ?? tool.risk,
+      rules: policy.rules.filter((rule) => rule.toolName === tool.name || rule.toolName === "*").map((rule) => rule.id),
+    };
+  });
+}
+
+export async function setToolClass(options: {
+  tools: ToolRegistry;
+  toolName: string;
+  riskClass: RiskClass | null;
+  expectedVersion: number;
+  confirmation?: string;
+  actorId: string;
+}) {
+  const tool = options.tools.get(options.toolName);
+  if (!tool) throw new AirlockError("admin:not-found", `There is no tool named ${options.toolName}.`);
+  // Turning a destructive tool into one that runs without a reviewer must be typed out.
+  const lowersDestructive = tool.risk === "DESTRUCTIVE" && (options.riskClass === "READ" || options.riskClass === "SENSITIVE_READ");
+  if (lowersDestructive && options.confirmation !== tool.name) {
+    throw new AirlockError(
+      "admin:confirmation-required",
+      `${tool.name} is destructive by default. To let it run with less review, type its name (${tool.name}) to confirm.`,
+    );
+  }
+  await inTransaction(async (tx) => {
+    const before = await findToolPolicy(options.toolName, tx);
+    if (!(await writeToolPolicy(tx, { toolName: options.toolName, riskClass: options.riskClass, expectedVersion: options.expectedVersion, updatedBy: options.actorId }))) {
+      conflict(`The class of ${options.toolName}`);
+    }
+    const version = await bumpPolicyVersion(tx, options.actorId);
+    await recordAuditEvent(tx, {
+      actorId: options.actorId,
+      action: "policy.tool-class-changed",
+      targetType: "tool",
+      targetId: options.toolName,
+      data: { before: before?.riskClass ?? null, after: options.riskClass, policyVersion: version, confirmed: lowersDestructive },
+    });
+  });
+  forgetCachedPolicy();
+}
+
+export async function listRules() {
+  const { rules } = await readPolicyRows();
+  return rules;
+}
+
+function checkToolName(tools: ToolRegistry, toolName: string) {
+  if (toolName !== "*" && !tools.get(toolName)) throw new AirlockError("admin:invalid", `There is no tool named ${toolName}.`);
+}
+
+export async function createRule(options: { tools: ToolRegistry; rule: PolicyRuleInput; actorId: string }) {
+  checkToolName(options.tools, options.rule.toolName);
+  const created = await inTransaction(async (tx) => {
+    const row = await insertPolicyRule(tx, { ...options.rule, updatedBy: options.actorId });
+    const version = await bumpPolicyVersion(tx, options.actorId);
+    await recordAuditEvent(tx, { actorId: options.actorId, action: "policy.rule-created", targetType: "policy-rule", targetId: row.id, data: { rule: options.rule, policyVersion: version } });
+    return row;
+  });
+  forgetCachedPolicy();
+  return created;
+}
+
+export async function editRule(options: { tools: ToolRegistry; id: string; expectedVersion: number; rule: PolicyRuleInput; actorId: string }) {
+  checkToolName(options.tools, options.rule.toolName);
+  await inTransaction(async (tx) => {
+    const before = await findPolicyRule(options.id, tx);
+    if (!before) throw new AirlockError("admin:not-found", "This rule no longer exists.");
+    if (!(await updatePolicyRule(tx, { id: options.id, expectedVersion: options.expectedVersion, ...options.rule, updatedBy: options.actorId }))) {
+      conflict("This rule");
+    }
+    const version = await bumpPolicyVersion(tx, options.actorId);
+    await recordAuditEvent(tx, {
+      actorId: options.actorId,
+      action: "policy.rule-changed",
+      targetType: "policy-rule",
+      targetId: options.id,
+      data: { before, after: options.rule, policyVersion: version },
+    });
+  });
+  forgetCachedPolicy();
+}
+
+export async function removeRule(options: { id: string; expectedVersion: number; actorId: string }) {
+  await inTransaction(async (tx) => {
+    const before = await findPolicyRule(options.id, tx);
+    if (!before) throw new AirlockError("admin:not-found", "This rule no longer exists.");
+    if (!(await deletePolicyRule(tx, options.id, options.expectedVersion))) conflict("This rule");
+    const version = await bumpPolicyVersion(tx, options.actorId);
+    await recordAuditEvent(tx, { actorId: options.actorId, action: "policy.rule-deleted", targetType: "policy-rule", targetId: options.id, data: { before, policyVersion: version } });
+  });
+  forgetCachedPolicy();
+}
+
+/** Reorders all rules; the admin names the policy version their list was read at. */
+export async function reorderRules(options: { orderedIds: string[]; expectedPolicyVersion: number; actorId: string }) {
+  await inTransaction(async (tx) => {
+    const { state, rules } = await readPolicyRows(tx);
+    if ((state?.version ?? 0) !== options.expectedPolicyVersion) conflict("The rule list");
+    const existing = new Set(rules.map((rule) => rule.id));
+    if (options.orderedIds.length !== existing.size || !options.orderedIds.every((id) => existing.has(id))) {
+      throw new AirlockError("admin:invalid", "The new order must list every rule exactly once.");
+    }
+    await setRulePositions(tx, options.orderedIds);
+    const version = await bumpPolicyVersion(tx, options.actorId);
+    await recordAuditEvent(tx, { actorId: options.actorId, action: "policy.rules-reordered", targetType: "policy", targetId: null, data: { order: options.orderedIds, policyVersion: version } });
+  });
+  forgetCachedPolicy();
+}
+
+export async function getPolicySettings() {
+  const settings = await readPolicySettings();
+  if (!settings) throw new AirlockError("admin:not-found", "The policy settings row is missing; run the migrations.");
+  return settings;
+}
+
+export const AUTO_RUN_CONFIRMATION = "let destructive actions run without approval";
+
+export async function updatePolicySettings(options: {
+  expectedVersion: number;
+  defaultRequiredApprovals: number;
+  defaultExpiryMinutes: number;
+  destructiveAutoRunConfirmed: boolean;
+  sensitiveReadsNeedApproval: boolean;
+  confirmation?: string;
+  actorId: string;
+}) {
+  const { confirmation, actorId, ...settings } = options;
+  await inTransaction(async (tx) => {
+    const before = await readPolicySettings(tx);
+    if (settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed && confirmation !== AUTO_RUN_CONFIRMATION) {
+      throw new AirlockError("admin:confirmation-required", `To let rules auto-run destructive actions, type exactly: ${AUTO_RUN_CONFIRMATION}`);
+    }
+    if (!(await writePolicySettings(tx, { ...settings, updatedBy: actorId }))) conflict("The approval settings");
+    await recordAuditEvent(tx, {
+      actorId,
+      action: "policy.settings-changed",
+      targetType: "policy",
+      targetId: null,
+      data: { before, after: settings, typedConfirmation: settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed },
+    });
+  });
+  forgetCachedPolicy();
+}
+
+/** What would happen if the agent made this call now, for this role. */
+export async function simulateCall(options: { tools: ToolRegistry; toolName: string; args: unknown; role: Role }) {
+  const policy = await loadPolicy();
+  const evaluation = await evaluateCall({
+    toolName: options.toolName,
+    tool: options.tools.get(options.toolName),
+    args: options.args,
+    actor: { id: "simulation", role: options.role },
+    policy,
+    availableTools: () => options.tools.list().map((tool) => tool.name),
+  });
+  if (!evaluation.ok) return { decision: "DENY" as const, riskClass: null, reasons: [evaluation.reason], requiredApprovals: 0, facts: {}, policyVersion: policy.version };
+  return { ...evaluation.decision, facts: evaluation.facts };
+}
