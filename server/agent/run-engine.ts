@@ -5,9 +5,11 @@
  * resumed from the database by any worker after a crash, a cancel or an approval.
  */
 import type { ModelMessage } from "ai";
+import { loadSensitiveValues } from "../approvals/released-values";
 import { transitionRun } from "../db/runs";
 import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState } from "../db/steps";
 import { inTransaction } from "../db/transaction";
+import { createStreamMasker } from "../shared/sensitive-values";
 import { hashArguments } from "../tools/canonical-arguments";
 import type { EngineDependencies } from "./engine-config";
 import { createEventWriter } from "./event-writer";
@@ -108,6 +110,7 @@ async function loop(
   let lastStep = state.lastStep;
   let openCalls = state.lastStepHasResults ? [] : state.lastStepToolCalls;
   let stepCount = state.run.stepCount;
+  const sensitive = await loadSensitiveValues(state.run.conversationId, deps.tools);
 
   for (;;) {
     if (signal.aborted) throw signal.reason;
@@ -121,6 +124,7 @@ async function loop(
         actor,
         signal,
         deps,
+        released: sensitive,
       });
       if (signal.aborted) throw signal.reason;
       if (settled.suspended) {
@@ -151,6 +155,8 @@ async function loop(
     const tools = deps.tools.list();
     onPartialText("");
     const partial = { text: "" };
+    // Text that repeats a released sensitive value is stored in events with it hidden.
+    let masker = createStreamMasker(() => sensitive);
     const trackingWriter = {
       ...writer,
       emit(event: Parameters<typeof writer.emit>[0]) {
@@ -159,13 +165,15 @@ async function loop(
         if (event.type === "step-started") {
           partial.text = "";
           onPartialText("");
+          masker = createStreamMasker(() => sensitive);
         }
         return writer.emit(event);
       },
       textDelta(index: number, text: string) {
         partial.text += text;
         onPartialText(partial.text);
-        writer.textDelta(index, text);
+        const visible = sensitive.size > 0 ? masker.push(text) : text;
+        if (visible) writer.textDelta(index, visible);
       },
     };
     const result = await runModelStep({
@@ -181,6 +189,8 @@ async function loop(
       retryBaseMs: deps.config.modelRetryBaseMs,
       logger: deps.logger,
     });
+    const rest = masker.flush();
+    if (rest) writer.textDelta(stepIndex, rest);
     await writer.flush();
     const assistantParts = [
       ...(result.text.length > 0 ? [{ type: "text", text: result.text }] : []),

@@ -11,6 +11,7 @@ import type { ToolResultPart } from "ai";
 import { consumeApproval } from "../approvals/consume-approval";
 import { loadPolicy, type PolicyInForce } from "../approvals/current-policy";
 import { evaluateCall, formatIssues } from "../approvals/evaluate-call";
+import { sensitiveValuesOf } from "../approvals/released-values";
 import { announceApprovalRequest, createApprovalRequest } from "../approvals/request-approval";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import type { ApprovalRequestRow } from "../db/approvals";
@@ -18,7 +19,8 @@ import { findApprovalRequestByToolCall } from "../db/approvals";
 import { readToolCalls, type ToolCallState, type ToolCallTransition, updateToolCall, withLease } from "../db/steps";
 import type { Transaction } from "../db/transaction";
 import type { RiskClass } from "../shared/risk";
-import type { ToolCallStatus } from "../shared/run-events";
+import type { RunEventData, ToolCallStatus } from "../shared/run-events";
+import { maskDeep } from "../shared/sensitive-values";
 import type { AnyTool, ToolActor, ToolContext, ToolPreview } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 
@@ -31,6 +33,8 @@ export interface SettleOptions {
   actor: ToolActor;
   signal: AbortSignal;
   deps: EngineDependencies;
+  /** Values released by sensitive reads; this settle adds to it, the engine hides them from events. */
+  released: Set<string>;
 }
 
 export interface SettleResult {
@@ -206,7 +210,11 @@ async function execute(
     config.toolTimeoutMs,
   );
   const signal = AbortSignal.any([options.signal, timeout.signal]);
-  const finish = (to: ToolCallStatus, action: string, detail: { result?: unknown; error?: string }) =>
+  const finish = (
+    to: ToolCallStatus,
+    action: string,
+    detail: { result?: unknown; error?: string; event?: RunEventData },
+  ) =>
     withLease(options.runId, options.workerId, (tx) =>
       audited(tx, options, { toolCallId: call.id, from: ["RUNNING"], to, ...detail }, action, {
         toolName: tool.name,
@@ -232,7 +240,25 @@ async function execute(
           output: checked.data,
         }
       : checked.data;
-    await finish("SUCCEEDED", "tool-call.executed", { result: capOutput(result, config.toolOutputCapChars) });
+    const stored = capOutput(result, config.toolOutputCapChars);
+    if (step.riskClass !== "SENSITIVE_READ") {
+      await finish("SUCCEEDED", "tool-call.executed", { result: stored });
+      return "done";
+    }
+    // The value goes to the model and the requester (from the stored row); the event log,
+    // which outlives this conversation's privacy, only ever sees it hidden.
+    const values = sensitiveValuesOf(tool, checked.data);
+    for (const value of values) options.released.add(value);
+    await finish("SUCCEEDED", "tool-call.executed", {
+      result: stored,
+      event: {
+        type: "tool-call-updated",
+        stepIndex: options.stepIndex,
+        toolCallId: call.id,
+        status: "SUCCEEDED",
+        result: maskDeep(stored, values),
+      },
+    });
   } catch (error) {
     if (options.signal.aborted) {
       await finish("CANCELLED", "tool-call.cancelled", { error: "Cancelled: the run was stopped." });

@@ -13,7 +13,10 @@ import {
 } from "../db/approvals";
 import { readConversationContext } from "../db/conversations";
 import { AirlockError } from "../errors";
+import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
+import type { ToolRegistry } from "../tools/registry";
+import { loadSensitiveValues } from "./released-values";
 
 export const MASKED = "[hidden: sensitive value]";
 
@@ -50,13 +53,14 @@ export function pendingCount() {
 
 type Part = { type: string; text?: string; toolCallId?: string; toolName?: string; input?: unknown; output?: unknown };
 
-export async function inboxDetail(requestId: string) {
+export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   const request = await findApprovalRequest(requestId);
   if (!request) throw new AirlockError("approval:not-found", "This approval request does not exist.");
-  const [decisions, context, users] = await Promise.all([
+  const [decisions, context, users, released] = await Promise.all([
     listDecisions(request.id),
     readConversationContext(request.conversationId, request.runId, 12),
     findUserNames([request.requesterId]),
+    loadSensitiveValues(request.conversationId, tools),
   ]);
   const sensitiveCalls = new Set(
     context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),

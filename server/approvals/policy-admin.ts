@@ -29,7 +29,10 @@ import { forgetCachedPolicy, loadPolicy } from "./current-policy";
 import { evaluateCall } from "./evaluate-call";
 
 function conflict(what: string): never {
-  throw new AirlockError("admin:conflict", `${what} was changed by someone else since you opened it. Reload to see their change, then try again.`);
+  throw new AirlockError(
+    "admin:conflict",
+    `${what} was changed by someone else since you opened it. Reload to see their change, then try again.`,
+  );
 }
 
 export async function listToolsForAdmin(tools: ToolRegistry) {
@@ -43,7 +46,9 @@ export async function listToolsForAdmin(tools: ToolRegistry) {
       inputSchema: tool.inputJsonSchema,
       defaultRisk: tool.risk,
       classifiesPerCall: Boolean(tool.classify),
-      override: override ? { riskClass: override.riskClass as RiskClass, version: override.version, updatedAt: override.updatedAt } : null,
+      override: override
+        ? { riskClass: override.riskClass as RiskClass, version: override.version, updatedAt: override.updatedAt }
+        : null,
       overrideVersion: override?.version ?? 0,
       effectiveRisk: (override?.riskClass as RiskClass | undefined) ?? tool.risk,
       rules: policy.rules.filter((rule) => rule.toolName === tool.name || rule.toolName === "*").map((rule) => rule.id),
@@ -62,7 +67,8 @@ export async function setToolClass(options: {
   const tool = options.tools.get(options.toolName);
   if (!tool) throw new AirlockError("admin:not-found", `There is no tool named ${options.toolName}.`);
   // Turning a destructive tool into one that runs without a reviewer must be typed out.
-  const lowersDestructive = tool.risk === "DESTRUCTIVE" && (options.riskClass === "READ" || options.riskClass === "SENSITIVE_READ");
+  const lowersDestructive =
+    tool.risk === "DESTRUCTIVE" && (options.riskClass === "READ" || options.riskClass === "SENSITIVE_READ");
   if (lowersDestructive && options.confirmation !== tool.name) {
     throw new AirlockError(
       "admin:confirmation-required",
@@ -71,7 +77,14 @@ export async function setToolClass(options: {
   }
   await inTransaction(async (tx) => {
     const before = await findToolPolicy(options.toolName, tx);
-    if (!(await writeToolPolicy(tx, { toolName: options.toolName, riskClass: options.riskClass, expectedVersion: options.expectedVersion, updatedBy: options.actorId }))) {
+    if (
+      !(await writeToolPolicy(tx, {
+        toolName: options.toolName,
+        riskClass: options.riskClass,
+        expectedVersion: options.expectedVersion,
+        updatedBy: options.actorId,
+      }))
+    ) {
       conflict(`The class of ${options.toolName}`);
     }
     const version = await bumpPolicyVersion(tx, options.actorId);
@@ -80,7 +93,12 @@ export async function setToolClass(options: {
       action: "policy.tool-class-changed",
       targetType: "tool",
       targetId: options.toolName,
-      data: { before: before?.riskClass ?? null, after: options.riskClass, policyVersion: version, confirmed: lowersDestructive },
+      data: {
+        before: before?.riskClass ?? null,
+        after: options.riskClass,
+        policyVersion: version,
+        confirmed: lowersDestructive,
+      },
     });
   });
   forgetCachedPolicy();
@@ -92,7 +110,8 @@ export async function listRules() {
 }
 
 function checkToolName(tools: ToolRegistry, toolName: string) {
-  if (toolName !== "*" && !tools.get(toolName)) throw new AirlockError("admin:invalid", `There is no tool named ${toolName}.`);
+  if (toolName !== "*" && !tools.get(toolName))
+    throw new AirlockError("admin:invalid", `There is no tool named ${toolName}.`);
 }
 
 export async function createRule(options: { tools: ToolRegistry; rule: PolicyRuleInput; actorId: string }) {
@@ -100,19 +119,38 @@ export async function createRule(options: { tools: ToolRegistry; rule: PolicyRul
   const created = await inTransaction(async (tx) => {
     const row = await insertPolicyRule(tx, { ...options.rule, updatedBy: options.actorId });
     const version = await bumpPolicyVersion(tx, options.actorId);
-    await recordAuditEvent(tx, { actorId: options.actorId, action: "policy.rule-created", targetType: "policy-rule", targetId: row.id, data: { rule: options.rule, policyVersion: version } });
+    await recordAuditEvent(tx, {
+      actorId: options.actorId,
+      action: "policy.rule-created",
+      targetType: "policy-rule",
+      targetId: row.id,
+      data: { rule: options.rule, policyVersion: version },
+    });
     return row;
   });
   forgetCachedPolicy();
   return created;
 }
 
-export async function editRule(options: { tools: ToolRegistry; id: string; expectedVersion: number; rule: PolicyRuleInput; actorId: string }) {
+export async function editRule(options: {
+  tools: ToolRegistry;
+  id: string;
+  expectedVersion: number;
+  rule: PolicyRuleInput;
+  actorId: string;
+}) {
   checkToolName(options.tools, options.rule.toolName);
   await inTransaction(async (tx) => {
     const before = await findPolicyRule(options.id, tx);
     if (!before) throw new AirlockError("admin:not-found", "This rule no longer exists.");
-    if (!(await updatePolicyRule(tx, { id: options.id, expectedVersion: options.expectedVersion, ...options.rule, updatedBy: options.actorId }))) {
+    if (
+      !(await updatePolicyRule(tx, {
+        id: options.id,
+        expectedVersion: options.expectedVersion,
+        ...options.rule,
+        updatedBy: options.actorId,
+      }))
+    ) {
       conflict("This rule");
     }
     const version = await bumpPolicyVersion(tx, options.actorId);
@@ -133,7 +171,13 @@ export async function removeRule(options: { id: string; expectedVersion: number;
     if (!before) throw new AirlockError("admin:not-found", "This rule no longer exists.");
     if (!(await deletePolicyRule(tx, options.id, options.expectedVersion))) conflict("This rule");
     const version = await bumpPolicyVersion(tx, options.actorId);
-    await recordAuditEvent(tx, { actorId: options.actorId, action: "policy.rule-deleted", targetType: "policy-rule", targetId: options.id, data: { before, policyVersion: version } });
+    await recordAuditEvent(tx, {
+      actorId: options.actorId,
+      action: "policy.rule-deleted",
+      targetType: "policy-rule",
+      targetId: options.id,
+      data: { before, policyVersion: version },
+    });
   });
   forgetCachedPolicy();
 }
@@ -149,7 +193,13 @@ export async function reorderRules(options: { orderedIds: string[]; expectedPoli
     }
     await setRulePositions(tx, options.orderedIds);
     const version = await bumpPolicyVersion(tx, options.actorId);
-    await recordAuditEvent(tx, { actorId: options.actorId, action: "policy.rules-reordered", targetType: "policy", targetId: null, data: { order: options.orderedIds, policyVersion: version } });
+    await recordAuditEvent(tx, {
+      actorId: options.actorId,
+      action: "policy.rules-reordered",
+      targetType: "policy",
+      targetId: null,
+      data: { order: options.orderedIds, policyVersion: version },
+    });
   });
   forgetCachedPolicy();
 }
@@ -174,8 +224,15 @@ export async function updatePolicySettings(options: {
   const { confirmation, actorId, ...settings } = options;
   await inTransaction(async (tx) => {
     const before = await readPolicySettings(tx);
-    if (settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed && confirmation !== AUTO_RUN_CONFIRMATION) {
-      throw new AirlockError("admin:confirmation-required", `To let rules auto-run destructive actions, type exactly: ${AUTO_RUN_CONFIRMATION}`);
+    if (
+      settings.destructiveAutoRunConfirmed &&
+      !before?.destructiveAutoRunConfirmed &&
+      confirmation !== AUTO_RUN_CONFIRMATION
+    ) {
+      throw new AirlockError(
+        "admin:confirmation-required",
+        `To let rules auto-run destructive actions, type exactly: ${AUTO_RUN_CONFIRMATION}`,
+      );
     }
     if (!(await writePolicySettings(tx, { ...settings, updatedBy: actorId }))) conflict("The approval settings");
     await recordAuditEvent(tx, {
@@ -183,7 +240,11 @@ export async function updatePolicySettings(options: {
       action: "policy.settings-changed",
       targetType: "policy",
       targetId: null,
-      data: { before, after: settings, typedConfirmation: settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed },
+      data: {
+        before,
+        after: settings,
+        typedConfirmation: settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed,
+      },
     });
   });
   forgetCachedPolicy();
@@ -200,6 +261,14 @@ export async function simulateCall(options: { tools: ToolRegistry; toolName: str
     policy,
     availableTools: () => options.tools.list().map((tool) => tool.name),
   });
-  if (!evaluation.ok) return { decision: "DENY" as const, riskClass: null, reasons: [evaluation.reason], requiredApprovals: 0, facts: {}, policyVersion: policy.version };
+  if (!evaluation.ok)
+    return {
+      decision: "DENY" as const,
+      riskClass: null,
+      reasons: [evaluation.reason],
+      requiredApprovals: 0,
+      facts: {},
+      policyVersion: policy.version,
+    };
   return { ...evaluation.decision, facts: evaluation.facts };
 }

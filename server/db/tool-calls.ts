@@ -4,6 +4,7 @@
  * status, with the run event in the same transaction.
  */
 import type { ToolCallStatus } from "../shared/run-events";
+import { db } from "./client";
 import { appendRunEvents } from "./run-events";
 import type { Transaction } from "./transaction";
 
@@ -41,4 +42,12 @@ export async function setToolCallStatus(
     );
   }
   return true;
+}
+
+/** Results of sensitive reads released in a conversation: what must stay hidden from others. */
+export function readSensitiveResults(conversationId: string) {
+  return db().toolCall.findMany({
+    where: { run: { conversationId }, riskClass: "SENSITIVE_READ", status: "SUCCEEDED" },
+    select: { toolName: true, result: true },
+  });
 }

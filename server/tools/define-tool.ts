@@ -52,6 +52,11 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
    */
   facts?: (input: Input) => ToolFacts | Promise<ToolFacts>;
   preview?: (input: Input, context: ToolContext) => Promise<ToolPreview>;
+  /**
+   * For results of sensitive reads: the exact values to hide wherever others could see
+   * them (run events, a reviewer's context). Default: every string in the output.
+   */
+  sensitiveValues?: (output: Output) => string[];
   execute: (input: Input, context: ToolContext) => Promise<Output>;
 }
 

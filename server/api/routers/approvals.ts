@@ -38,7 +38,7 @@ export const approvalsRouter = router({
         .default({ limit: 100 }),
     )
     .query(({ input }) => listInbox(input)),
-  get: reviewerProcedure.input(z.object({ id })).query(({ input }) => inboxDetail(input.id)),
+  get: reviewerProcedure.input(z.object({ id })).query(({ input }) => inboxDetail(input.id, defaultToolRegistry())),
   pendingCount: reviewerProcedure.query(() => pendingCount()),
   decide: reviewerProcedure.input(z.object({ requestId: id }).and(decision)).mutation(({ ctx, input }) =>
     decideApproval({

@@ -138,11 +138,9 @@ describe("read_secret through the engine", () => {
     expect(JSON.stringify(events)).not.toContain(VALUE);
   });
 
-  // Engine-owned: today the engine copies a SENSITIVE_READ result into RunEvent rows
-  // (tool-call-updated.result) and the model repeats it in text-delta events, which any
-  // viewer of the run (e.g. a reviewer opening the conversation) receives. Flip this to
-  // `it` once the engine masks SENSITIVE_READ results in events shown to others.
-  it.fails("keeps the value out of run events that other users are shown", async () => {
+  // The event log hides the value both where the engine reports the result and where the
+  // model repeats it in its text (the value reaches the model and the requester only).
+  it("keeps the value out of run events that other users are shown", async () => {
     const events = await database.query<{ data: unknown }>(`SELECT data FROM "RunEvent" WHERE "runId" = $1`, [runId]);
     expect(JSON.stringify(events)).not.toContain(VALUE);
   });

@@ -26,6 +26,7 @@ export function createReadSecretTool(options: { key: () => Buffer }) {
     output: z.object({ name: z.string(), value: z.string() }),
     risk: "SENSITIVE_READ",
     idempotent: true,
+    sensitiveValues: (output) => [output.value],
     facts(input) {
       return { secret: input.name };
     },

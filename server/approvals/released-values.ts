@@ -1,0 +1,25 @@
+/** The sensitive values released in a conversation, as the engine must hide them from run events. */
+import { readSensitiveResults } from "../db/tool-calls";
+import { collectSensitiveStrings } from "../shared/sensitive-values";
+import type { AnyTool } from "../tools/define-tool";
+import type { ToolRegistry } from "../tools/registry";
+
+/** The values to hide from one result of a sensitive read. */
+export function sensitiveValuesOf(tool: AnyTool | undefined, output: unknown): string[] {
+  if (tool?.sensitiveValues) {
+    try {
+      return tool.sensitiveValues(output);
+    } catch {
+      // A tool that cannot say falls back to hiding every string it returned.
+    }
+  }
+  return [...collectSensitiveStrings(output)];
+}
+
+export async function loadSensitiveValues(conversationId: string, tools: ToolRegistry): Promise<Set<string>> {
+  const values = new Set<string>();
+  for (const call of await readSensitiveResults(conversationId)) {
+    for (const value of sensitiveValuesOf(tools.get(call.toolName), call.result)) values.add(value);
+  }
+  return values;
+}
