@@ -30,7 +30,8 @@ async function take(iterator: AsyncIterator<{ seq: number }>, count: number): Pr
 describe("run event stream", () => {
   it("replays from a sequence number, then goes live, with no gap and no repeat", async () => {
     const runId = await newRun(); // seq 1: run-status QUEUED
-    for (let index = 0; index < 5; index++) await appendRunEvents(runId, [{ type: "text-delta", stepIndex: 0, text: `${index}` }]);
+    for (let index = 0; index < 5; index++)
+      await appendRunEvents(runId, [{ type: "text-delta", stepIndex: 0, text: `${index}` }]);
     const controller = new AbortController();
     const stream = streamRunEvents({ runId, afterSeq: 3, signal: controller.signal });
     expect(await take(stream, 3)).toEqual([4, 5, 6]);
@@ -53,9 +54,13 @@ describe("run event stream", () => {
   it("concurrent writers still get contiguous, unique sequence numbers", async () => {
     const runId = await newRun();
     await Promise.all(
-      Array.from({ length: 40 }, (_, index) => appendRunEvents(runId, [{ type: "text-delta", stepIndex: 0, text: `${index}` }])),
+      Array.from({ length: 40 }, (_, index) =>
+        appendRunEvents(runId, [{ type: "text-delta", stepIndex: 0, text: `${index}` }]),
+      ),
     );
-    const rows = await database.query<{ seq: number }>(`SELECT seq FROM "RunEvent" WHERE "runId" = $1 ORDER BY seq`, [runId]);
+    const rows = await database.query<{ seq: number }>(`SELECT seq FROM "RunEvent" WHERE "runId" = $1 ORDER BY seq`, [
+      runId,
+    ]);
     expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 41 }, (_, index) => index + 1));
   });
 });

@@ -260,6 +260,17 @@ async function execute(
       },
     });
   } catch (error) {
+    const interrupted = options.signal.aborted || timeout.signal.aborted;
+    if (interrupted && step.riskClass !== "READ") {
+      // A write that was cut off may already have happened: say so instead of claiming
+      // it failed, so nobody (the model included) retries it blindly.
+      await finish("UNKNOWN_OUTCOME", "tool-call.unknown-outcome", {
+        error: options.signal.aborted
+          ? "The run was stopped while this call was running; it may have taken effect."
+          : `${tool.name} did not answer within ${config.toolTimeoutMs} ms; it may have taken effect.`,
+      });
+      return "done";
+    }
     if (options.signal.aborted) {
       await finish("CANCELLED", "tool-call.cancelled", { error: "Cancelled: the run was stopped." });
       return "done";

@@ -11,6 +11,9 @@ import { LeaseLostError } from "../db/steps";
 import type { EngineDependencies } from "./engine-config";
 import { executeRun, RunCancelledError, type RunOutcome } from "./run-engine";
 
+/** How long stop() waits for in-flight runs unless told otherwise. */
+export const DEFAULT_STOP_GRACE_MS = 10_000;
+
 export interface WorkerOptions {
   deps: EngineDependencies;
   concurrency: number;
@@ -20,11 +23,26 @@ export interface WorkerOptions {
   onRunFinished?: (runId: string, outcome: RunOutcome) => void;
 }
 
+export interface StopOptions {
+  /**
+   * How long to wait for in-flight runs to finish. After that stop() returns anyway and
+   * stops renewing their leases, so they expire and another worker resumes the runs from
+   * their last committed step — the same path as a crash. The caller is expected to exit.
+   */
+  graceMs?: number;
+}
+
 export interface Worker {
   id: string;
-  stop(): Promise<void>;
+  stop(options?: StopOptions): Promise<void>;
   /** Runs being executed right now. */
   active(): number;
+}
+
+interface InFlightRun {
+  controller: AbortController;
+  heartbeat: NodeJS.Timeout;
+  done: Promise<void>;
 }
 
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
@@ -33,10 +51,17 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const log = deps.logger.child({ workerId });
   const leaseMs = deps.config.leaseMs;
   const pollIntervalMs = options.pollIntervalMs ?? Math.max(250, Math.floor(leaseMs / 3));
-  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const running = new Map<string, InFlightRun>();
   let stopped = false;
+  let stopping: Promise<void> | undefined;
+  // A NOTIFY that arrives while the loop is busy claiming must not be lost: remember it,
+  // so the loop claims again at once instead of sleeping through a whole poll interval.
+  let woken = false;
   let wake: (() => void) | undefined;
-  const nudge = () => wake?.();
+  const nudge = () => {
+    woken = true;
+    wake?.();
+  };
 
   const cancelIfRunning = (runId: string) => {
     running.get(runId)?.controller.abort(new RunCancelledError());
@@ -47,7 +72,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     listen(RUN_CANCEL_CHANNEL, cancelIfRunning),
   ]);
 
-  const execute = async (runId: string) => {
+  const execute = (runId: string) => {
     const controller = new AbortController();
     const heartbeat = setInterval(
       () => {
@@ -74,21 +99,23 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         nudge();
       }
     })();
-    running.set(runId, { controller, done });
+    running.set(runId, { controller, heartbeat, done });
   };
 
   const loop = (async () => {
     while (!stopped) {
+      woken = false;
       try {
         while (!stopped && running.size < options.concurrency) {
           const runId = await claimNextRun(workerId, leaseMs);
           if (!runId) break;
-          await execute(runId);
+          execute(runId);
         }
       } catch (error) {
         log.error("could not claim runs", { error: (error as Error).message });
       }
       if (stopped) break;
+      if (woken && running.size < options.concurrency) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollIntervalMs);
         wake = () => {
@@ -100,18 +127,39 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     }
   })();
 
+  const stop = async (graceMs: number) => {
+    stopped = true;
+    nudge();
+    for (const unsubscribe of unsubscribers) unsubscribe();
+    await loop;
+    if (running.size === 0) return;
+    // In-flight runs keep their lease while we wait; aborting them would record a
+    // cancellation the user never asked for (and mark started tool calls cancelled).
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.allSettled([...running.values()].map((entry) => entry.done)).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (drained) return;
+    // Stop renewing: the leases expire and another worker resumes these runs from their
+    // last committed step, exactly as after a crash.
+    for (const entry of running.values()) clearInterval(entry.heartbeat);
+    log.warn("stopped with runs still in flight; their leases will expire", {
+      runIds: [...running.keys()],
+      graceMs,
+    });
+  };
+
   log.info("worker started", { concurrency: options.concurrency, leaseMs });
   return {
     id: workerId,
     active: () => running.size,
-    async stop() {
-      stopped = true;
-      nudge();
-      for (const unsubscribe of unsubscribers) unsubscribe();
-      await loop;
-      // In-flight runs keep their lease until it expires and another worker resumes them;
-      // aborting here would record a cancellation the user never asked for.
-      await Promise.allSettled([...running.values()].map((entry) => entry.done));
+    stop(stopOptions = {}) {
+      stopping ??= stop(stopOptions.graceMs ?? DEFAULT_STOP_GRACE_MS);
+      return stopping;
     },
   };
 }

@@ -28,7 +28,11 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe("authorization on the server", () => {
   it("admin procedures: only ADMIN; signed-out → UNAUTHORIZED", async () => {
-    const [user, reviewer, admin] = await Promise.all([createTestUser("USER"), createTestUser("REVIEWER"), createTestUser("ADMIN")]);
+    const [user, reviewer, admin] = await Promise.all([
+      createTestUser("USER"),
+      createTestUser("REVIEWER"),
+      createTestUser("ADMIN"),
+    ]);
     expect(await codeOf(callerFor(null).admin.overview())).toBe("UNAUTHORIZED");
     expect(await codeOf(callerFor(user.id).admin.overview())).toBe("FORBIDDEN");
     expect(await codeOf(callerFor(reviewer.id).admin.overview())).toBe("FORBIDDEN");
@@ -77,8 +81,12 @@ describe("authorization on the server", () => {
     expect(await codeOf(caller.conversation.rename({ id: "x", title: "   " }))).toBe("BAD_REQUEST");
     const conversation = await createTestConversation(user.id);
     expect(await codeOf(caller.chat.send({ conversationId: conversation.id, text: "   " }))).toBe("BAD_REQUEST");
-    expect(await codeOf(caller.chat.send({ conversationId: conversation.id, text: "x".repeat(100_001) }))).toBe("BAD_REQUEST");
-    expect(await codeOf(caller.conversation.setModel({ id: conversation.id, modelId: "openai:not-configured" }))).toBe("BAD_REQUEST");
+    expect(await codeOf(caller.chat.send({ conversationId: conversation.id, text: "x".repeat(100_001) }))).toBe(
+      "BAD_REQUEST",
+    );
+    expect(await codeOf(caller.conversation.setModel({ id: conversation.id, modelId: "openai:not-configured" }))).toBe(
+      "BAD_REQUEST",
+    );
   });
 
   it("one run per conversation at a time: a second message while the first is queued is a CONFLICT", async () => {

@@ -14,7 +14,15 @@ describe("audit chain", () => {
   it("links every event to the one before and verifies, also under concurrent writers", async () => {
     await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        inTransaction((tx) => recordAuditEvent(tx, { actorId: null, action: "test.event", targetType: "test", targetId: String(index), data: { index } })),
+        inTransaction((tx) =>
+          recordAuditEvent(tx, {
+            actorId: null,
+            action: "test.event",
+            targetType: "test",
+            targetId: String(index),
+            data: { index },
+          }),
+        ),
       ),
     );
     const verification = await verifyAuditChain();
@@ -23,7 +31,12 @@ describe("audit chain", () => {
 
   it("masks secret-looking fields", async () => {
     await inTransaction((tx) =>
-      recordAuditEvent(tx, { actorId: null, action: "test.secret", targetType: "test", data: { apiKey: "sk-live-123", password: "hunter2", note: "fine" } }),
+      recordAuditEvent(tx, {
+        actorId: null,
+        action: "test.secret",
+        targetType: "test",
+        data: { apiKey: "sk-live-123", password: "hunter2", note: "fine" },
+      }),
     );
     const [row] = await database.query<{ data: Record<string, string> }>(
       `SELECT data FROM "AuditEvent" WHERE action = 'test.secret'`,
@@ -43,6 +56,10 @@ describe("audit chain", () => {
     await database.query(`UPDATE "AuditEvent" SET data = '{"index": 999}' WHERE id = $1`, [target?.id]);
     await database.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER "AuditEvent_append_only"`);
     const verification = await verifyAuditChain();
-    expect(verification).toMatchObject({ ok: false, brokenAt: target?.id, reason: "its content does not match its hash" });
+    expect(verification).toMatchObject({
+      ok: false,
+      brokenAt: target?.id,
+      reason: "its content does not match its hash",
+    });
   });
 });

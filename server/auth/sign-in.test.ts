@@ -43,14 +43,18 @@ describe("password sign-in", () => {
     await expect(authenticateWithPassword({ email: user.email, password: "right password" })).rejects.toBeInstanceOf(
       SignInRateLimitedError,
     );
-    await expect(authenticateWithPassword({ email: user.email, password: "x" })).rejects.toThrow(/Try again in 1[45] minutes/);
+    await expect(authenticateWithPassword({ email: user.email, password: "x" })).rejects.toThrow(
+      /Try again in 1[45] minutes/,
+    );
   });
 
   it("forgets failures after a successful sign-in", async () => {
     const user = await createTestUser("USER", "right password");
-    for (let attempt = 0; attempt < 4; attempt++) await authenticateWithPassword({ email: user.email, password: "nope" });
+    for (let attempt = 0; attempt < 4; attempt++)
+      await authenticateWithPassword({ email: user.email, password: "nope" });
     expect(await authenticateWithPassword({ email: user.email, password: "right password" })).not.toBeNull();
-    for (let attempt = 0; attempt < 4; attempt++) await authenticateWithPassword({ email: user.email, password: "nope" });
+    for (let attempt = 0; attempt < 4; attempt++)
+      await authenticateWithPassword({ email: user.email, password: "nope" });
     expect(await authenticateWithPassword({ email: user.email, password: "right password" })).not.toBeNull();
   });
 });

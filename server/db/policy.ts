@@ -71,13 +71,20 @@ export function findToolPolicy(toolName: string, tx: Transaction) {
 }
 
 export function listToolPolicies(tx: Transaction = db()) {
-  return tx.toolPolicy.findMany({ select: { toolName: true, riskClass: true, version: true, updatedAt: true, updatedBy: true } });
+  return tx.toolPolicy.findMany({
+    select: { toolName: true, riskClass: true, version: true, updatedAt: true, updatedBy: true },
+  });
 }
 
 /** Sets or clears a tool's class override if it is still at the version the admin saw (0 = none). */
 export async function writeToolPolicy(
   tx: Transaction,
-  input: { toolName: string; riskClass: Prisma.ToolPolicyCreateInput["riskClass"] | null; expectedVersion: number; updatedBy: string },
+  input: {
+    toolName: string;
+    riskClass: Prisma.ToolPolicyCreateInput["riskClass"] | null;
+    expectedVersion: number;
+    updatedBy: string;
+  },
 ): Promise<boolean> {
   const current = await findToolPolicy(input.toolName, tx);
   if ((current?.version ?? 0) !== input.expectedVersion) return false;
@@ -88,17 +95,32 @@ export async function writeToolPolicy(
   if (current) {
     const updated = await tx.toolPolicy.updateMany({
       where: { toolName: input.toolName, version: input.expectedVersion },
-      data: { riskClass: input.riskClass, version: { increment: 1 }, updatedAt: new Date(), updatedBy: input.updatedBy },
+      data: {
+        riskClass: input.riskClass,
+        version: { increment: 1 },
+        updatedAt: new Date(),
+        updatedBy: input.updatedBy,
+      },
     });
     return updated.count === 1;
   }
-  await tx.toolPolicy.create({ data: { toolName: input.toolName, riskClass: input.riskClass, updatedBy: input.updatedBy }, select: { toolName: true } });
+  await tx.toolPolicy.create({
+    data: { toolName: input.toolName, riskClass: input.riskClass, updatedBy: input.updatedBy },
+    select: { toolName: true },
+  });
   return true;
 }
 
 export async function insertPolicyRule(
   tx: Transaction,
-  input: { toolName: string; description: string; conditions: unknown; effect: unknown; enabled: boolean; updatedBy: string },
+  input: {
+    toolName: string;
+    description: string;
+    conditions: unknown;
+    effect: unknown;
+    enabled: boolean;
+    updatedBy: string;
+  },
 ): Promise<PolicyRuleRow> {
   const last = await tx.policyRule.aggregate({ _max: { position: true } });
   return tx.policyRule.create({
@@ -108,13 +130,31 @@ export async function insertPolicyRule(
       effect: input.effect as Prisma.InputJsonValue,
       position: (last._max.position ?? 0) + 1,
     },
-    select: { id: true, toolName: true, description: true, conditions: true, effect: true, enabled: true, position: true, version: true },
+    select: {
+      id: true,
+      toolName: true,
+      description: true,
+      conditions: true,
+      effect: true,
+      enabled: true,
+      position: true,
+      version: true,
+    },
   });
 }
 
 export async function updatePolicyRule(
   tx: Transaction,
-  input: { id: string; expectedVersion: number; toolName: string; description: string; conditions: unknown; effect: unknown; enabled: boolean; updatedBy: string },
+  input: {
+    id: string;
+    expectedVersion: number;
+    toolName: string;
+    description: string;
+    conditions: unknown;
+    effect: unknown;
+    enabled: boolean;
+    updatedBy: string;
+  },
 ): Promise<boolean> {
   const updated = await tx.policyRule.updateMany({
     where: { id: input.id, version: input.expectedVersion },
@@ -140,13 +180,26 @@ export async function deletePolicyRule(tx: Transaction, id: string, expectedVers
 export function findPolicyRule(id: string, tx: Transaction) {
   return tx.policyRule.findUnique({
     where: { id },
-    select: { id: true, toolName: true, description: true, conditions: true, effect: true, enabled: true, position: true, version: true },
+    select: {
+      id: true,
+      toolName: true,
+      description: true,
+      conditions: true,
+      effect: true,
+      enabled: true,
+      position: true,
+      version: true,
+    },
   });
 }
 
 export async function setRulePositions(tx: Transaction, orderedIds: string[]): Promise<void> {
   for (const [index, id] of orderedIds.entries()) {
-    await tx.policyRule.update({ where: { id }, data: { position: index + 1, version: { increment: 1 } }, select: { id: true } });
+    await tx.policyRule.update({
+      where: { id },
+      data: { position: index + 1, version: { increment: 1 } },
+      select: { id: true },
+    });
   }
 }
 
