@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   "admin:confirmation-required": "BAD_REQUEST",
   "admin:not-found": "NOT_FOUND",
   "admin:invalid": "BAD_REQUEST",
+  "admin:self-change": "FORBIDDEN",
+  "admin:secrets-key-missing": "BAD_REQUEST",
   "user:exists": "CONFLICT",
   "user:wrong-password": "BAD_REQUEST",
 } as const;

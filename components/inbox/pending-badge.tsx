@@ -17,7 +17,7 @@ export function PendingBadge() {
   return (
     <span
       data-testid="pending-count"
-      aria-label={`${count.data} pending`}
+      title={`${count.data} pending`}
       className="ml-1.5 rounded-full bg-amber-500 px-1.5 py-0.5 text-[11px] font-bold text-white"
     >
       {count.data}

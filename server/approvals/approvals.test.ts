@@ -28,6 +28,7 @@ import { cancelApprovalRequest } from "./cancel-approval";
 import { forgetCachedPolicy } from "./current-policy";
 import { decideApproval } from "./decide-approval";
 import { expireOverdueApprovals } from "./expire-approvals";
+import { inboxDetail } from "./inbox";
 
 let database: TestDatabase;
 let worker: TestWorker;
@@ -61,9 +62,25 @@ const readFile = defineTool({
   },
 });
 
+const SECRET_VALUE = "sk_live_do_not_show_reviewers_42";
+const readSecret = defineTool({
+  name: "read_secret",
+  description: "Read a secret",
+  input: z.object({ name: z.string() }),
+  output: z.object({ name: z.string(), value: z.string() }),
+  risk: "SENSITIVE_READ",
+  sensitiveValues: (output) => [output.value],
+  async execute(input) {
+    return { name: input.name, value: SECRET_VALUE };
+  },
+});
+
 beforeAll(async () => {
   database = await createTestDatabase();
-  deps = testEngineDependencies({ model: createDemoModel({ tokenDelayMs: 0 }), tools: [deleteFile, readFile] });
+  deps = testEngineDependencies({
+    model: createDemoModel({ tokenDelayMs: 0 }),
+    tools: [deleteFile, readFile, readSecret],
+  });
   worker = await startTestWorker(deps);
 });
 
@@ -367,6 +384,26 @@ describe("approvals", () => {
     const second = await sendTestMessage(user.id, conversation.id, "delete injected.txt");
     await pendingRequestFor(second);
     expect(deleted).not.toContain("injected.txt");
+  });
+
+  it("a reviewer's context hides values released by earlier sensitive reads, even where the model repeated them", async () => {
+    const user = await createTestUser("USER");
+    const conversation = await createTestConversation(user.id);
+    const reviewer = await createTestUser("REVIEWER");
+    const read = await sendTestMessage(user.id, conversation.id, "read the STRIPE_KEY secret");
+    await approve(await pendingRequestFor(read), reviewer.id);
+    await waitForRunStatus(read, ["COMPLETED"]);
+    const echoed = await database.query<{ parts: unknown }>(
+      `SELECT parts FROM "Message" WHERE "runId" = $1 AND role = 'ASSISTANT'`,
+      [read],
+    );
+    expect(JSON.stringify(echoed)).toContain(SECRET_VALUE); // the requester's own transcript has it
+    const events = await database.query<{ data: unknown }>(`SELECT data FROM "RunEvent" WHERE "runId" = $1`, [read]);
+    expect(JSON.stringify(events)).not.toContain(SECRET_VALUE);
+    const deletion = await sendTestMessage(user.id, conversation.id, "delete secret-notes.txt");
+    const detail = await inboxDetail(await pendingRequestFor(deletion), deps.tools);
+    expect(JSON.stringify(detail.context)).toContain("STRIPE_KEY");
+    expect(JSON.stringify(detail)).not.toContain(SECRET_VALUE);
   });
 
   it("notifies the webhook with a link to the request in the inbox", async () => {

@@ -65,13 +65,17 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   const sensitiveCalls = new Set(
     context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),
   );
+  // Results of sensitive reads are hidden whole, and any text repeating their values too.
   const messages = context.messages.map((message) => ({
     id: message.id.toString(),
     role: message.role,
-    parts: ((Array.isArray(message.parts) ? message.parts : []) as Part[]).map((part) =>
-      part.type === "tool-result" && part.toolCallId && sensitiveCalls.has(part.toolCallId)
-        ? { ...part, output: { type: "text", value: MASKED } }
-        : part,
+    parts: maskDeep(
+      ((Array.isArray(message.parts) ? message.parts : []) as Part[]).map((part) =>
+        part.type === "tool-result" && part.toolCallId && sensitiveCalls.has(part.toolCallId)
+          ? { ...part, output: { type: "text", value: MASKED } }
+          : part,
+      ),
+      released,
     ),
   }));
   return {

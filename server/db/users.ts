@@ -76,3 +76,147 @@ export async function linkExternalAccount(input: {
     return user;
   });
 }
+
+// ——— Admin console: listing, locking and optimistic updates ———
+
+export const adminUserSelect = {
+  id: true,
+  email: true,
+  name: true,
+  role: true,
+  active: true,
+  passwordTemporary: true,
+  version: true,
+  createdAt: true,
+  updatedAt: true,
+} satisfies Prisma.UserSelect;
+
+export type AdminUserRow = Prisma.UserGetPayload<{ select: typeof adminUserSelect }>;
+
+export interface UserListFilter {
+  search?: string;
+  role?: Role;
+  active?: boolean;
+  offset: number;
+  limit: number;
+}
+
+export async function listUsersForAdmin(filter: UserListFilter): Promise<{ users: AdminUserRow[]; total: number }> {
+  const search = filter.search?.trim();
+  const where: Prisma.UserWhereInput = {
+    ...(search
+      ? {
+          OR: [
+            { email: { contains: search, mode: "insensitive" } },
+            { name: { contains: search, mode: "insensitive" } },
+          ],
+        }
+      : {}),
+    ...(filter.role ? { role: filter.role } : {}),
+    ...(filter.active !== undefined ? { active: filter.active } : {}),
+  };
+  const [users, total] = await Promise.all([
+    db().user.findMany({
+      where,
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      skip: filter.offset,
+      take: filter.limit,
+      select: adminUserSelect,
+    }),
+    db().user.count({ where }),
+  ]);
+  return { users, total };
+}
+
+export function findAdminUser(id: string, tx: Transaction = db()): Promise<AdminUserRow | null> {
+  return tx.user.findUnique({ where: { id }, select: adminUserSelect });
+}
+
+export function countActiveAdmins(tx: Transaction = db()): Promise<number> {
+  return tx.user.count({ where: { role: "ADMIN", active: true } });
+}
+
+export interface LockedUser {
+  id: string;
+  role: Role;
+  active: boolean;
+  version: number;
+}
+
+/**
+ * Locks, in one statement and in id order (so two admins never deadlock), every active
+ * admin plus the given users. A row that stopped being an active admin while we waited
+ * for its lock drops out, so the caller counts the admins that really remain.
+ */
+export function lockAdminsAnd(tx: Transaction, ids: string[]): Promise<LockedUser[]> {
+  return tx.$queryRawUnsafe<LockedUser[]>(
+    `SELECT id, role::text AS role, active, version FROM "User"
+      WHERE (role = 'ADMIN' AND active) OR id = ANY($1::text[])
+      ORDER BY id FOR UPDATE`,
+    ids,
+  );
+}
+
+/** Applies the change only if the row is still at the version the admin saw. */
+export async function updateUserIfVersion(
+  tx: Transaction,
+  input: {
+    id: string;
+    expectedVersion: number;
+    data: { role?: Role; active?: boolean; passwordHash?: string; passwordTemporary?: boolean };
+  },
+): Promise<AdminUserRow | null> {
+  const updated = await tx.user.updateMany({
+    where: { id: input.id, version: input.expectedVersion },
+    data: { ...input.data, version: { increment: 1 } },
+  });
+  return updated.count === 1 ? findAdminUser(input.id, tx) : null;
+}
+
+/** An invited user: their password is temporary until they choose their own. */
+export function insertInvitedUser(
+  tx: Transaction,
+  input: { email: string; name: string; role: Role; passwordHash: string },
+): Promise<AdminUserRow> {
+  return tx.user.create({ data: { ...input, passwordTemporary: true }, select: adminUserSelect });
+}
+
+/** Names for ids (audit actors); unknown ids are simply missing from the map. */
+export async function findUserNames(ids: string[]): Promise<Map<string, { name: string; email: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db().user.findMany({
+    where: { id: { in: ids } },
+    select: { id: true, name: true, email: true },
+  });
+  return new Map(rows.map((row) => [row.id, { name: row.name, email: row.email }]));
+}
+
+// ——— Self-service password ———
+
+export function findPasswordState(id: string) {
+  return db().user.findUnique({
+    where: { id },
+    select: { id: true, passwordHash: true, passwordTemporary: true, active: true },
+  });
+}
+
+export async function setOwnPassword(
+  tx: Transaction,
+  input: { id: string; previousHash: string; passwordHash: string },
+): Promise<boolean> {
+  // Guarded by the hash that was verified, so two concurrent changes cannot both win.
+  const updated = await tx.user.updateMany({
+    where: { id: input.id, passwordHash: input.previousHash },
+    data: { passwordHash: input.passwordHash, passwordTemporary: false, version: { increment: 1 } },
+  });
+  return updated.count === 1;
+}
+
+export function findAdminUserByEmail(email: string, tx: Transaction = db()): Promise<AdminUserRow | null> {
+  return tx.user.findUnique({ where: { email }, select: adminUserSelect });
+}
+
+/** A unique-constraint violation (e.g. two admins inviting the same email at once). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
+}
