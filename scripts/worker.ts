@@ -14,6 +14,7 @@ import { startWorker } from "../server/agent/worker";
 import { db } from "../server/db/client";
 import { closeNotifications } from "../server/db/notifications";
 import { ConfigurationError, env } from "../server/env";
+import { startModelConfigSync } from "../server/models/model-config";
 import { logger } from "../server/telemetry/logger";
 import { builtInTools } from "../server/tools/built-in";
 
@@ -53,6 +54,8 @@ async function main() {
     );
   }
   await checkReachable(config.DATABASE_URL);
+  // Runs may use providers an admin configured in the console; follow their changes too.
+  await startModelConfigSync();
 
   const worker = await startWorker({
     deps: defaultEngineDependencies(builtInTools()),

@@ -5,16 +5,17 @@
  * resumed from the database by any worker after a crash, a cancel or an approval.
  */
 import type { ModelMessage } from "ai";
+import { policyForNewCalls } from "../approvals/current-policy";
 import { loadSensitiveValues } from "../approvals/released-values";
 import { transitionRun } from "../db/runs";
-import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState } from "../db/steps";
+import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState, readToolCalls } from "../db/steps";
 import { inTransaction } from "../db/transaction";
 import { createStreamMasker } from "../shared/sensitive-values";
-import { hashArguments } from "../tools/canonical-arguments";
 import type { EngineDependencies } from "./engine-config";
-import { createEventWriter } from "./event-writer";
+import { createEventWriter, type EventWriter } from "./event-writer";
 import { toModelMessages } from "./history";
 import { ModelCallError, runModelStep } from "./model-step";
+import { commitStepFast, planCalls, runStartedCalls } from "./step-commit";
 import { settleToolCalls } from "./tool-calls";
 
 export type RunOutcome = "COMPLETED" | "FAILED" | "CANCELLED" | "AWAITING_APPROVAL" | "LEASE_LOST" | "NOT_RUNNABLE";
@@ -68,7 +69,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
   let partialText = "";
   try {
     if (state.run.cancelRequested) throw new RunCancelledError();
-    await writer.emit({ type: "run-status", status: "RUNNING" });
+    writer.defer({ type: "run-status", status: "RUNNING" });
     return await loop(state, options, signal, writer, (text) => {
       partialText = text;
     });
@@ -115,6 +116,8 @@ async function loop(
   for (;;) {
     if (signal.aborted) throw signal.reason;
     if (lastStep && openCalls.length > 0) {
+      // The slow path writes its own events: deferred ones go first, in order.
+      await writer.flush();
       const settled = await settleToolCalls(openCalls, {
         runId,
         workerId,
@@ -157,9 +160,9 @@ async function loop(
     const partial = { text: "" };
     // Text that repeats a released sensitive value is stored in events with it hidden.
     let masker = createStreamMasker(() => sensitive);
-    const trackingWriter = {
+    const trackingWriter: EventWriter = {
       ...writer,
-      emit(event: Parameters<typeof writer.emit>[0]) {
+      defer(event) {
         // A retried model call starts the step's text over (as the live view does), so
         // a cancel keeps only what the current attempt said, not the cut attempt too.
         if (event.type === "step-started") {
@@ -167,7 +170,7 @@ async function loop(
           onPartialText("");
           masker = createStreamMasker(() => sensitive);
         }
-        return writer.emit(event);
+        writer.defer(event);
       },
       textDelta(index: number, text: string) {
         partial.text += text;
@@ -191,7 +194,6 @@ async function loop(
     });
     const rest = masker.flush();
     if (rest) writer.textDelta(stepIndex, rest);
-    await writer.flush();
     const assistantParts = [
       ...(result.text.length > 0 ? [{ type: "text", text: result.text }] : []),
       ...result.toolCalls.map((call) => ({
@@ -201,41 +203,54 @@ async function loop(
         input: call.input ?? {},
       })),
     ];
-    const stored = await commitStep({
+    // Decided now and committed with the step: allowed calls start as the step commits.
+    const planned = await planCalls({
+      runId,
+      stepIndex,
+      proposed: result.toolCalls,
+      actor,
+      policy: await policyForNewCalls(),
+      deps,
+    });
+    const committed = await commitStepFast({
       runId,
       workerId,
       conversationId: state.run.conversationId,
-      index: stepIndex,
+      actorId: actor.id,
+      stepIndex,
       modelId: state.run.modelId,
-      finishReason: result.finishReason,
-      inputTokens: result.inputTokens,
-      outputTokens: result.outputTokens,
-      latencyMs: result.latencyMs,
-      ttftMs: result.ttftMs,
+      result,
       assistantParts,
-      toolCalls: result.toolCalls.map((call) => ({
-        modelCallId: call.modelCallId,
-        toolName: call.toolName,
-        args: call.input ?? {},
-        argsHash: hashArguments({ tool: call.toolName, args: call.input ?? {} }),
-        ...(call.invalidReason ? { refusal: `Invalid call: ${call.invalidReason}` } : {}),
-      })),
-      events: [
-        {
-          type: "step-finished",
-          stepIndex,
-          finishReason: result.finishReason,
-          inputTokens: result.inputTokens,
-          outputTokens: result.outputTokens,
-          latencyMs: result.latencyMs,
-        },
-      ],
+      planned,
+      deferredEvents: await writer.take(),
     });
     onPartialText("");
     if (assistantParts.length > 0) history.push({ role: "assistant", content: assistantParts as never });
     stepCount = stepIndex + 1;
-    lastStep = { id: stored.stepId, index: stepIndex, finishReason: result.finishReason };
-    openCalls = stored.toolCalls;
+    lastStep = { id: committed.stepId, index: stepIndex, finishReason: result.finishReason };
+    openCalls = [];
+    const results =
+      committed.results ??
+      (planned.some((call) => call.status === "RUNNING")
+        ? await runStartedCalls({
+            runId,
+            workerId,
+            conversationId: state.run.conversationId,
+            stepId: committed.stepId,
+            stepIndex,
+            actor,
+            signal,
+            deps,
+            released: sensitive,
+            planned,
+          })
+        : null);
+    if (results) {
+      history.push({ role: "tool", content: results });
+    } else if (planned.length > 0) {
+      // Some call needs a human: the slow path creates its approval request and parks.
+      openCalls = await readToolCalls(committed.stepId);
+    }
   }
 }
 

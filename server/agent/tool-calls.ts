@@ -74,7 +74,12 @@ type Plan =
   | { kind: "unknown-outcome"; call: ToolCallState }
   | { kind: "none"; call: ToolCallState };
 
-function toolContext(options: SettleOptions, call: ToolCallState, tool: AnyTool, signal: AbortSignal): ToolContext {
+function toolContext(
+  options: Pick<SettleOptions, "runId" | "actor" | "deps">,
+  call: ToolCallState,
+  tool: AnyTool,
+  signal: AbortSignal,
+): ToolContext {
   return {
     signal,
     actor: options.actor,
@@ -193,34 +198,31 @@ async function start(
   });
 }
 
-async function execute(
-  step: Extract<Plan, { kind: "run" }>,
-  options: SettleOptions,
-  policy: PolicyInForce,
-): Promise<"done" | "voided"> {
+export interface ToolOutcome {
+  to: ToolCallStatus;
+  action: string;
+  result?: unknown;
+  error?: string;
+  /** Replaces the default event (a sensitive result is reported hidden). */
+  event?: RunEventData;
+}
+
+/**
+ * Runs a started call and says how it ended, without writing anything: the caller
+ * records the outcome (per call on the slow path, batched on the engine's fast path).
+ */
+export async function runTool(
+  step: { call: ToolCallState; tool: AnyTool; input: unknown; riskClass: RiskClass; edited: boolean },
+  options: Pick<SettleOptions, "runId" | "actor" | "signal" | "deps" | "released" | "stepIndex">,
+): Promise<ToolOutcome> {
   const { call, tool } = step;
   const { config } = options.deps;
-  const started = await start(step, options, policy);
-  if (started === "voided") return "voided";
-  if (started === "lost") return "done"; // someone else moved it on; its outcome is read back afterwards
-
   const timeout = new AbortController();
   const timer = setTimeout(
     () => timeout.abort(new Error(`${tool.name} timed out after ${config.toolTimeoutMs} ms`)),
     config.toolTimeoutMs,
   );
   const signal = AbortSignal.any([options.signal, timeout.signal]);
-  const finish = (
-    to: ToolCallStatus,
-    action: string,
-    detail: { result?: unknown; error?: string; event?: RunEventData },
-  ) =>
-    withLease(options.runId, options.workerId, (tx) =>
-      audited(tx, options, { toolCallId: call.id, from: ["RUNNING"], to, ...detail }, action, {
-        toolName: tool.name,
-        ...(detail.error ? { error: detail.error } : {}),
-      }),
-    );
   try {
     const output = await new Promise<unknown>((resolve, reject) => {
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
@@ -228,10 +230,11 @@ async function execute(
     });
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
-      await finish("FAILED", "tool-call.failed", {
+      return {
+        to: "FAILED",
+        action: "tool-call.failed",
         error: `${tool.name} returned invalid output: ${formatIssues(checked.error)}`,
-      });
-      return "done";
+      };
     }
     const result = step.edited
       ? {
@@ -241,15 +244,14 @@ async function execute(
         }
       : checked.data;
     const stored = capOutput(result, config.toolOutputCapChars);
-    if (step.riskClass !== "SENSITIVE_READ") {
-      await finish("SUCCEEDED", "tool-call.executed", { result: stored });
-      return "done";
-    }
+    if (step.riskClass !== "SENSITIVE_READ") return { to: "SUCCEEDED", action: "tool-call.executed", result: stored };
     // The value goes to the model and the requester (from the stored row); the event log,
-    // which outlives this conversation's privacy, only ever sees it hidden.
+    // which others may come to see, only ever gets it hidden.
     const values = sensitiveValuesOf(tool, checked.data);
     for (const value of values) options.released.add(value);
-    await finish("SUCCEEDED", "tool-call.executed", {
+    return {
+      to: "SUCCEEDED",
+      action: "tool-call.executed",
       result: stored,
       event: {
         type: "tool-call-updated",
@@ -258,27 +260,53 @@ async function execute(
         status: "SUCCEEDED",
         result: maskDeep(stored, values),
       },
-    });
+    };
   } catch (error) {
     const interrupted = options.signal.aborted || timeout.signal.aborted;
     if (interrupted && step.riskClass !== "READ") {
       // A write that was cut off may already have happened: say so instead of claiming
       // it failed, so nobody (the model included) retries it blindly.
-      await finish("UNKNOWN_OUTCOME", "tool-call.unknown-outcome", {
+      return {
+        to: "UNKNOWN_OUTCOME",
+        action: "tool-call.unknown-outcome",
         error: options.signal.aborted
           ? "The run was stopped while this call was running; it may have taken effect."
           : `${tool.name} did not answer within ${config.toolTimeoutMs} ms; it may have taken effect.`,
-      });
-      return "done";
+      };
     }
-    if (options.signal.aborted) {
-      await finish("CANCELLED", "tool-call.cancelled", { error: "Cancelled: the run was stopped." });
-      return "done";
-    }
-    await finish("FAILED", "tool-call.failed", { error: error instanceof Error ? error.message : String(error) });
+    if (options.signal.aborted)
+      return { to: "CANCELLED", action: "tool-call.cancelled", error: "Cancelled: the run was stopped." };
+    return { to: "FAILED", action: "tool-call.failed", error: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function execute(
+  step: Extract<Plan, { kind: "run" }>,
+  options: SettleOptions,
+  policy: PolicyInForce,
+): Promise<"done" | "voided"> {
+  const started = await start(step, options, policy);
+  if (started === "voided") return "voided";
+  if (started === "lost") return "done"; // someone else moved it on; its outcome is read back afterwards
+  const outcome = await runTool(step, options);
+  await withLease(options.runId, options.workerId, (tx) =>
+    audited(
+      tx,
+      options,
+      {
+        toolCallId: step.call.id,
+        from: ["RUNNING"],
+        to: outcome.to,
+        ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+        ...(outcome.event ? { event: outcome.event } : {}),
+      },
+      outcome.action,
+      { toolName: step.tool.name, ...(outcome.error ? { error: outcome.error } : {}) },
+    ),
+  );
   return "done";
 }
 

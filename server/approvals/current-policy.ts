@@ -5,7 +5,8 @@
  */
 
 import { z } from "zod";
-import { readPolicyRows, readPolicyVersion } from "../db/policy";
+import { listen, onReconnect } from "../db/notifications";
+import { POLICY_CHANNEL, readPolicyRows, readPolicyVersion } from "../db/policy";
 import type { Transaction } from "../db/transaction";
 import type { PolicyConfig, PolicyRule } from "../policy/types";
 import { ruleConditionSchema, ruleEffectSchema } from "../shared/policy-schemas";
@@ -63,4 +64,27 @@ export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
 
 export function forgetCachedPolicy(): void {
   cached = undefined;
+}
+
+let listening: Promise<void> | undefined;
+
+/**
+ * The policy for deciding fresh calls on the engine's hot path, without a query per
+ * call: kept until a NOTIFY says it changed (bumpPolicyVersion and settings writes send
+ * one in their transaction) or the notification connection was lost. Paths that bind
+ * approvals to a version use loadPolicy(), which always checks the version row.
+ */
+export async function policyForNewCalls(): Promise<PolicyInForce> {
+  listening ??= (async () => {
+    const forget = () => {
+      cached = undefined;
+    };
+    await listen(POLICY_CHANNEL, forget);
+    onReconnect(forget);
+  })().catch((error) => {
+    listening = undefined;
+    throw error;
+  });
+  await listening;
+  return cached ?? loadPolicy();
 }

@@ -109,6 +109,12 @@ export async function listRules() {
   return rules;
 }
 
+/** The rules in policy order with the version they were read at (what a reorder must name). */
+export async function listRulesForAdmin() {
+  const { state, rules } = await readPolicyRows();
+  return { policyVersion: state?.version ?? 0, rules };
+}
+
 function checkToolName(tools: ToolRegistry, toolName: string) {
   if (toolName !== "*" && !tools.get(toolName))
     throw new AirlockError("admin:invalid", `There is no tool named ${toolName}.`);

@@ -4,7 +4,8 @@
  * Always written inside the caller's transaction, with the state change it records.
  */
 import { createHash } from "node:crypto";
-import { type AuditEventRow, insertAuditEvent, lockChainHead, readAuditEvents } from "../db/audit-events";
+import { type AuditEventRow, readAuditEvents } from "../db/audit-events";
+import { jsonb, sql } from "../db/sql-batch";
 import type { Transaction } from "../db/transaction";
 import { canonicalJson } from "../shared/canonical-json";
 import { redact } from "../telemetry/logger";
@@ -19,24 +20,27 @@ export interface AuditEventInput {
   data?: Record<string, unknown>;
 }
 
-function hashEvent(prevHash: string, event: Omit<AuditEventRow, "id" | "hash" | "prevHash">): string {
-  return createHash("sha256")
-    .update(prevHash)
-    .update(
-      canonicalJson({
-        actorId: event.actorId,
-        action: event.action,
-        targetType: event.targetType,
-        targetId: event.targetId,
-        data: event.data,
-        createdAt: event.createdAt.toISOString(),
-      }),
-    )
-    .digest("hex");
+function canonicalEvent(event: Omit<AuditEventRow, "id" | "hash" | "prevHash">): string {
+  return canonicalJson({
+    actorId: event.actorId,
+    action: event.action,
+    targetType: event.targetType,
+    targetId: event.targetId,
+    data: event.data,
+    createdAt: event.createdAt.toISOString(),
+  });
 }
 
-export async function recordAuditEvent(tx: Transaction, input: AuditEventInput): Promise<void> {
-  const prevHash = (await lockChainHead(tx)) ?? GENESIS_HASH;
+function hashEvent(prevHash: string, event: Omit<AuditEventRow, "id" | "hash" | "prevHash">): string {
+  return createHash("sha256").update(prevHash).update(canonicalEvent(event)).digest("hex");
+}
+
+/**
+ * The statement that appends one event (see airlock_append_audit in the migrations: it
+ * takes the chain lock, reads the head and hashes in the database, in one round trip).
+ * The engine includes it in its own one-round-trip transactions.
+ */
+export function auditStatement(input: AuditEventInput): string {
   // Milliseconds only: what Postgres keeps of a timestamp must hash the same on verify.
   const event = {
     actorId: input.actorId,
@@ -46,7 +50,20 @@ export async function recordAuditEvent(tx: Transaction, input: AuditEventInput):
     data: (redact(input.data ?? {}) ?? {}) as AuditEventRow["data"],
     createdAt: new Date(Math.floor(Date.now())),
   };
-  await insertAuditEvent(tx, { ...event, prevHash, hash: hashEvent(prevHash, event) });
+  return sql(
+    `SELECT "airlock_append_audit"($1, $2, $3, $4, $5, $6, $7)`,
+    event.actorId,
+    event.action,
+    event.targetType,
+    event.targetId,
+    jsonb(event.data ?? {}),
+    event.createdAt,
+    canonicalEvent(event),
+  );
+}
+
+export async function recordAuditEvent(tx: Transaction, input: AuditEventInput): Promise<void> {
+  await tx.$queryRawUnsafe(auditStatement(input));
 }
 
 export type ChainVerification =

@@ -5,6 +5,7 @@
  */
 import type { RunEventData, RunEventRecord } from "../shared/run-events";
 import { db } from "./client";
+import { jsonb, literal } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
 export const RUN_EVENTS_CHANNEL = "airlock_run_events";
@@ -29,6 +30,22 @@ export async function appendRunEvents(runId: string, events: RunEventData[], tx:
   const last = rows[0]?.last;
   if (last === undefined || last === null) throw new Error(`Run ${runId} does not exist`);
   return last;
+}
+
+/** The same append as one SQL statement, for the engine's one-round-trip transactions. */
+export function appendRunEventsStatement(runId: string, events: RunEventData[]): string | null {
+  if (events.length === 0) return null;
+  const types = `ARRAY[${events.map((event) => literal(event.type)).join(",")}]::text[]`;
+  const datas = `ARRAY[${events.map((event) => literal(jsonb(event))).join(",")}]::jsonb[]`;
+  return `WITH bumped AS (
+       UPDATE "Run" SET "lastEventSeq" = "lastEventSeq" + ${events.length} WHERE id = ${literal(runId)} RETURNING "lastEventSeq"
+     ), inserted AS (
+       INSERT INTO "RunEvent" ("runId", seq, type, data)
+       SELECT ${literal(runId)}, bumped."lastEventSeq" - ${events.length} + e.ordinality, e.type, e.data
+       FROM bumped, unnest(${types}, ${datas}) WITH ORDINALITY AS e(type, data, ordinality)
+       RETURNING seq
+     )
+     SELECT (SELECT max(seq) FROM inserted)::int AS last, pg_notify('${RUN_EVENTS_CHANNEL}', ${literal(runId)})::text AS notified`;
 }
 
 export async function listRunEvents(runId: string, afterSeq: number, limit = 500): Promise<RunEventRecord[]> {

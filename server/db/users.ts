@@ -220,3 +220,15 @@ export function findAdminUserByEmail(email: string, tx: Transaction = db()): Pro
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
 }
+
+/** Ids of users whose name or email contains the text (for the audit viewer's actor filter). */
+export async function findUserIdsMatching(text: string, limit = 200): Promise<string[]> {
+  const rows = await db().user.findMany({
+    where: {
+      OR: [{ email: { contains: text, mode: "insensitive" } }, { name: { contains: text, mode: "insensitive" } }],
+    },
+    take: limit,
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}

@@ -1,7 +1,8 @@
 /**
  * A local stand-in for an OpenAI-compatible server, so tests drive the real provider
  * path (HTTP, SSE parsing, retries, timeouts) without a network. It answers
- * POST /v1/chat/completions from a queue of scripted responses, one per request, and
+ * POST /v1/chat/completions from a queue of scripted responses, one per request (as SSE
+ * when the request streams, as one JSON completion when it does not), and
  * records every request body so tests can check what the model was sent.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -149,6 +150,41 @@ async function sendStream(response: ServerResponse, chunks: string[], script: St
   response.end("data: [DONE]\n\n");
 }
 
+/** `stream: false` (generateText): the same script as one chat.completion object. */
+function sendCompletion(response: ServerResponse, script: StreamScript, nextCallId: () => string): void {
+  const toolCalls = (script.toolCalls ?? []).map((call) => ({
+    id: call.id ?? nextCallId(),
+    type: "function",
+    function: { name: call.name, arguments: call.arguments },
+  }));
+  const usage = script.usage ?? { promptTokens: 10, completionTokens: 5 };
+  response.writeHead(200, { "content-type": "application/json" });
+  response.end(
+    JSON.stringify({
+      id: "chatcmpl-fake",
+      object: "chat.completion",
+      created: 1_700_000_000,
+      model: "fake-model",
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: (script.text ?? []).join(""),
+            ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+          },
+          finish_reason: toolCalls.length > 0 ? "tool_calls" : "stop",
+        },
+      ],
+      usage: {
+        prompt_tokens: usage.promptTokens,
+        completion_tokens: usage.completionTokens,
+        total_tokens: usage.promptTokens + usage.completionTokens,
+      },
+    }),
+  );
+}
+
 function sendError(response: ServerResponse, script: ErrorScript): void {
   response.writeHead(script.status, { "content-type": "application/json", ...script.headers });
   response.end(JSON.stringify(script.body ?? { error: { message: `scripted HTTP ${script.status}` } }));
@@ -177,6 +213,7 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     requests.push(body);
     const script = queue.shift() ?? NOTHING_SCRIPTED;
     if (script.type === "error") sendError(response, script);
+    else if (body.stream !== true) sendCompletion(response, script, nextCallId);
     else
       await sendStream(response, streamChunks(script, body.stream_options?.include_usage === true, nextCallId), script);
   };

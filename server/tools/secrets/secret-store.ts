@@ -4,21 +4,13 @@
  * of a change names the secret and the admin, never the value. Role checks belong to the
  * caller (an adminProcedure); these functions trust the actor they are given.
  */
-import { z } from "zod";
 import { recordAuditEvent } from "../../audit/record-audit-event";
 import { deleteSecretRow, listSecretRows, type SecretSummary, upsertSecretRow } from "../../db/secrets";
 import { inTransaction } from "../../db/transaction";
+import { secretName, secretValue } from "../../shared/secret-schemas";
 import { sealSecret } from "./secret-box";
 
-/** Upper-case with underscores, like environment variables: what the demo model and admins type. */
-export const secretName = z
-  .string()
-  .regex(/^[A-Z][A-Z0-9_]{0,127}$/, "expected an upper-case name such as STRIPE_API_KEY");
-
-export const secretValue = z
-  .string()
-  .min(1, "a secret cannot be empty")
-  .max(64 * 1024);
+export { secretName, secretValue };
 
 export async function setSecret(options: {
   name: string;

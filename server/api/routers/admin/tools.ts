@@ -1,0 +1,56 @@
+/** Admin: the tools the agent has, their risk classes, and the "what would happen" simulator. */
+import { z } from "zod";
+import { listToolsForAdmin, setToolClass, simulateCall } from "../../../approvals/policy-admin";
+import { DECISIONS, RISK_CLASSES, ROLES } from "../../../shared/risk";
+import { defaultToolRegistry } from "../../../tools/default-registry";
+import { adminProcedure, router } from "../../trpc";
+
+const riskClass = z.enum(RISK_CLASSES);
+const toolName = z.string().trim().min(1).max(128);
+
+const adminTool = z.object({
+  name: z.string(),
+  description: z.string(),
+  inputSchema: z.record(z.string(), z.unknown()),
+  defaultRisk: riskClass,
+  classifiesPerCall: z.boolean(),
+  override: z.object({ riskClass, version: z.number(), updatedAt: z.date() }).nullable(),
+  overrideVersion: z.number(),
+  effectiveRisk: riskClass,
+  rules: z.array(z.string()),
+});
+
+const simulation = z.object({
+  decision: z.enum(DECISIONS),
+  riskClass: riskClass.nullish(),
+  reasons: z.array(z.string()),
+  requiredApprovals: z.number(),
+  matchedRuleId: z.string().optional(),
+  policyVersion: z.number(),
+  facts: z.record(z.string(), z.unknown()),
+});
+
+export const adminToolsRouter = router({
+  list: adminProcedure.output(z.array(adminTool)).query(() => listToolsForAdmin(defaultToolRegistry())),
+  /** riskClass null: back to the tool's default class. */
+  setClass: adminProcedure
+    .input(
+      z.object({
+        toolName,
+        riskClass: riskClass.nullable(),
+        expectedVersion: z.number().int().min(0),
+        confirmation: z.string().max(200).optional(),
+      }),
+    )
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      await setToolClass({ ...input, tools: defaultToolRegistry(), actorId: ctx.user.id });
+      return { ok: true as const };
+    }),
+  simulate: adminProcedure
+    .input(z.object({ toolName, args: z.unknown(), role: z.enum(ROLES).default("USER") }))
+    .output(simulation)
+    .mutation(({ input }) =>
+      simulateCall({ tools: defaultToolRegistry(), toolName: input.toolName, args: input.args, role: input.role }),
+    ),
+});

@@ -1,0 +1,87 @@
+/**
+ * The engine's hot path: a transaction of several statements sent in ONE round trip
+ * (PostgreSQL's simple query protocol accepts many statements per message). Values are
+ * inlined as properly escaped literals (pg's escapeLiteral; standard_conforming_strings
+ * is on by default). Prisma stays the client for everything else; this exists because a
+ * step's persistence must cost one round trip, not thirty.
+ */
+import pg from "pg";
+import { databaseUrl } from "./client";
+
+const globalForPool = globalThis as unknown as { airlockSqlPool?: { url: string; pool: pg.Pool } };
+
+function pool(): pg.Pool {
+  const url = databaseUrl();
+  if (globalForPool.airlockSqlPool?.url !== url) {
+    void globalForPool.airlockSqlPool?.pool.end().catch(() => {});
+    const created = new pg.Pool({ connectionString: url, max: 20, allowExitOnIdle: true });
+    created.on("error", () => {}); // an idle client's error is reported to whoever uses it next
+    globalForPool.airlockSqlPool = { url, pool: created };
+  }
+  return globalForPool.airlockSqlPool.pool;
+}
+
+export async function closeSqlPool(): Promise<void> {
+  const current = globalForPool.airlockSqlPool;
+  globalForPool.airlockSqlPool = undefined;
+  await current?.pool.end().catch(() => {});
+}
+
+/** SQL text passed through literal() as is. */
+export class RawSql {
+  constructor(readonly text: string) {}
+}
+
+/** Any JSON value (strings included) as a jsonb literal. */
+export function jsonb(value: unknown): RawSql {
+  return new RawSql(`${pg.escapeLiteral(JSON.stringify(value ?? null))}::jsonb`);
+}
+
+/** A SQL literal for any value: strings, numbers, booleans, null, dates, or JSON (as jsonb). */
+export function literal(value: unknown): string {
+  if (value instanceof RawSql) return value.text;
+  if (value === null || value === undefined) return "NULL";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new Error(`Cannot write ${value} to SQL`);
+    return String(value);
+  }
+  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
+  if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamp(3)`;
+  if (typeof value === "string") return pg.escapeLiteral(value);
+  return `${pg.escapeLiteral(JSON.stringify(value))}::jsonb`;
+}
+
+/** SQL text with `$n` placeholders replaced by literals (numbered from 1). */
+export function sql(text: string, ...values: unknown[]): string {
+  return text.replace(/\$(\d+)/g, (_, index: string) => {
+    const position = Number(index) - 1;
+    if (position < 0 || position >= values.length) throw new Error(`No value for $${index}`);
+    return literal(values[position]);
+  });
+}
+
+export class BatchError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = "BatchError";
+  }
+}
+
+/** Runs the statements as one transaction in one round trip; any failure rolls all back. */
+export async function runInOneRoundTrip(statements: string[]): Promise<pg.QueryResult[]> {
+  const client = await pool().connect();
+  try {
+    const results = await client.query(`BEGIN;\n${statements.join(";\n")};\nCOMMIT;`);
+    const list = (Array.isArray(results) ? results : [results]) as pg.QueryResult[];
+    return list.slice(1, -1);
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    const pgError = error as { message?: string; code?: string };
+    throw new BatchError(pgError.message ?? String(error), pgError.code);
+  } finally {
+    client.release();
+  }
+}

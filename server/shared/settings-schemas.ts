@@ -1,0 +1,23 @@
+/** Zod schema of the approval settings form, shared by the admin UI and the server. */
+import { z } from "zod";
+
+export const MAX_EXPIRY_MINUTES = 60 * 24 * 30;
+
+export const approvalSettingsSchema = z.object({
+  expectedVersion: z.number().int().min(0),
+  defaultRequiredApprovals: z
+    .number({ error: "Enter a number" })
+    .int("A whole number")
+    .min(1, "At least 1: an approval needs someone to give it")
+    .max(10, "At most 10"),
+  defaultExpiryMinutes: z
+    .number({ error: "Enter a number" })
+    .int("A whole number of minutes")
+    .min(5, "At least 5 minutes")
+    .max(MAX_EXPIRY_MINUTES, "At most 30 days"),
+  sensitiveReadsNeedApproval: z.boolean(),
+  destructiveAutoRunConfirmed: z.boolean(),
+  confirmation: z.string().max(200).optional(),
+});
+
+export type ApprovalSettingsInput = z.infer<typeof approvalSettingsSchema>;
