@@ -2,9 +2,18 @@
  * Conversations as their owner sees them: list, create, rename, delete, read the
  * transcript, send a message (which queues a run) and cancel a run.
  */
-import { recordAuditEvent } from "../audit/record-audit-event";
+import { randomUUID } from "node:crypto";
+import { auditStatement, recordAuditEvent } from "../audit/record-audit-event";
 import * as conversations from "../db/conversations";
-import { createRunWithMessage, findActiveRun, findRun, requestRunCancel } from "../db/runs";
+import {
+  CONVERSATION_NOT_FOUND_MARKER,
+  findActiveRun,
+  findRun,
+  queueRunStatements,
+  RUN_BUSY_MARKER,
+  requestRunCancel,
+} from "../db/runs";
+import { BatchError, runInOneRoundTrip } from "../db/sql-batch";
 import { inTransaction } from "../db/transaction";
 import { AirlockError } from "../errors";
 import { defaultModelId, findModel } from "../models/registry";
@@ -73,7 +82,7 @@ export async function getTranscript(options: { id: string; ownerId: string }) {
   };
 }
 
-/** Stores the message and queues a run; one run per conversation at a time. */
+/** Stores the message and queues a run, in one round trip; one run per conversation at a time. */
 export async function sendMessage(options: { ownerId: string; conversationId: string; text: string }) {
   const text = options.text.trim();
   if (text.length === 0) throw new AirlockError("request:invalid", "Type a message first.");
@@ -83,41 +92,41 @@ export async function sendMessage(options: { ownerId: string; conversationId: st
       `Messages are limited to ${MAX_MESSAGE_CHARS.toLocaleString("en")} characters.`,
     );
   }
-  return inTransaction(async (tx) => {
-    const conversation = await conversations.lockOwnedConversation(options.conversationId, options.ownerId, tx);
-    if (!conversation)
-      throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
-    if (await findActiveRun(conversation.id, tx)) {
+  const conversation = await requireConversation(options.conversationId, options.ownerId);
+  const modelId = conversation.modelId ?? defaultModelId();
+  findModel(modelId);
+  const id = randomUUID();
+  try {
+    await runInOneRoundTrip([
+      ...queueRunStatements({
+        id,
+        conversationId: conversation.id,
+        ownerId: options.ownerId,
+        modelId,
+        text,
+        title: titleFrom(text),
+      }),
+      auditStatement({
+        actorId: options.ownerId,
+        action: "run.created",
+        targetType: "run",
+        targetId: id,
+        data: { conversationId: conversation.id, modelId },
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof BatchError && error.message.includes(RUN_BUSY_MARKER)) {
       throw new AirlockError(
         "run:busy",
         "The agent is still working on the previous message. Wait for it or stop it first.",
       );
     }
-    const modelId = conversation.modelId ?? defaultModelId();
-    findModel(modelId);
-    const run = await createRunWithMessage({
-      conversationId: conversation.id,
-      userId: options.ownerId,
-      modelId,
-      text,
-      tx,
-    });
-    const isFirst = conversation.title === "New conversation";
-    await conversations.updateConversation(
-      conversation.id,
-      options.ownerId,
-      isFirst ? { title: titleFrom(text) } : {},
-      tx,
-    );
-    await recordAuditEvent(tx, {
-      actorId: options.ownerId,
-      action: "run.created",
-      targetType: "run",
-      targetId: run.id,
-      data: { conversationId: conversation.id, modelId },
-    });
-    return run;
-  });
+    if (error instanceof BatchError && error.message.includes(CONVERSATION_NOT_FOUND_MARKER)) {
+      throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
+    }
+    throw error;
+  }
+  return { id };
 }
 
 /** The run, if the user owns its conversation. */

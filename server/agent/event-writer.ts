@@ -1,12 +1,20 @@
 /**
- * Writes a run's events, in order. Text deltas are coalesced for a few milliseconds so a
- * fast model does not cost one INSERT per token, except the first delta of a step, which
- * goes out almost at once (time to first token). Events that need not be seen before the
- * step is committed can be deferred: the step's commit then carries them in its own
- * transaction (take()), which saves a round trip per step.
+ * Writes a run's events, in order, and carries other writes that may wait a moment.
+ * Text deltas are coalesced for a few milliseconds so a fast model does not cost one
+ * INSERT per token, except the first delta of a step, which goes out almost at once (time
+ * to first token). Deferred events and statements ride along with the next write — often
+ * the step's own commit, which takes them (take()) — so a fast step costs one round trip.
  */
-import { appendRunEvents } from "../db/run-events";
+import { appendRunEventsStatement } from "../db/run-events";
+import { BatchError, runInOneRoundTrip } from "../db/sql-batch";
+import { LEASE_LOST_MARKER } from "../db/step-statements";
+import { LeaseLostError } from "../db/steps";
 import type { RunEventData } from "../shared/run-events";
+
+export interface Pending {
+  events: RunEventData[];
+  statements: string[];
+}
 
 export interface EventWriter {
   textDelta(stepIndex: number, text: string): void;
@@ -14,8 +22,13 @@ export interface EventWriter {
   emit(event: RunEventData): Promise<void>;
   /** Buffers an event until the next write, or until the step's commit takes it. */
   defer(event: RunEventData): void;
+  /**
+   * Buffers statements (with their events) to be written within maxDelayMs, or sooner
+   * with whatever is written next — the next step's commit, when the model is fast.
+   */
+  deferWrite(pending: Pending, maxDelayMs: number): void;
   /** Hands over everything not yet written, after waiting for writes in flight. */
-  take(): Promise<RunEventData[]>;
+  take(): Promise<Pending>;
   flush(): Promise<void>;
 }
 
@@ -23,34 +36,49 @@ const FIRST_DELTA_MS = 2;
 
 export function createEventWriter(runId: string, flushIntervalMs = 30): EventWriter {
   let buffered: RunEventData[] = [];
+  let statements: string[] = [];
   let pendingText: { stepIndex: number; text: string } | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let timerDue = Number.POSITIVE_INFINITY;
   const stepsWithText = new Set<number>();
   // Writes are chained so events keep their order even when a flush is still in flight.
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
 
-  const drain = (): RunEventData[] => {
+  const drain = (): Pending => {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    timerDue = Number.POSITIVE_INFINITY;
     const events = buffered;
     buffered = [];
     if (pendingText) events.push({ type: "text-delta", stepIndex: pendingText.stepIndex, text: pendingText.text });
     pendingText = undefined;
-    return events;
+    const taken = statements;
+    statements = [];
+    return { events, statements: taken };
   };
 
-  const enqueue = (events: RunEventData[]) => {
-    if (events.length === 0) return chain;
+  const write = (pending: Pending) => {
+    if (pending.events.length === 0 && pending.statements.length === 0) return chain;
     chain = chain.then(async () => {
       if (failure) return;
       try {
-        await appendRunEvents(runId, events);
+        const events = appendRunEventsStatement(runId, pending.events);
+        await runInOneRoundTrip([...pending.statements, ...(events ? [events] : [])]);
       } catch (error) {
-        failure = error;
+        failure =
+          error instanceof BatchError && error.message.includes(LEASE_LOST_MARKER) ? new LeaseLostError(runId) : error;
       }
     });
     return chain;
+  };
+
+  const schedule = (delayMs: number) => {
+    const due = Date.now() + delayMs;
+    if (timer && due >= timerDue) return;
+    if (timer) clearTimeout(timer);
+    timerDue = due;
+    timer = setTimeout(() => write(drain()), delayMs);
   };
 
   const settled = async () => {
@@ -60,28 +88,36 @@ export function createEventWriter(runId: string, flushIntervalMs = 30): EventWri
 
   return {
     textDelta(stepIndex, text) {
-      if (pendingText && pendingText.stepIndex !== stepIndex) enqueue(drain());
+      if (pendingText && pendingText.stepIndex !== stepIndex) write(drain());
       pendingText = pendingText ? { stepIndex, text: pendingText.text + text } : { stepIndex, text };
       const first = !stepsWithText.has(stepIndex);
       stepsWithText.add(stepIndex);
-      timer ??= setTimeout(() => enqueue(drain()), first ? FIRST_DELTA_MS : flushIntervalMs);
+      schedule(first ? FIRST_DELTA_MS : flushIntervalMs);
     },
     async emit(event) {
-      enqueue([...drain(), event]);
+      const pending = drain();
+      pending.events.push(event);
+      write(pending);
       await settled();
     },
     defer(event) {
       if (event.type === "step-started") stepsWithText.delete(event.stepIndex);
-      if (pendingText) enqueue(drain());
+      if (pendingText) write(drain());
       buffered.push(event);
     },
+    deferWrite(pending, maxDelayMs) {
+      if (pendingText) write(drain());
+      statements.push(...pending.statements);
+      buffered.push(...pending.events);
+      schedule(maxDelayMs);
+    },
     async take() {
-      const events = drain();
+      const pending = drain();
       await settled();
-      return events;
+      return pending;
     },
     async flush() {
-      enqueue(drain());
+      write(drain());
       await settled();
     },
   };

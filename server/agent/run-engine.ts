@@ -18,6 +18,9 @@ import { ModelCallError, runModelStep } from "./model-step";
 import { commitStepFast, planCalls, runStartedCalls } from "./step-commit";
 import { settleToolCalls } from "./tool-calls";
 
+/** How long repeatable tool outcomes may wait to share the next write. */
+const CLOSE_STEP_WITHIN_MS = 5;
+
 export type RunOutcome = "COMPLETED" | "FAILED" | "CANCELLED" | "AWAITING_APPROVAL" | "LEASE_LOST" | "NOT_RUNNABLE";
 
 export class RunCancelledError extends Error {
@@ -56,7 +59,7 @@ async function finish(
 export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome> {
   const { deps, runId, workerId } = options;
   const log = deps.logger.child({ runId, workerId });
-  const state = await loadRunState(runId);
+  const [state, sensitive] = await Promise.all([loadRunState(runId), loadSensitiveValues({ runId }, deps.tools)]);
   if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
 
   const timeout = new AbortController();
@@ -70,7 +73,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
   try {
     if (state.run.cancelRequested) throw new RunCancelledError();
     writer.defer({ type: "run-status", status: "RUNNING" });
-    return await loop(state, options, signal, writer, (text) => {
+    return await loop(state, sensitive, options, signal, writer, (text) => {
       partialText = text;
     });
   } catch (error) {
@@ -100,6 +103,8 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
 
 async function loop(
   state: RunState,
+  /** Values released by sensitive reads in this conversation; hidden from the event log. */
+  sensitive: Set<string>,
   options: ExecuteRunOptions,
   signal: AbortSignal,
   writer: ReturnType<typeof createEventWriter>,
@@ -111,7 +116,6 @@ async function loop(
   let lastStep = state.lastStep;
   let openCalls = state.lastStepHasResults ? [] : state.lastStepToolCalls;
   let stepCount = state.run.stepCount;
-  const sensitive = await loadSensitiveValues(state.run.conversationId, deps.tools);
 
   for (;;) {
     if (signal.aborted) throw signal.reason;
@@ -222,31 +226,37 @@ async function loop(
       result,
       assistantParts,
       planned,
-      deferredEvents: await writer.take(),
+      deferred: await writer.take(),
     });
     onPartialText("");
     if (assistantParts.length > 0) history.push({ role: "assistant", content: assistantParts as never });
     stepCount = stepIndex + 1;
     lastStep = { id: committed.stepId, index: stepIndex, finishReason: result.finishReason };
     openCalls = [];
-    const results =
-      committed.results ??
-      (planned.some((call) => call.status === "RUNNING")
-        ? await runStartedCalls({
-            runId,
-            workerId,
-            conversationId: state.run.conversationId,
-            stepId: committed.stepId,
-            stepIndex,
-            actor,
-            signal,
-            deps,
-            released: sensitive,
-            planned,
-          })
-        : null);
-    if (results) {
-      history.push({ role: "tool", content: results });
+    if (committed.results) {
+      history.push({ role: "tool", content: committed.results });
+    } else if (planned.some((call) => call.status === "RUNNING")) {
+      const started = await runStartedCalls({
+        runId,
+        workerId,
+        conversationId: state.run.conversationId,
+        stepId: committed.stepId,
+        stepIndex,
+        actor,
+        signal,
+        deps,
+        released: sensitive,
+        planned,
+      });
+      await started.durable;
+      if (started.unwritten) {
+        // Written with the next thing the run writes (usually the next step's commit), or
+        // within a few milliseconds, so viewers see the results promptly either way.
+        writer.deferWrite(started.unwritten, CLOSE_STEP_WITHIN_MS);
+        if (!started.results) await writer.flush();
+      }
+      if (started.results) history.push({ role: "tool", content: started.results });
+      else openCalls = await readToolCalls(committed.stepId);
     } else if (planned.length > 0) {
       // Some call needs a human: the slow path creates its approval request and parks.
       openCalls = await readToolCalls(committed.stepId);

@@ -29,6 +29,7 @@ import type { RunEventData } from "../shared/run-events";
 import { hashArguments } from "../tools/canonical-arguments";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
+import type { Pending } from "./event-writer";
 import type { ModelStepResult } from "./model-step";
 import { runTool, type ToolOutcome, toToolResult } from "./tool-calls";
 
@@ -152,12 +153,13 @@ export async function commitStepFast(options: {
   result: ModelStepResult;
   assistantParts: unknown[];
   planned: PlannedCall[];
-  deferredEvents: RunEventData[];
+  /** What the event writer still held: written first, in this same transaction. */
+  deferred: Pending;
 }): Promise<CommittedStep> {
   const { runId, stepIndex, planned } = options;
   const stepId = randomUUID();
   const events: RunEventData[] = [
-    ...options.deferredEvents,
+    ...options.deferred.events,
     {
       type: "step-finished",
       stepIndex,
@@ -191,6 +193,7 @@ export async function commitStepFast(options: {
   const allRefused = planned.length > 0 && planned.every((call) => call.status === "REFUSED");
   const results = allRefused ? planned.map((call) => toToolResult(asState(call, stepId))) : null;
   await run(runId, [
+    ...options.deferred.statements,
     assertLeaseStatement(runId, options.workerId, stepIndex + 1),
     insertStepStatement({
       id: stepId,
@@ -230,10 +233,24 @@ export async function commitStepFast(options: {
   return { stepId, results };
 }
 
+export interface StartedCallsOutcome {
+  /** The step's tool results, or null when some call of the step still needs a human. */
+  results: ToolResultPart[] | null;
+  /** Resolves when every outcome written here is committed. */
+  durable: Promise<void>;
+  /**
+   * Outcomes not yet written, for the engine to hand to its event writer: calls that are
+   * safe to repeat (reads, idempotent tools) may become durable a moment later, together
+   * with the next step, since a crash in between only means running them again.
+   */
+  unwritten: Pending | null;
+}
+
 /**
- * Runs the calls the commit started, in parallel (bounded), recording each outcome as it
- * comes; the last record also writes the tool-results message unless some call of the
- * step still needs a human. Returns those results, or null when the step stays open.
+ * Runs the calls the commit started, in parallel (bounded). Outcomes are recorded as they
+ * come, with group commit: whatever finished while a write was in flight goes into the
+ * next write together. The last write also closes the step with the tool-results message
+ * unless some call of the step still needs a human.
  */
 export async function runStartedCalls(options: {
   runId: string;
@@ -246,47 +263,54 @@ export async function runStartedCalls(options: {
   deps: EngineDependencies;
   released: Set<string>;
   planned: PlannedCall[];
-}): Promise<ToolResultPart[] | null> {
+}): Promise<StartedCallsOutcome> {
   const { runId, stepIndex, planned } = options;
   const started = planned.filter((call) => call.status === "RUNNING");
   const stepStaysOpen = planned.some((call) => call.status === "PENDING");
+  const repeatable = started.every((call) => call.riskClass === "READ" || call.tool?.idempotent === true);
   const outcomes = new Map<string, ToolOutcome>();
-  let remaining = started.length;
+  const queue: { call: PlannedCall; outcome: ToolOutcome }[] = [];
   let results: ToolResultPart[] | null = null;
-  // Records are written one after another: they all touch the run's row, and the last
-  // one must really be last, since it closes the step.
-  let records: Promise<void> = Promise.resolve();
+  let writing: Promise<void> | null = null;
+  let failure: unknown;
 
-  const record = (call: PlannedCall, outcome: ToolOutcome) => {
-    outcomes.set(call.id, outcome);
-    remaining--;
-    const last = remaining === 0;
-    records = records.then(async () => {
+  const statementsFor = (call: PlannedCall, outcome: ToolOutcome) => [
+    finishToolCallStatement({
+      id: call.id,
+      status: outcome.to,
+      result: outcome.result,
+      error: outcome.error,
+      attempts: 1,
+    }),
+    auditStatement({
+      actorId: options.actor.id,
+      action: outcome.action,
+      targetType: "tool-call",
+      targetId: call.id,
+      data: { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
+    }),
+  ];
+
+  const eventFor = (call: PlannedCall, outcome: ToolOutcome): RunEventData =>
+    outcome.event ?? {
+      type: "tool-call-updated",
+      stepIndex,
+      toolCallId: call.id,
+      status: outcome.to,
+      ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    };
+
+  const drain = async () => {
+    while (queue.length > 0 && !failure) {
+      const batch = queue.splice(0);
+      const last = outcomes.size === started.length && queue.length === 0;
       const statements: (string | null)[] = [
-        finishToolCallStatement({
-          id: call.id,
-          status: outcome.to,
-          result: outcome.result,
-          error: outcome.error,
-          attempts: 1,
-        }),
-        appendRunEventsStatement(runId, [
-          outcome.event ?? {
-            type: "tool-call-updated",
-            stepIndex,
-            toolCallId: call.id,
-            status: outcome.to,
-            ...(outcome.result !== undefined ? { result: outcome.result } : {}),
-            ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-          },
-        ]),
-        auditStatement({
-          actorId: options.actor.id,
-          action: outcome.action,
-          targetType: "tool-call",
-          targetId: call.id,
-          data: { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
-        }),
+        ...batch.flatMap(({ call, outcome }) => statementsFor(call, outcome)),
+        appendRunEventsStatement(
+          runId,
+          batch.map(({ call, outcome }) => eventFor(call, outcome)),
+        ),
       ];
       if (last && !stepStaysOpen) {
         results = planned.map((each) => toToolResult(asState(each, options.stepId, outcomes.get(each.id))));
@@ -301,10 +325,22 @@ export async function runStartedCalls(options: {
           }),
         );
       }
-      await run(runId, statements);
+      try {
+        await run(runId, statements);
+      } catch (error) {
+        failure = error;
+      }
+    }
+  };
+
+  const record = (call: PlannedCall, outcome: ToolOutcome) => {
+    outcomes.set(call.id, outcome);
+    queue.push({ call, outcome });
+    // A write that may have taken effect is recorded at once; repeatable calls wait for the end.
+    if (repeatable) return;
+    writing ??= drain().finally(() => {
+      writing = null;
     });
-    // Awaited below; this only keeps a failure from counting as unhandled meanwhile.
-    records.catch(() => {});
   };
 
   let next = 0;
@@ -325,6 +361,35 @@ export async function runStartedCalls(options: {
     }
   });
   await Promise.all(lanes);
-  await records;
-  return results;
+  // Every outcome is known: the results are final even while the last write is in flight.
+  const finalResults = stepStaysOpen
+    ? null
+    : planned.map((each) => toToolResult(asState(each, options.stepId, outcomes.get(each.id))));
+  if (repeatable) {
+    const batch = queue.splice(0);
+    const unwritten: Pending = {
+      statements: batch.flatMap(({ call, outcome }) => statementsFor(call, outcome)),
+      events: batch.map(({ call, outcome }) => eventFor(call, outcome)),
+    };
+    if (finalResults) {
+      unwritten.statements.unshift(assertLeaseStatement(runId, options.workerId, null));
+      unwritten.statements.push(
+        insertMessageStatement({
+          conversationId: options.conversationId,
+          runId,
+          stepIndex,
+          role: "TOOL",
+          parts: finalResults,
+        }),
+      );
+    }
+    return { results: finalResults, durable: Promise.resolve(), unwritten };
+  }
+  const durable = (async () => {
+    while (writing) await writing;
+    if (failure) throw failure;
+    if (!stepStaysOpen && results === null) throw new Error("the step's results were not written");
+  })();
+  durable.catch(() => {}); // awaited by the engine before its next write
+  return { results: finalResults, durable, unwritten: null };
 }

@@ -36,6 +36,8 @@ const t = initTRPC.context<Context>().create({
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
         path: shape.data.path,
+        // Lets the UI tell an edit conflict (reload to see theirs) from other refusals with the same status.
+        domainCode: error.cause instanceof AirlockError ? error.cause.code : undefined,
         fieldErrors: zodError
           ? Object.fromEntries(zodError.issues.map((issue) => [issue.path.join(".") || "(input)", issue.message]))
           : undefined,

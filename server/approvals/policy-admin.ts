@@ -241,14 +241,18 @@ export async function updatePolicySettings(options: {
       );
     }
     if (!(await writePolicySettings(tx, { ...settings, updatedBy: actorId }))) conflict("The approval settings");
+    // The settings themselves: row metadata (a Date does not survive the audit's JSON) stays out.
+    const { updatedAt: _updatedAt, updatedBy: _updatedBy, version: _version, ...beforeSettings } = before ?? {};
+    const { expectedVersion: _expectedVersion, ...afterSettings } = settings;
     await recordAuditEvent(tx, {
       actorId,
       action: "policy.settings-changed",
       targetType: "policy",
       targetId: null,
       data: {
-        before,
-        after: settings,
+        before: before ? beforeSettings : null,
+        after: afterSettings,
+        policyVersion: settings.expectedVersion + 1,
         typedConfirmation: settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed,
       },
     });

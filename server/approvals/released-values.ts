@@ -16,9 +16,12 @@ export function sensitiveValuesOf(tool: AnyTool | undefined, output: unknown): s
   return [...collectSensitiveStrings(output)];
 }
 
-export async function loadSensitiveValues(conversationId: string, tools: ToolRegistry): Promise<Set<string>> {
+export async function loadSensitiveValues(
+  where: { conversationId: string } | { runId: string },
+  tools: ToolRegistry,
+): Promise<Set<string>> {
   const values = new Set<string>();
-  for (const call of await readSensitiveResults(conversationId)) {
+  for (const call of await readSensitiveResults(where)) {
     for (const value of sensitiveValuesOf(tools.get(call.toolName), call.result)) values.add(value);
   }
   return values;

@@ -7,7 +7,8 @@
 import type { RunStatus } from "../shared/run-events";
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
-import { appendRunEvents } from "./run-events";
+import { appendRunEvents, appendRunEventsStatement } from "./run-events";
+import { sql } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
 export const RUNS_QUEUED_CHANNEL = "airlock_runs_queued";
@@ -31,32 +32,6 @@ export type RunSummary = Prisma.RunGetPayload<{ select: typeof runSummarySelect 
 
 export async function notifyRunsQueued(tx: Transaction = db()): Promise<void> {
   await tx.$executeRawUnsafe(`SELECT pg_notify('${RUNS_QUEUED_CHANNEL}', '')`);
-}
-
-/** Stores the user's message and a QUEUED run for it, atomically. */
-export async function createRunWithMessage(options: {
-  conversationId: string;
-  userId: string;
-  modelId: string;
-  text: string;
-  tx: Transaction;
-}): Promise<RunSummary> {
-  const { tx } = options;
-  const run = await tx.run.create({
-    data: { conversationId: options.conversationId, userId: options.userId, modelId: options.modelId },
-    select: runSummarySelect,
-  });
-  await tx.message.create({
-    data: {
-      conversationId: options.conversationId,
-      runId: run.id,
-      role: "USER",
-      parts: [{ type: "text", text: options.text }],
-    },
-  });
-  await appendRunEvents(run.id, [{ type: "run-status", status: "QUEUED" }], tx);
-  await notifyRunsQueued(tx);
-  return { ...run, lastEventSeq: run.lastEventSeq + 1 };
 }
 
 export async function findActiveRun(conversationId: string, tx: Transaction = db()): Promise<RunSummary | null> {
@@ -214,4 +189,31 @@ export async function requeueRun(runId: string, tx: Transaction): Promise<boolea
   await appendRunEvents(runId, [{ type: "run-status", status: "QUEUED" }], tx);
   await notifyRunsQueued(tx);
   return true;
+}
+
+export const RUN_BUSY_MARKER = "airlock:run-busy";
+export const CONVERSATION_NOT_FOUND_MARKER = "airlock:conversation-not-found";
+
+/** The statements that queue a run for a message (see airlock_queue_run), for one round trip. */
+export function queueRunStatements(run: {
+  id: string;
+  conversationId: string;
+  ownerId: string;
+  modelId: string;
+  text: string;
+  title: string;
+}): string[] {
+  return [
+    sql(
+      `SELECT "airlock_queue_run"($1, $2, $3, $4, $5, $6)`,
+      run.id,
+      run.conversationId,
+      run.ownerId,
+      run.modelId,
+      run.text,
+      run.title,
+    ),
+    appendRunEventsStatement(run.id, [{ type: "run-status", status: "QUEUED" }]) as string,
+    `SELECT pg_notify('${RUNS_QUEUED_CHANNEL}', '')`,
+  ];
 }

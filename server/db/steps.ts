@@ -58,24 +58,25 @@ export interface RunState {
   lastStepHasResults: boolean;
 }
 
+/** Everything a worker needs to resume a run, read in parallel (one round trip of wall time). */
 export async function loadRunState(runId: string): Promise<RunState | null> {
-  const run = await db().run.findUnique({
-    where: { id: runId },
-    select: {
-      id: true,
-      conversationId: true,
-      userId: true,
-      modelId: true,
-      stepCount: true,
-      status: true,
-      cancelRequestedAt: true,
-      user: { select: { role: true } },
-    },
-  });
-  if (!run) return null;
-  const [messages, lastStep] = await Promise.all([
+  const sameConversation = { conversation: { runs: { some: { id: runId } } } };
+  const [run, messages, lastStep, openCalls] = await Promise.all([
+    db().run.findUnique({
+      where: { id: runId },
+      select: {
+        id: true,
+        conversationId: true,
+        userId: true,
+        modelId: true,
+        stepCount: true,
+        status: true,
+        cancelRequestedAt: true,
+        user: { select: { role: true } },
+      },
+    }),
     db().message.findMany({
-      where: { conversationId: run.conversationId },
+      where: sameConversation,
       orderBy: { id: "asc" },
       select: { role: true, parts: true, runId: true, stepIndex: true },
     }),
@@ -84,14 +85,18 @@ export async function loadRunState(runId: string): Promise<RunState | null> {
       orderBy: { index: "desc" },
       select: { id: true, index: true, finishReason: true },
     }),
+    // The last step's calls (the only ones that can still be open), without waiting for the step.
+    db().$queryRawUnsafe<ToolCallState[]>(
+      `SELECT id, "stepId", "modelCallId", position, "toolName", args, "argsHash", "riskClass"::text AS "riskClass",
+              status::text AS status, "idempotencyKey", result, error, attempts
+       FROM "ToolCall"
+       WHERE "stepId" = (SELECT id FROM "Step" WHERE "runId" = $1 ORDER BY index DESC LIMIT 1)
+       ORDER BY position`,
+      runId,
+    ),
   ]);
-  const lastStepToolCalls = lastStep
-    ? await db().toolCall.findMany({
-        where: { stepId: lastStep.id },
-        orderBy: { position: "asc" },
-        select: toolCallStateSelect,
-      })
-    : [];
+  if (!run) return null;
+  const lastStepToolCalls = lastStep ? openCalls : [];
   const lastStepHasResults =
     lastStep !== null &&
     messages.some(

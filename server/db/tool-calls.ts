@@ -44,10 +44,14 @@ export async function setToolCallStatus(
   return true;
 }
 
-/** Results of sensitive reads released in a conversation: what must stay hidden from others. */
-export function readSensitiveResults(conversationId: string) {
+/** Results of sensitive reads released in a conversation (named directly or by one of its runs). */
+export function readSensitiveResults(where: { conversationId: string } | { runId: string }) {
+  const conversation =
+    "conversationId" in where
+      ? { conversationId: where.conversationId }
+      : { conversation: { runs: { some: { id: where.runId } } } };
   return db().toolCall.findMany({
-    where: { run: { conversationId }, riskClass: "SENSITIVE_READ", status: "SUCCEEDED" },
+    where: { run: conversation, riskClass: "SENSITIVE_READ", status: "SUCCEEDED" },
     select: { toolName: true, result: true },
   });
 }

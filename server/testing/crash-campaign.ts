@@ -238,9 +238,11 @@ export async function recordKill(
 export const CRASH_CAMPAIGN_DEFAULTS = {
   concurrency: 8,
   leaseMs: 1_000,
-  killDelayMs: [100, 1_200] as [number, number],
+  // The runs must still be going when the last kill lands: short gaps between kills and
+  // token pauses long enough that 24 runs outlast 12 kills with the engine's fast path.
+  killDelayMs: [80, 700] as [number, number],
   earlyKillShare: 0.1,
-  maxTokenDelayMs: 6,
+  maxTokenDelayMs: 15,
   maxToolDelayMs: 30,
 };
 
