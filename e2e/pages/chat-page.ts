@@ -32,6 +32,9 @@ export class ChatPage {
   }
 
   async waitForAnswerDone() {
+    await expect(this.lastAssistant()).toHaveAttribute("data-status", /COMPLETED|FAILED|CANCELLED/, {
+      timeout: 30_000,
+    });
     await expect(this.page.getByRole("button", { name: "Send" })).toBeVisible({ timeout: 30_000 });
   }
 }

@@ -88,9 +88,55 @@ export interface ToolOutcome {
   isError: boolean;
 }
 
+function fenced(text: string, language = ""): string {
+  const fence = text.includes("```") ? "~~~" : "```";
+  return `${fence}${language}\n${text}\n${fence}`;
+}
+
+function cell(value: unknown): string {
+  const text =
+    value === null || value === undefined ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ").slice(0, 80);
+}
+
+/** Readable Markdown for the result shapes of the built-in tools; JSON for anything else. */
 function renderValue(value: unknown): string {
-  if (typeof value === "string") return value.length > 0 ? `\`\`\`\n${value}\n\`\`\`` : "_(empty)_";
-  return `\`\`\`json\n${JSON.stringify(value, null, 2)}\n\`\`\``;
+  if (typeof value === "string") return value.length > 0 ? fenced(value) : "_(empty)_";
+  const record = (value ?? {}) as Record<string, unknown>;
+  if (Array.isArray(record.entries)) {
+    const entries = record.entries as { path?: string; type?: string; size?: number }[];
+    if (entries.length === 0) return "_(no files)_";
+    return entries
+      .map(
+        (entry) =>
+          `- \`${entry.path}\`${entry.type === "directory" ? " (folder)" : entry.size !== undefined ? ` — ${entry.size} B` : ""}`,
+      )
+      .join("\n");
+  }
+  if (typeof record.content === "string") return fenced(record.content);
+  if (Array.isArray(record.statements)) {
+    return (
+      record.statements as { command?: string; columns?: string[]; rows?: unknown[][]; rowCount?: number | null }[]
+    )
+      .map((statement) => {
+        const columns = statement.columns ?? [];
+        const rows = statement.rows ?? [];
+        if (columns.length === 0) return `${statement.command ?? "Statement"}: ${statement.rowCount ?? 0} row(s)`;
+        const header = `| ${columns.map(cell).join(" | ")} |\n| ${columns.map(() => "---").join(" | ")} |`;
+        const body = rows
+          .slice(0, 20)
+          .map((row) => `| ${row.map(cell).join(" | ")} |`)
+          .join("\n");
+        return `${header}${body ? `\n${body}` : ""}${rows.length > 20 ? `\n\n…and ${rows.length - 20} more rows` : ""}`;
+      })
+      .join("\n\n");
+  }
+  if (typeof record.stdout === "string") {
+    const output =
+      `${record.stdout}${typeof record.stderr === "string" && record.stderr ? `\n${record.stderr}` : ""}`.trim();
+    return `${output ? fenced(output) : "_(no output)_"}\nExit code: ${record.exitCode ?? "none"}`;
+  }
+  return fenced(JSON.stringify(value, null, 2), "json");
 }
 
 export function summarizeToolOutcomes(outcomes: ToolOutcome[]): string {
