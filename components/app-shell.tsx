@@ -6,7 +6,7 @@ import type { ReactNode } from "react";
 import { PendingBadge } from "./inbox/pending-badge";
 
 interface Props {
-  user: { name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN" };
+  user: { name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN"; passwordTemporary?: boolean };
   children: ReactNode;
 }
 
@@ -49,10 +49,15 @@ export function AppShell({ user, children }: Props) {
             })}
         </nav>
         <div className="ml-auto flex items-center gap-3 text-sm">
-          <span className="hidden text-right sm:block">
+          <Link
+            href="/account/password"
+            className="hidden text-right sm:block"
+            title="Change your password"
+            aria-label="Your account"
+          >
             <span className="block font-medium leading-tight">{user.name}</span>
             <span className="block text-xs text-slate-500">{user.email}</span>
-          </span>
+          </Link>
           <span
             data-testid="role-badge"
             className={`rounded-full px-2 py-0.5 text-xs font-semibold ${ROLE_STYLE[user.role]}`}
@@ -68,6 +73,18 @@ export function AppShell({ user, children }: Props) {
           </button>
         </div>
       </header>
+      {user.passwordTemporary && pathname !== "/account/password" ? (
+        <div
+          role="status"
+          data-testid="temporary-password-banner"
+          className="flex shrink-0 items-center gap-3 border-b border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-900"
+        >
+          <span>An admin set a temporary password for you. Choose your own so only you know it.</span>
+          <Link href="/account/password" className="font-semibold underline">
+            Choose a password
+          </Link>
+        </div>
+      ) : null}
       <div className="min-h-0 flex-1">{children}</div>
     </div>
   );

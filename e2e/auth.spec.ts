@@ -16,7 +16,7 @@ test.describe("sign-in and roles", () => {
       }
       if (role === "REVIEWER") {
         await page.getByRole("link", { name: "Inbox" }).click();
-        await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
+        await expect(page.getByRole("tab", { name: "Pending" })).toBeVisible();
         await screenshot(page, "inbox");
       }
       await page.context().close();

@@ -5,11 +5,14 @@ import { type ReactNode, useEffect, useId, useRef, useState } from "react";
 /** What a failed tRPC call looks like to a component (see the server's errorFormatter). */
 export interface ClientError {
   message: string;
-  data?: { code?: string; fieldErrors?: Record<string, string> } | null;
+  data?: { code?: string; domainCode?: string; fieldErrors?: Record<string, string> } | null;
 }
 
-export const inputClass =
-  "w-full rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-xs placeholder:text-slate-400 focus:border-indigo-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500";
+/** Inputs without a width, for toolbars that size them. */
+export const controlClass =
+  "rounded-lg border border-slate-300 bg-white px-3 py-1.5 text-sm shadow-xs placeholder:text-slate-400 focus:border-indigo-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500";
+
+export const inputClass = `w-full ${controlClass}`;
 
 export const invalidInputClass = "border-rose-400 focus:border-rose-500";
 
@@ -34,7 +37,7 @@ export function Button({
     <button
       type="button"
       {...props}
-      className={`inline-flex items-center justify-center gap-1.5 rounded-lg font-medium transition-colors disabled:cursor-not-allowed disabled:opacity-50 ${sizing} ${BUTTON_STYLE[variant]} ${className}`}
+      className={`inline-flex items-center justify-center gap-1.5 rounded-lg font-medium whitespace-nowrap transition-colors disabled:cursor-not-allowed disabled:opacity-50 ${sizing} ${BUTTON_STYLE[variant]} ${className}`}
     />
   );
 }
@@ -94,7 +97,6 @@ export function LoadingRows({ rows = 3, label = "Loading…" }: { rows?: number;
   return (
     <div role="status" aria-label={label} className="space-y-2">
       {Array.from({ length: rows }, (_, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: placeholders without identity
         <div key={index} className="h-9 animate-pulse rounded-lg bg-slate-100" />
       ))}
     </div>
@@ -122,7 +124,8 @@ export function ErrorNotice({
   onDismiss?: () => void;
 }) {
   if (!error) return null;
-  const conflict = error.data?.code === "CONFLICT";
+  // Only an optimistic-concurrency conflict offers a reload; "last admin" is a 409 too, but not stale.
+  const conflict = error.data?.domainCode === "admin:conflict";
   return (
     <div
       role="alert"
@@ -152,7 +155,10 @@ export function ErrorNotice({
 
 export function SuccessNotice({ children }: { children: ReactNode }) {
   return (
-    <p role="status" className="rounded-lg border border-emerald-200 bg-emerald-50 px-3.5 py-2 text-sm text-emerald-800">
+    <p
+      role="status"
+      className="rounded-lg border border-emerald-200 bg-emerald-50 px-3.5 py-2 text-sm text-emerald-800"
+    >
       {children}
     </p>
   );
@@ -269,8 +275,7 @@ export function TypedConfirmDialog({
         <Field
           label={
             <>
-              Type <code className="rounded bg-slate-100 px-1 py-0.5 font-mono text-rose-700">{phrase}</code> to
-              confirm
+              Type <code className="rounded bg-slate-100 px-1 py-0.5 font-mono text-rose-700">{phrase}</code> to confirm
             </>
           }
           htmlFor={inputId}

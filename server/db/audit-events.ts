@@ -6,7 +6,6 @@
 
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
-import type { Transaction } from "./transaction";
 
 export const auditEventSelect = {
   id: true,

@@ -1,9 +1,7 @@
-import { forbidden } from "next/navigation";
 import { AdminOverview } from "@/components/admin/admin-overview";
-import { serverApi } from "@/server/api/server-caller";
+import { requireAdmin } from "./require-admin";
 
 export default async function AdminPage() {
-  const me = await (await serverApi()).me.get();
-  if (me?.role !== "ADMIN") forbidden();
+  await requireAdmin();
   return <AdminOverview />;
 }

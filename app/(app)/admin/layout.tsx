@@ -1,0 +1,13 @@
+import type { ReactNode } from "react";
+import { AdminNav } from "@/components/admin/admin-nav";
+import { requireAdmin } from "./require-admin";
+
+export default async function AdminLayout({ children }: { children: ReactNode }) {
+  await requireAdmin();
+  return (
+    <div className="flex h-full">
+      <AdminNav />
+      <main className="min-w-0 flex-1 overflow-y-auto">{children}</main>
+    </div>
+  );
+}

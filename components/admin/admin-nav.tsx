@@ -1,0 +1,43 @@
+"use client";
+/** The admin console's sections. */
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+
+const SECTIONS = [
+  { href: "/admin", label: "Overview", hint: "Health and models at a glance" },
+  { href: "/admin/tools", label: "Tools & rules", hint: "Risk classes, rules, simulator" },
+  { href: "/admin/users", label: "Users", hint: "People and roles" },
+  { href: "/admin/models", label: "Models", hint: "Providers and the default" },
+  { href: "/admin/settings", label: "Approval settings", hint: "Expiry and who approves" },
+  { href: "/admin/audit", label: "Audit log", hint: "Every change, chained" },
+  { href: "/admin/secrets", label: "Secrets", hint: "Values for read_secret" },
+] as const;
+
+export function AdminNav() {
+  const pathname = usePathname();
+  return (
+    <nav aria-label="Admin" className="flex h-full w-60 shrink-0 flex-col border-r border-slate-200 bg-white">
+      <p className="px-5 pt-5 pb-3 text-xs font-semibold tracking-wide text-slate-500 uppercase">Admin console</p>
+      <ul className="space-y-0.5 px-3">
+        {SECTIONS.map((section) => {
+          const active = section.href === "/admin" ? pathname === "/admin" : pathname.startsWith(section.href);
+          return (
+            <li key={section.href}>
+              <Link
+                href={section.href}
+                aria-current={active ? "page" : undefined}
+                className={`block rounded-lg px-3 py-2 ${active ? "bg-slate-900 text-white" : "text-slate-700 hover:bg-slate-100"}`}
+              >
+                <span className="block text-sm font-medium">{section.label}</span>
+                <span className={`block text-xs ${active ? "text-slate-300" : "text-slate-500"}`}>{section.hint}</span>
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+      <p className="mt-auto px-5 py-4 text-xs leading-relaxed text-slate-500">
+        Every change here is validated, checked against what you saw, and written to the audit chain.
+      </p>
+    </nav>
+  );
+}
