@@ -53,6 +53,14 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
     ),
   );
 
+  // An interrupted stream (the server lost its database, a network blip) resumes from the
+  // last event it delivered: tRPC keeps that id across a reset.
+  useEffect(() => {
+    if (subscription.status !== "error") return;
+    const timer = setTimeout(() => subscription.reset(), 2_000);
+    return () => clearTimeout(timer);
+  }, [subscription]);
+
   // Once the stored transcript has the finished run, the live copy is no longer needed.
   useEffect(() => {
     if (!live || !stored) return;

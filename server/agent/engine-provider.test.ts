@@ -574,3 +574,29 @@ describe("engine with the OpenAI-compatible provider", () => {
     expect(sent.at(-1)).toEqual({ role: "user", content: "never mind" });
   });
 });
+
+describe("the OpenAI provider", () => {
+  it("drives Chat Completions through the same engine path, choosing the model by configuration only", async () => {
+    process.env.OPENAI_API_KEY = "sk-test-openai";
+    process.env.OPENAI_BASE_URL = fake.baseUrl;
+    resetEnvForTests();
+    try {
+      fake.enqueue(
+        { type: "stream", toolCalls: [{ id: "call_weather", name: "get_weather", arguments: '{"city":"Oslo"}' }] },
+        answer("It is 12 degrees in Oslo."),
+      );
+      const user = await createTestUser();
+      const conversation = await createTestConversation(user.id, "openai:gpt-4.1");
+      const run = await runMessage({ conversation: { userId: user.id, conversationId: conversation.id } });
+      expect(run.outcome).toBe("COMPLETED");
+      expect(fake.requests.map((request) => request.model)).toEqual(["gpt-4.1", "gpt-4.1"]);
+      expect(toolMessagesSent(fake.requests[1]).get("call_weather")).toContain('"celsius":12');
+      const stored = await messages(run.conversationId);
+      expect(stored.at(-1)?.parts[0]?.text).toBe("It is 12 degrees in Oslo.");
+    } finally {
+      delete process.env.OPENAI_API_KEY;
+      delete process.env.OPENAI_BASE_URL;
+      resetEnvForTests();
+    }
+  });
+});

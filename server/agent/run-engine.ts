@@ -7,6 +7,7 @@
 import type { ModelMessage } from "ai";
 import { policyForNewCalls } from "../approvals/current-policy";
 import { loadSensitiveValues } from "../approvals/released-values";
+import { isDatabaseUnavailable } from "../db/errors";
 import { transitionRun } from "../db/runs";
 import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState, readToolCalls } from "../db/steps";
 import { inTransaction } from "../db/transaction";
@@ -21,7 +22,15 @@ import { settleToolCalls } from "./tool-calls";
 /** How long repeatable tool outcomes may wait to share the next write. */
 const CLOSE_STEP_WITHIN_MS = 5;
 
-export type RunOutcome = "COMPLETED" | "FAILED" | "CANCELLED" | "AWAITING_APPROVAL" | "LEASE_LOST" | "NOT_RUNNABLE";
+export type RunOutcome =
+  | "COMPLETED"
+  | "FAILED"
+  | "CANCELLED"
+  | "AWAITING_APPROVAL"
+  | "LEASE_LOST"
+  | "NOT_RUNNABLE"
+  /** The database went away mid-run: nothing more is written; the run resumes once it is back. */
+  | "INTERRUPTED";
 
 export class RunCancelledError extends Error {
   constructor() {
@@ -81,6 +90,14 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
     if (reason instanceof LeaseLostError || error instanceof LeaseLostError) {
       log.warn("lease lost; another worker owns the run now");
       return "LEASE_LOST";
+    }
+    if (isDatabaseUnavailable(error) || isDatabaseUnavailable(reason)) {
+      // Not the run's fault: its lease runs out and a worker resumes it from the last
+      // committed step when the database answers again.
+      log.warn("database unavailable; the run will resume from its last committed step", {
+        error: (error as Error).message,
+      });
+      return "INTERRUPTED";
     }
     await writer.flush().catch(() => {});
     if (reason instanceof RunCancelledError) {

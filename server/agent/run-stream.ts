@@ -3,7 +3,7 @@
  * database, then live as NOTIFY says more were committed. Ends after the run's terminal
  * status event. Resuming from the last seen sequence number gives no gap and no repeat.
  */
-import { listen, onReconnect } from "../db/notifications";
+import { listen, onConnectionLost, onReconnect } from "../db/notifications";
 import { listRunEvents, RUN_EVENTS_CHANNEL } from "../db/run-events";
 import { type RunEventRecord, TERMINAL_RUN_STATUSES } from "../shared/run-events";
 
@@ -25,11 +25,19 @@ export async function* streamRunEvents(options: {
     if (payload === options.runId) bump();
   });
   const unreconnect = onReconnect(bump);
+  // A live stream that silently stalls is worse than one that says so: the subscriber is
+  // told, and resumes from its last event id once the database is back.
+  let lost: string | undefined;
+  const unlost = onConnectionLost((reason) => {
+    lost = reason;
+    wake?.();
+  });
   const onAbort = () => wake?.();
   options.signal?.addEventListener("abort", onAbort);
   try {
     let after = options.afterSeq;
     while (!options.signal?.aborted) {
+      if (lost) throw new Error(`Lost the connection to the database (${lost}); reconnecting.`);
       const seen = version;
       const events = await listRunEvents(options.runId, after, PAGE);
       for (const event of events) {
@@ -51,6 +59,7 @@ export async function* streamRunEvents(options: {
   } finally {
     unlisten();
     unreconnect();
+    unlost();
     options.signal?.removeEventListener("abort", onAbort);
   }
 }

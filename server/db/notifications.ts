@@ -41,12 +41,26 @@ async function connect(state: Listener): Promise<void> {
   client.on("error", (error) => {
     logger.warn("notification connection lost; reconnecting", { error: error.message });
     if (state.client === client) state.client = undefined;
+    state.emitter.emit("connection-lost", error.message);
     client.end().catch(() => {});
-    setTimeout(() => void ensureConnected(state).then(() => state.emitter.emit("reconnected", "")), 500);
+    void reconnect(state);
   });
   await client.connect();
   for (const channel of state.channels) await client.query(`LISTEN ${quoteChannel(channel)}`);
   state.client = client;
+}
+
+/** Retries until the database answers again (it may be restarting), then tells subscribers. */
+async function reconnect(state: Listener, attempt = 0): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 10_000)));
+  if (state.closed) return;
+  try {
+    await ensureConnected(state);
+    state.emitter.emit("reconnected", "");
+  } catch (error) {
+    logger.warn("notification connection still down", { attempt: attempt + 1, error: (error as Error).message });
+    await reconnect(state, attempt + 1);
+  }
 }
 
 async function ensureConnected(state: Listener): Promise<void> {
@@ -77,6 +91,13 @@ export function onReconnect(handler: () => void): () => void {
   const state = listener();
   state.emitter.on("reconnected", handler);
   return () => state.emitter.off("reconnected", handler);
+}
+
+/** Called when the shared connection drops (the database went away or restarted). */
+export function onConnectionLost(handler: (reason: string) => void): () => void {
+  const state = listener();
+  state.emitter.on("connection-lost", handler);
+  return () => state.emitter.off("connection-lost", handler);
 }
 
 export async function closeNotifications(): Promise<void> {

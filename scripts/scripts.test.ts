@@ -1,0 +1,95 @@
+/**
+ * The command-line entry points fail clearly: bad configuration, an unreachable
+ * database, a port in use, and a broken audit chain each stop with a message and a
+ * non-zero exit code.
+ */
+import { spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordAuditEvent } from "../server/audit/record-audit-event";
+import { inTransaction } from "../server/db/transaction";
+import { createTestDatabase, type TestDatabase } from "../server/testing/database";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", script)], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: "silent", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => database?.drop());
+
+describe("npm start refuses to start, clearly", () => {
+  it("names a wrong setting", async () => {
+    const { code, output } = await runScript("start.ts", { PORT: "eighty" });
+    expect(code).toBe(1);
+    expect(output).toContain("PORT: expected a port number");
+  });
+
+  it("says when the database cannot be reached", async () => {
+    const { code, output } = await runScript("start.ts", {
+      PORT: "3999",
+      DATABASE_URL: "postgresql://nobody:secret@127.0.0.1:1/airlock",
+    });
+    expect(code).toBe(1);
+    expect(output).toContain("Cannot reach the database at 127.0.0.1:1/airlock");
+    expect(output).not.toContain("secret");
+  });
+
+  it("says when the port is taken", async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const { code, output } = await runScript("start.ts", { PORT: String(port), DATABASE_URL: database.url });
+      expect(code).toBe(1);
+      expect(output).toContain(`Port ${port} is already in use`);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("npm run audit:verify", () => {
+  it("passes on an intact chain and reports the first broken link", async () => {
+    for (let index = 0; index < 3; index++) {
+      await inTransaction((tx) =>
+        recordAuditEvent(tx, { actorId: null, action: "test.event", targetType: "test", data: { index } }),
+      );
+    }
+    const intact = await runScript("audit-verify.ts", { DATABASE_URL: database.url });
+    expect(intact.code).toBe(0);
+    expect(intact.output).toContain("Audit chain intact: 3 events verified.");
+
+    const [second] = await database.query<{ id: string }>(`SELECT id FROM "AuditEvent" ORDER BY id OFFSET 1 LIMIT 1`);
+    await database.query(`ALTER TABLE "AuditEvent" DISABLE TRIGGER "AuditEvent_append_only"`);
+    await database.query(`UPDATE "AuditEvent" SET action = 'test.forged' WHERE id = $1`, [second?.id]);
+    await database.query(`ALTER TABLE "AuditEvent" ENABLE TRIGGER "AuditEvent_append_only"`);
+    const broken = await runScript("audit-verify.ts", { DATABASE_URL: database.url });
+    expect(broken.code).toBe(1);
+    expect(broken.output).toContain(`Audit chain BROKEN at event ${second?.id}`);
+  });
+});

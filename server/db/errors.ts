@@ -1,0 +1,32 @@
+/**
+ * Telling "the database is unreachable right now" apart from every other failure: the
+ * engine must not record a run as failed because Postgres restarted; it leaves the run to
+ * be resumed when the database is back.
+ */
+const UNAVAILABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08001",
+  "08003",
+  "08004",
+  "08006",
+]);
+const UNAVAILABLE_TEXT =
+  /connection terminated|ECONNREFUSED|ECONNRESET|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|Connection is closed|Can't reach database server|server closed the connection unexpectedly/i;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current; depth++) {
+    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    if (typeof candidate.message === "string" && UNAVAILABLE_TEXT.test(candidate.message)) return true;
+    current = candidate.cause;
+  }
+  return false;
+}
