@@ -31,7 +31,7 @@ import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 import type { Pending } from "./event-writer";
 import type { ModelStepResult } from "./model-step";
-import { runTool, type ToolOutcome, toToolResult } from "./tool-calls";
+import { runTool, type SettleOptions, type ToolOutcome, toToolResult } from "./tool-calls";
 
 export interface PlannedCall extends NewToolCall {
   tool?: AnyTool;
@@ -252,18 +252,9 @@ export interface StartedCallsOutcome {
  * next write together. The last write also closes the step with the tool-results message
  * unless some call of the step still needs a human.
  */
-export async function runStartedCalls(options: {
-  runId: string;
-  workerId: string;
-  conversationId: string;
-  stepId: string;
-  stepIndex: number;
-  actor: ToolActor;
-  signal: AbortSignal;
-  deps: EngineDependencies;
-  released: Set<string>;
-  planned: PlannedCall[];
-}): Promise<StartedCallsOutcome> {
+export async function runStartedCalls(
+  options: SettleOptions & { planned: PlannedCall[] },
+): Promise<StartedCallsOutcome> {
   const { runId, stepIndex, planned } = options;
   const started = planned.filter((call) => call.status === "RUNNING");
   const stepStaysOpen = planned.some((call) => call.status === "PENDING");

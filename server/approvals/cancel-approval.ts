@@ -1,15 +1,8 @@
-/** The requester withdraws a pending request: the call is refused as withdrawn and the run goes on. */
-import { recordAuditEvent } from "../audit/record-audit-event";
-import {
-  findApprovalRequest,
-  lockApprovalRequest,
-  notifyApprovalsChanged,
-  transitionApprovalRequest,
-} from "../db/approvals";
-import { lockRun, requeueRun } from "../db/runs";
-import { setToolCallStatus } from "../db/tool-calls";
+import { findApprovalRequest, lockApprovalRequest } from "../db/approvals";
+import { lockRun } from "../db/runs";
 import { inTransaction } from "../db/transaction";
 import { AirlockError } from "../errors";
+import { closeRequestWithoutRunning } from "./close-request";
 
 export async function cancelApprovalRequest(options: { requestId: string; userId: string }): Promise<void> {
   const peek = await findApprovalRequest(options.requestId);
@@ -25,25 +18,11 @@ export async function cancelApprovalRequest(options: { requestId: string; userId
         `This request was already decided: it is ${request?.status.toLowerCase()}.`,
       );
     }
-    await transitionApprovalRequest(tx, request.id, ["PENDING"], {
+    await closeRequestWithoutRunning(tx, request, {
       status: "CANCELLED",
-      decisionReason: "Withdrawn by the requester.",
-      decided: true,
+      reason: "Withdrawn by the requester.",
+      callError: "The requester withdrew this request.",
+      audit: { actorId: options.userId, action: "approval.cancelled", data: {} },
     });
-    await setToolCallStatus(tx, {
-      toolCallId: request.toolCallId,
-      from: ["AWAITING_APPROVAL"],
-      to: "REFUSED",
-      error: "The requester withdrew this request.",
-    });
-    await requeueRun(request.runId, tx);
-    await recordAuditEvent(tx, {
-      actorId: options.userId,
-      action: "approval.cancelled",
-      targetType: "approval",
-      targetId: request.id,
-      data: {},
-    });
-    await notifyApprovalsChanged(tx, request.id);
   });
 }

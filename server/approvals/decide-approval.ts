@@ -23,6 +23,7 @@ import { AirlockError } from "../errors";
 import type { Role } from "../shared/risk";
 import type { ToolRegistry } from "../tools/registry";
 import { bindingHash } from "./binding";
+import { closeRequestWithoutRunning } from "./close-request";
 import { loadPolicy } from "./current-policy";
 import { evaluateCall } from "./evaluate-call";
 import { expireApprovalRequest } from "./expire-approvals";
@@ -113,26 +114,12 @@ async function decideInTransaction(
     ) {
       throw new AirlockError("approval:already-voted", "You already decided on this request.");
     }
-    await transitionApprovalRequest(tx, request.id, ["PENDING"], {
+    await closeRequestWithoutRunning(tx, request, {
       status: "REJECTED",
-      decisionReason: reason,
-      decided: true,
+      reason,
+      callError: `Rejected by ${reviewer.name}: ${reason}`,
+      audit: { actorId: reviewer.id, action: "approval.rejected", data: { reason, toolName: request.toolName } },
     });
-    await setToolCallStatus(tx, {
-      toolCallId: request.toolCallId,
-      from: ["AWAITING_APPROVAL"],
-      to: "REFUSED",
-      error: `Rejected by ${reviewer.name}: ${reason}`,
-    });
-    await requeueRun(request.runId, tx);
-    await recordAuditEvent(tx, {
-      actorId: reviewer.id,
-      action: "approval.rejected",
-      targetType: "approval",
-      targetId: request.id,
-      data: { reason, toolName: request.toolName },
-    });
-    await notifyApprovalsChanged(tx, request.id);
     return { requestId: request.id, status: "REJECTED", approvals: 0, requiredApprovals: request.requiredApprovals };
   }
 

@@ -1,19 +1,8 @@
-/**
- * Expiry: a pending request past its deadline resolves as EXPIRED, the call is refused
- * with that reason (the model is told), the run resumes, and the requester is notified.
- */
-import { recordAuditEvent } from "../audit/record-audit-event";
-import {
-  findApprovalRequest,
-  findExpiredRequestIds,
-  lockApprovalRequest,
-  notifyApprovalsChanged,
-  transitionApprovalRequest,
-} from "../db/approvals";
-import { lockRun, requeueRun } from "../db/runs";
-import { setToolCallStatus } from "../db/tool-calls";
+import { findApprovalRequest, findExpiredRequestIds, lockApprovalRequest } from "../db/approvals";
+import { lockRun } from "../db/runs";
 import { inTransaction } from "../db/transaction";
 import { findSessionUser } from "../db/users";
+import { closeRequestWithoutRunning } from "./close-request";
 import { sendWebhookNotice } from "./webhook";
 
 export async function expireApprovalRequest(requestId: string): Promise<boolean> {
@@ -25,26 +14,12 @@ export async function expireApprovalRequest(requestId: string): Promise<boolean>
     if (request?.status !== "PENDING" || request.expiresAt.getTime() > Date.now()) return null;
     const hours = Math.max(1, Math.round((request.expiresAt.getTime() - request.createdAt.getTime()) / 3_600_000));
     const reason = `No reviewer decided within ${hours} hour${hours === 1 ? "" : "s"}; the request expired.`;
-    await transitionApprovalRequest(tx, request.id, ["PENDING"], {
+    await closeRequestWithoutRunning(tx, request, {
       status: "EXPIRED",
-      decisionReason: reason,
-      decided: true,
+      reason,
+      callError: reason,
+      audit: { actorId: null, action: "approval.expired", data: { toolName: request.toolName } },
     });
-    await setToolCallStatus(tx, {
-      toolCallId: request.toolCallId,
-      from: ["AWAITING_APPROVAL"],
-      to: "REFUSED",
-      error: reason,
-    });
-    await requeueRun(request.runId, tx);
-    await recordAuditEvent(tx, {
-      actorId: null,
-      action: "approval.expired",
-      targetType: "approval",
-      targetId: request.id,
-      data: { toolName: request.toolName },
-    });
-    await notifyApprovalsChanged(tx, request.id);
     return request;
   });
   if (!expired) return false;

@@ -6,6 +6,25 @@ import type { Transaction } from "./transaction";
 
 export const POLICY_CHANNEL = "airlock_policy";
 
+const policyRuleSelect = {
+  id: true,
+  toolName: true,
+  description: true,
+  conditions: true,
+  effect: true,
+  enabled: true,
+  position: true,
+  version: true,
+} satisfies Prisma.PolicyRuleSelect;
+
+const policySettingsSelect = {
+  version: true,
+  defaultRequiredApprovals: true,
+  defaultExpiryMinutes: true,
+  destructiveAutoRunConfirmed: true,
+  sensitiveReadsNeedApproval: true,
+} satisfies Prisma.PolicyStateSelect;
+
 export async function readPolicyVersion(tx: Transaction = db()): Promise<number> {
   const state = await tx.policyState.findUnique({ where: { id: 1 }, select: { version: true } });
   return state?.version ?? 0;
@@ -15,27 +34,12 @@ export async function readPolicyRows(tx: Transaction = db()) {
   const [state, tools, rules] = await Promise.all([
     tx.policyState.findUnique({
       where: { id: 1 },
-      select: {
-        version: true,
-        defaultRequiredApprovals: true,
-        defaultExpiryMinutes: true,
-        destructiveAutoRunConfirmed: true,
-        sensitiveReadsNeedApproval: true,
-      },
+      select: policySettingsSelect,
     }),
     tx.toolPolicy.findMany({ select: { toolName: true, riskClass: true } }),
     tx.policyRule.findMany({
       orderBy: { position: "asc" },
-      select: {
-        id: true,
-        toolName: true,
-        description: true,
-        conditions: true,
-        effect: true,
-        enabled: true,
-        position: true,
-        version: true,
-      },
+      select: policyRuleSelect,
     }),
   ]);
   return { state, tools, rules };
@@ -53,18 +57,7 @@ export async function bumpPolicyVersion(tx: Transaction, updatedBy: string | nul
   return state.version;
 }
 
-export type PolicyRuleRow = Prisma.PolicyRuleGetPayload<{
-  select: {
-    id: true;
-    toolName: true;
-    description: true;
-    conditions: true;
-    effect: true;
-    enabled: true;
-    position: true;
-    version: true;
-  };
-}>;
+export type PolicyRuleRow = Prisma.PolicyRuleGetPayload<{ select: typeof policyRuleSelect }>;
 
 export function findToolPolicy(toolName: string, tx: Transaction) {
   return tx.toolPolicy.findUnique({ where: { toolName }, select: { toolName: true, riskClass: true, version: true } });
@@ -130,16 +123,7 @@ export async function insertPolicyRule(
       effect: input.effect as Prisma.InputJsonValue,
       position: (last._max.position ?? 0) + 1,
     },
-    select: {
-      id: true,
-      toolName: true,
-      description: true,
-      conditions: true,
-      effect: true,
-      enabled: true,
-      position: true,
-      version: true,
-    },
+    select: policyRuleSelect,
   });
 }
 
@@ -180,16 +164,7 @@ export async function deletePolicyRule(tx: Transaction, id: string, expectedVers
 export function findPolicyRule(id: string, tx: Transaction) {
   return tx.policyRule.findUnique({
     where: { id },
-    select: {
-      id: true,
-      toolName: true,
-      description: true,
-      conditions: true,
-      effect: true,
-      enabled: true,
-      position: true,
-      version: true,
-    },
+    select: policyRuleSelect,
   });
 }
 
@@ -206,15 +181,7 @@ export async function setRulePositions(tx: Transaction, orderedIds: string[]): P
 export function readPolicySettings(tx: Transaction = db()) {
   return tx.policyState.findUnique({
     where: { id: 1 },
-    select: {
-      version: true,
-      defaultRequiredApprovals: true,
-      defaultExpiryMinutes: true,
-      destructiveAutoRunConfirmed: true,
-      sensitiveReadsNeedApproval: true,
-      updatedAt: true,
-      updatedBy: true,
-    },
+    select: { ...policySettingsSelect, updatedAt: true, updatedBy: true },
   });
 }
 

@@ -1,19 +1,8 @@
 /** The policy's vocabulary: rules, their conditions and effects, and the configuration they live in. */
+import type { CONDITION_OPERATORS_LIST } from "../shared/policy-operators";
 import type { Decision, RiskClass, Role } from "../shared/risk";
 
-export const CONDITION_OPERATORS = [
-  "equals",
-  "notEquals",
-  "in",
-  "glob",
-  "regex",
-  "lt",
-  "lte",
-  "gt",
-  "gte",
-  "exists",
-] as const;
-export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
+export type ConditionOperator = (typeof CONDITION_OPERATORS_LIST)[number];
 
 export type ConditionValue = string | number | boolean | string[];
 
