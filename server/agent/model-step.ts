@@ -50,7 +50,7 @@ export class ModelCallError extends Error {
 export interface ModelStepOptions {
   model: LanguageModelV4;
   messages: ModelMessage[];
-  tools: AnyTool[];
+  tools: readonly AnyTool[];
   stepIndex: number;
   modelId: string;
   writer: EventWriter;
@@ -62,9 +62,9 @@ export interface ModelStepOptions {
   retryBaseMs?: number;
 }
 
-const toolSetCache = new WeakMap<AnyTool[], ToolSet>();
+const toolSetCache = new WeakMap<readonly AnyTool[], ToolSet>();
 
-function toToolSet(tools: AnyTool[]): ToolSet {
+function toToolSet(tools: readonly AnyTool[]): ToolSet {
   let set = toolSetCache.get(tools);
   if (!set) {
     set = Object.fromEntries(

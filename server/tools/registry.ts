@@ -3,7 +3,8 @@ import type { AnyTool } from "./define-tool";
 
 export interface ToolRegistry {
   get(name: string): AnyTool | undefined;
-  list(): AnyTool[];
+  /** The same array every time, so derived forms (the model's tool set) can be cached on it. */
+  list(): readonly AnyTool[];
 }
 
 export function createToolRegistry(tools: AnyTool[]): ToolRegistry {
@@ -12,8 +13,9 @@ export function createToolRegistry(tools: AnyTool[]): ToolRegistry {
     if (byName.has(tool.name)) throw new Error(`Two tools are named "${tool.name}"`);
     byName.set(tool.name, tool);
   }
+  const all = Object.freeze([...byName.values()]);
   return {
     get: (name) => byName.get(name),
-    list: () => [...byName.values()],
+    list: () => all,
   };
 }
