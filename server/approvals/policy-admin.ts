@@ -224,6 +224,7 @@ export async function updatePolicySettings(options: {
   defaultExpiryMinutes: number;
   destructiveAutoRunConfirmed: boolean;
   sensitiveReadsNeedApproval: boolean;
+  sensitiveTables: string[];
   confirmation?: string;
   actorId: string;
 }) {

@@ -23,7 +23,14 @@ const policySettingsSelect = {
   defaultExpiryMinutes: true,
   destructiveAutoRunConfirmed: true,
   sensitiveReadsNeedApproval: true,
+  sensitiveTables: true,
 } satisfies Prisma.PolicyStateSelect;
+
+/** The SQL tables an admin marked sensitive (read per classification: changes apply at once). */
+export async function readSensitiveTables(): Promise<string[]> {
+  const state = await db().policyState.findUnique({ where: { id: 1 }, select: { sensitiveTables: true } });
+  return state?.sensitiveTables ?? [];
+}
 
 export async function readPolicyVersion(tx: Transaction = db()): Promise<number> {
   const state = await tx.policyState.findUnique({ where: { id: 1 }, select: { version: true } });
@@ -194,6 +201,7 @@ export async function writePolicySettings(
     defaultExpiryMinutes: number;
     destructiveAutoRunConfirmed: boolean;
     sensitiveReadsNeedApproval: boolean;
+    sensitiveTables: string[];
     updatedBy: string;
   },
 ): Promise<boolean> {

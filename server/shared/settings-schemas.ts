@@ -16,6 +16,19 @@ export const approvalSettingsSchema = z.object({
     .min(5, "At least 5 minutes")
     .max(MAX_EXPIRY_MINUTES, "At most 30 days"),
   sensitiveReadsNeedApproval: z.boolean(),
+  /** SQL tables (optionally schema-qualified) whose reading is a sensitive read. */
+  sensitiveTables: z
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(
+          /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/,
+          "Use a table name such as payment_methods or billing.cards",
+        ),
+    )
+    .max(100, "At most 100 tables")
+    .default([]),
   destructiveAutoRunConfirmed: z.boolean(),
   confirmation: z.string().max(200).optional(),
 });

@@ -5,6 +5,7 @@
  * Each tool lives in its own file; this only wires them.
  */
 import path from "node:path";
+import { readSensitiveTables } from "../db/policy";
 import { env } from "../env";
 import type { AnyTool } from "./define-tool";
 import { createSendMessageTool } from "./outbox/send-message";
@@ -49,7 +50,11 @@ export function builtInToolList(): AnyTool[] {
   const sensitivePatterns = config.WORKSPACE_SENSITIVE_PATTERNS;
   return [
     ...createWorkspaceTools({ root, sensitivePatterns }),
-    createSqlQueryTool({ url: sqlTargetUrl, sensitiveTables: () => env().SQL_SENSITIVE_TABLES }),
+    createSqlQueryTool({
+      url: sqlTargetUrl,
+      // The environment's list plus the tables an admin marked sensitive in the console.
+      sensitiveTables: async () => [...env().SQL_SENSITIVE_TABLES, ...(await readSensitiveTables())],
+    }),
     createRunShellTool({
       root,
       sensitivePatterns,

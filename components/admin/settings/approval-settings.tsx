@@ -28,7 +28,15 @@ function formFrom(settings: Settings) {
     defaultExpiryMinutes: String(settings.defaultExpiryMinutes),
     sensitiveReadsNeedApproval: settings.sensitiveReadsNeedApproval,
     destructiveAutoRunConfirmed: settings.destructiveAutoRunConfirmed,
+    sensitiveTables: settings.sensitiveTables.join(", "),
   };
+}
+
+function tableList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((table) => table.trim())
+    .filter(Boolean);
 }
 
 function humanMinutes(text: string): string {
@@ -81,6 +89,7 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
     defaultExpiryMinutes: form.defaultExpiryMinutes.trim() === "" ? Number.NaN : Number(form.defaultExpiryMinutes),
     sensitiveReadsNeedApproval: form.sensitiveReadsNeedApproval,
     destructiveAutoRunConfirmed: form.destructiveAutoRunConfirmed,
+    sensitiveTables: tableList(form.sensitiveTables),
   };
   const parsed = approvalSettingsSchema.safeParse(candidate);
   const errorFor = (field: string) =>
@@ -136,6 +145,19 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
                 value={form.defaultRequiredApprovals}
                 onChange={(event) => set({ defaultRequiredApprovals: event.target.value })}
                 className={`${inputClass} ${errorFor("defaultRequiredApprovals") ? invalidInputClass : ""}`}
+              />
+            </Field>
+            <Field
+              label="Sensitive SQL tables"
+              htmlFor={`${id}-tables`}
+              error={errorFor("sensitiveTables")}
+              hint="Reading these with sql_query is a sensitive read: a reviewer approves before rows are released. Comma-separated, e.g. payment_methods, billing.cards."
+            >
+              <input
+                id={`${id}-tables`}
+                value={form.sensitiveTables}
+                onChange={(event) => set({ sensitiveTables: event.target.value })}
+                className={`${inputClass} ${errorFor("sensitiveTables") ? invalidInputClass : ""}`}
               />
             </Field>
           </div>

@@ -13,6 +13,7 @@ export const adminSettingsRouter = router({
         defaultExpiryMinutes: z.number(),
         destructiveAutoRunConfirmed: z.boolean(),
         sensitiveReadsNeedApproval: z.boolean(),
+        sensitiveTables: z.array(z.string()),
         updatedAt: z.date(),
         updatedBy: z.string().nullable(),
         autoRunConfirmation: z.string(),

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "PolicyState" ADD COLUMN     "sensitiveTables" TEXT[] DEFAULT ARRAY[]::TEXT[];
+
