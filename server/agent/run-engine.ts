@@ -6,7 +6,7 @@
  */
 import type { ModelMessage } from "ai";
 import { policyForNewCalls } from "../approvals/current-policy";
-import { loadSensitiveValues } from "../approvals/released-values";
+import { sensitiveValuesFrom } from "../approvals/released-values";
 import { isDatabaseUnavailable } from "../db/errors";
 import { transitionRun } from "../db/runs";
 import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState, readToolCalls } from "../db/steps";
@@ -68,8 +68,9 @@ async function finish(
 export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome> {
   const { deps, runId, workerId } = options;
   const log = deps.logger.child({ runId, workerId });
-  const [state, sensitive] = await Promise.all([loadRunState(runId), loadSensitiveValues({ runId }, deps.tools)]);
+  const state = await loadRunState(runId);
   if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
+  const sensitive = sensitiveValuesFrom(state.sensitiveResults, deps.tools);
 
   const timeout = new AbortController();
   const timer = setTimeout(

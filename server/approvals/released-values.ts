@@ -16,6 +16,18 @@ export function sensitiveValuesOf(tool: AnyTool | undefined, output: unknown): s
   return [...collectSensitiveStrings(output)];
 }
 
+/** The values to hide, from results already read (the engine loads them with the run's state). */
+export function sensitiveValuesFrom(
+  results: { toolName: string; result: unknown }[],
+  tools: ToolRegistry,
+): Set<string> {
+  const values = new Set<string>();
+  for (const call of results) {
+    for (const value of sensitiveValuesOf(tools.get(call.toolName), call.result)) values.add(value);
+  }
+  return values;
+}
+
 export async function loadSensitiveValues(
   where: { conversationId: string } | { runId: string },
   tools: ToolRegistry,

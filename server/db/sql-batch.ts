@@ -70,6 +70,12 @@ export class BatchError extends Error {
   }
 }
 
+/** One parameterized statement returning at most one row (a read on the hot path). */
+export async function queryOne<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<Row | null> {
+  const result = await pool().query<Row>(text, values);
+  return result.rows[0] ?? null;
+}
+
 /** Runs the statements as one transaction in one round trip; any failure rolls all back. */
 export async function runInOneRoundTrip(statements: string[]): Promise<pg.QueryResult[]> {
   const client = await pool().connect();

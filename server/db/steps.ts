@@ -9,6 +9,7 @@ import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents } from "./run-events";
+import { queryOne } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
 export class LeaseLostError extends Error {
@@ -58,65 +59,67 @@ export interface RunState {
   lastStepHasResults: boolean;
 }
 
-/** Everything a worker needs to resume a run, read in parallel (one round trip of wall time). */
-export async function loadRunState(runId: string): Promise<RunState | null> {
-  const sameConversation = { conversation: { runs: { some: { id: runId } } } };
-  const [run, messages, lastStep, openCalls] = await Promise.all([
-    db().run.findUnique({
-      where: { id: runId },
-      select: {
-        id: true,
-        conversationId: true,
-        userId: true,
-        modelId: true,
-        stepCount: true,
-        status: true,
-        cancelRequestedAt: true,
-        user: { select: { role: true } },
-      },
-    }),
-    db().message.findMany({
-      where: sameConversation,
-      orderBy: { id: "asc" },
-      select: { role: true, parts: true, runId: true, stepIndex: true },
-    }),
-    db().step.findFirst({
-      where: { runId },
-      orderBy: { index: "desc" },
-      select: { id: true, index: true, finishReason: true },
-    }),
-    // The last step's calls (the only ones that can still be open), without waiting for the step.
-    db().$queryRawUnsafe<ToolCallState[]>(
-      `SELECT id, "stepId", "modelCallId", position, "toolName", args, "argsHash", "riskClass"::text AS "riskClass",
-              status::text AS status, "idempotencyKey", result, error, attempts
-       FROM "ToolCall"
-       WHERE "stepId" = (SELECT id FROM "Step" WHERE "runId" = $1 ORDER BY index DESC LIMIT 1)
-       ORDER BY position`,
-      runId,
-    ),
-  ]);
-  if (!run) return null;
-  const lastStepToolCalls = lastStep ? openCalls : [];
+interface RunStateRow {
+  run: {
+    id: string;
+    conversationId: string;
+    userId: string;
+    modelId: string;
+    stepCount: number;
+    status: string;
+    cancelRequested: boolean;
+    userRole: "USER" | "REVIEWER" | "ADMIN";
+  } | null;
+  messages: { role: StoredMessage["role"]; parts: unknown; runId: string | null; stepIndex: number | null }[];
+  lastStep: { id: string; index: number; finishReason: string } | null;
+  toolCalls: ToolCallState[];
+  sensitiveResults: { toolName: string; result: unknown }[];
+}
+
+/**
+ * Everything a worker needs to resume a run — the run, the conversation's messages, the
+ * last step and its calls, and the results of sensitive reads to keep hidden — in one
+ * query, so a run starts (and its first token arrives) without a chain of round trips.
+ */
+export async function loadRunState(
+  runId: string,
+): Promise<(RunState & { sensitiveResults: RunStateRow["sensitiveResults"] }) | null> {
+  const row = await queryOne<RunStateRow>(
+    `WITH target AS (SELECT id, "conversationId" FROM "Run" WHERE id = $1),
+          last_step AS (SELECT id, index, "finishReason" FROM "Step" WHERE "runId" = $1 ORDER BY index DESC LIMIT 1)
+     SELECT
+       (SELECT json_build_object('id', r.id, 'conversationId', r."conversationId", 'userId', r."userId", 'modelId', r."modelId",
+                                 'stepCount', r."stepCount", 'status', r.status, 'cancelRequested', r."cancelRequestedAt" IS NOT NULL,
+                                 'userRole', u.role)
+          FROM "Run" r JOIN "User" u ON u.id = r."userId" WHERE r.id = $1) AS run,
+       (SELECT coalesce(json_agg(json_build_object('role', m.role, 'parts', m.parts, 'runId', m."runId", 'stepIndex', m."stepIndex") ORDER BY m.id), '[]'::json)
+          FROM "Message" m WHERE m."conversationId" = (SELECT "conversationId" FROM target)) AS messages,
+       (SELECT row_to_json(last_step) FROM last_step) AS "lastStep",
+       (SELECT coalesce(json_agg(json_build_object('id', t.id, 'stepId', t."stepId", 'modelCallId', t."modelCallId", 'position', t.position,
+                                 'toolName', t."toolName", 'args', t.args, 'argsHash', t."argsHash", 'riskClass', t."riskClass",
+                                 'status', t.status, 'idempotencyKey', t."idempotencyKey", 'result', t.result, 'error', t.error,
+                                 'attempts', t.attempts) ORDER BY t.position), '[]'::json)
+          FROM "ToolCall" t WHERE t."stepId" = (SELECT id FROM last_step)) AS "toolCalls",
+       (SELECT coalesce(json_agg(json_build_object('toolName', t."toolName", 'result', t.result)), '[]'::json)
+          FROM "ToolCall" t JOIN "Run" r ON r.id = t."runId"
+          WHERE r."conversationId" = (SELECT "conversationId" FROM target)
+            AND t."riskClass" = 'SENSITIVE_READ' AND t.status = 'SUCCEEDED') AS "sensitiveResults"`,
+    [runId],
+  );
+  if (!row?.run) return null;
+  const { run, messages, lastStep } = row;
   const lastStepHasResults =
     lastStep !== null &&
     messages.some(
       (message) => message.runId === runId && message.stepIndex === lastStep.index && message.role === "TOOL",
     );
   return {
-    run: {
-      id: run.id,
-      conversationId: run.conversationId,
-      userId: run.userId,
-      userRole: run.user.role,
-      modelId: run.modelId,
-      stepCount: run.stepCount,
-      status: run.status,
-      cancelRequested: run.cancelRequestedAt !== null,
-    },
+    run,
     messages: messages.map(({ role, parts }) => ({ role, parts })),
     lastStep,
-    lastStepToolCalls,
+    lastStepToolCalls: lastStep ? row.toolCalls : [],
     lastStepHasResults,
+    sensitiveResults: row.sensitiveResults,
   };
 }
 
