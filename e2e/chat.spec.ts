@@ -59,6 +59,21 @@ test.describe("chat with the demo model", () => {
     await page.context().close();
   });
 
+  test("two tool calls of one step run in parallel and both show their results", async ({ browser }) => {
+    const page = await signedInPage(browser, "USER");
+    const chat = new ChatPage(page);
+    await chat.send("list the files and show me README.md");
+    await chat.waitForConversationUrl();
+    await chat.waitForAnswerDone();
+    const cards = chat.lastAssistant().getByTestId("tool-call");
+    await expect(cards).toHaveCount(2);
+    await expect(cards.filter({ hasText: "list_files" })).toHaveAttribute("data-status", "SUCCEEDED");
+    await expect(cards.filter({ hasText: "read_file" })).toHaveAttribute("data-status", "SUCCEEDED");
+    await expect(chat.lastAssistant()).toContainText("Invoice Reminder Service");
+    await screenshot(page, "chat-parallel-tools");
+    await page.context().close();
+  });
+
   test("HTML and scripts in messages are shown as text, never run", async ({ browser }) => {
     const page = await signedInPage(browser, "USER");
     const chat = new ChatPage(page);

@@ -19,6 +19,14 @@ const FILE_NAME = String.raw`([\w./-]+\.[A-Za-z0-9]+|[\w./-]+/)`;
 /** Order matters: the first pattern that matches wins. */
 const TOOL_SCRIPTS: ToolScript[] = [
   {
+    // Two calls in one step: they run in parallel.
+    pattern: new RegExp(String.raw`\blist the files and (?:show|read)(?: me)? ${FILE_NAME}`, "i"),
+    calls: (match) => [
+      { toolName: "list_files", input: { path: "." } },
+      { toolName: "read_file", input: { path: match[1] } },
+    ],
+  },
+  {
     pattern: /\b(list|show)\b.*\b(files|workspace)\b/i,
     calls: () => [{ toolName: "list_files", input: { path: "." } }],
   },
