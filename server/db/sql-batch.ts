@@ -32,9 +32,18 @@ export class RawSql {
   constructor(readonly text: string) {}
 }
 
+/**
+ * PostgreSQL text cannot hold NUL (and jsonb refuses \u0000): a model or a tool that emits
+ * one must not make a whole step unwritable, so it is stored as U+FFFD instead.
+ */
+function withoutNul(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
+}
+
 /** Any JSON value (strings included) as a jsonb literal. */
 export function jsonb(value: unknown): RawSql {
-  return new RawSql(`${pg.escapeLiteral(JSON.stringify(value ?? null))}::jsonb`);
+  const json = JSON.stringify(value ?? null, (_key, item) => (typeof item === "string" ? withoutNul(item) : item));
+  return new RawSql(`${pg.escapeLiteral(json)}::jsonb`);
 }
 
 /** A SQL literal for any value: strings, numbers, booleans, null, dates, or JSON (as jsonb). */
@@ -47,7 +56,7 @@ export function literal(value: unknown): string {
   }
   if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
   if (value instanceof Date) return `${pg.escapeLiteral(value.toISOString())}::timestamp(3)`;
-  if (typeof value === "string") return pg.escapeLiteral(value);
+  if (typeof value === "string") return pg.escapeLiteral(withoutNul(value));
   return `${pg.escapeLiteral(JSON.stringify(value))}::jsonb`;
 }
 
