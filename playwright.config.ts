@@ -58,7 +58,8 @@ export default defineConfig({
     env: {
       PORT: String(port),
       AIRLOCK_DATA_DIR: ".data/e2e",
-      EMBEDDED_POSTGRES_PORT: String(Number(process.env.E2E_POSTGRES_PORT ?? 54400)),
+      // Any free port: a Postgres still shutting down from an earlier run must not block this one.
+      EMBEDDED_POSTGRES_PORT: process.env.E2E_POSTGRES_PORT ?? "0",
       NEXT_TELEMETRY_DISABLED: "1",
       DEMO_MODEL_TOKEN_DELAY_MS: "25",
       SIGNIN_MAX_FAILURES: "5",

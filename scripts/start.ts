@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from "node:path";
 import pg from "pg";
 import { DEMO_USERS } from "../server/auth/demo-users";
-import { portIsFree, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
+import { findFreePort, portIsFree, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrations";
 import { ConfigurationError, environmentForChild, parseEnv } from "../server/env";
 import { ensureSecretsKey } from "../server/tools/secrets/secrets-key";
@@ -129,13 +129,14 @@ async function main() {
     say("Using the PostgreSQL at DATABASE_URL");
     await checkReachable(databaseUrl);
   } else {
+    const postgresPort = config.EMBEDDED_POSTGRES_PORT === 0 ? await findFreePort() : config.EMBEDDED_POSTGRES_PORT;
     say(
-      `Starting the embedded PostgreSQL (data in ${path.relative(root, path.join(dataDir, "postgres")) || "."}, port ${config.EMBEDDED_POSTGRES_PORT})`,
+      `Starting the embedded PostgreSQL (data in ${path.relative(root, path.join(dataDir, "postgres")) || "."}, port ${postgresPort})`,
     );
     try {
       postgres = await startEmbeddedPostgres({
         dataDir: path.join(dataDir, "postgres"),
-        port: config.EMBEDDED_POSTGRES_PORT,
+        port: postgresPort,
         persistent: true,
         onLog: (line) => {
           if (/FATAL|PANIC|ERROR/.test(line)) process.stderr.write(`[postgres] ${line}`);

@@ -82,6 +82,11 @@ function readPlaywright(file: string): Counts {
   };
 }
 
+/** A runner that exits non-zero failed, even if its report shows no failed test (e.g. its server never started). */
+function atLeastOneFailureIf(failedToRun: boolean, counts: Counts): Counts {
+  return failedToRun && counts.failed === 0 ? { ...counts, failed: 1 } : counts;
+}
+
 async function main() {
   rmSync(reports, { recursive: true, force: true });
   mkdirSync(reports, { recursive: true });
@@ -102,18 +107,23 @@ async function main() {
 
   say("Unit and integration tests (Vitest, embedded PostgreSQL)");
   const vitestReport = path.join(reports, "vitest.json");
-  await run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${vitestReport}`]);
-  add(readVitest(vitestReport));
+  const vitest = await run(bin("vitest"), [
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${vitestReport}`,
+  ]);
+  add(atLeastOneFailureIf(vitest !== 0, readVitest(vitestReport)));
 
   say("Browser tests (Playwright, Chromium, the built app on the embedded PostgreSQL)");
   const browserEnv = await ensureBrowser();
   const playwrightReport = path.join(reports, "playwright.json");
-  await run(bin("playwright"), ["test", "--reporter=list,json"], {
+  const playwright = await run(bin("playwright"), ["test", "--reporter=list,json"], {
     ...browserEnv,
     PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport,
     NEXT_TELEMETRY_DISABLED: "1",
   });
-  add(readPlaywright(playwrightReport));
+  add(atLeastOneFailureIf(playwright !== 0, readPlaywright(playwrightReport)));
 
   const seconds = Math.round((Date.now() - started) / 1000);
   say(`Finished in ${seconds} s`);

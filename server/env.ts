@@ -47,7 +47,13 @@ const schema = z.object({
   PORT: port.default(3000),
   DATABASE_URL: postgresUrl.optional(),
   AIRLOCK_DATA_DIR: z.string().min(1).default(".data"),
-  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  /** 0: any free port (tests and throwaway instances). */
+  EMBEDDED_POSTGRES_PORT: z.coerce
+    .number({ error: "expected a port number" })
+    .int("expected a whole number")
+    .min(0, "expected a port between 0 (any free port) and 65535")
+    .max(65535, "expected a port between 0 (any free port) and 65535")
+    .default(54329),
   NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
   NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
