@@ -7,6 +7,7 @@
  */
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { APICallError, type ModelMessage, streamText, type ToolSet, tool } from "ai";
+import { abortableSleep } from "../shared/abortable-sleep";
 import type { Logger } from "../telemetry/logger";
 import type { AnyTool } from "../tools/define-tool";
 import type { EventWriter } from "./event-writer";
@@ -117,21 +118,6 @@ function backoffMs(attempt: number, baseMs: number, retryAfterMs?: number): numb
   const exponential = Math.min(baseMs * 2 ** attempt, 20_000);
   const jittered = exponential / 2 + Math.random() * (exponential / 2);
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, 60_000));
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> {
@@ -250,7 +236,7 @@ export async function runModelStep(options: ModelStepOptions): Promise<ModelStep
         error: error.message,
       });
       await options.writer.flush();
-      await sleep(delay, options.signal);
+      await abortableSleep(delay, options.signal);
     }
   }
 }

@@ -9,6 +9,7 @@ import type {
   LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
 } from "@ai-sdk/provider";
+import { abortableSleep } from "../shared/abortable-sleep";
 import { scriptReply, scriptToolCalls, summarizeToolOutcomes, type ToolOutcome } from "./demo-scripts";
 
 export const DEMO_MODEL_ID = "demo";
@@ -53,21 +54,6 @@ function pendingToolOutcomes(prompt: LanguageModelV4Prompt): ToolOutcome[] | und
 /** Splits text into word-sized tokens, keeping whitespace with the following word. */
 export function tokenize(text: string): string[] {
   return text.match(/\s*\S+|\s+$/g) ?? [];
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 function usage(inputChars: number, outputChars: number) {
@@ -128,7 +114,7 @@ export function createDemoModel(options: DemoModelOptions): LanguageModelV4 {
             controller.enqueue({ type: "stream-start", warnings: [] });
             controller.enqueue({ type: "text-start", id: "text-0" });
             for (const token of tokenize(text)) {
-              if (delay > 0) await sleep(delay, signal);
+              if (delay > 0) await abortableSleep(delay, signal);
               controller.enqueue({ type: "text-delta", id: "text-0", delta: token });
             }
             controller.enqueue({ type: "text-end", id: "text-0" });

@@ -13,6 +13,7 @@ import type {
   LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
 } from "@ai-sdk/provider";
+import { abortableSleep } from "../shared/abortable-sleep";
 import {
   type CrashPlan,
   finalAnswer,
@@ -97,21 +98,6 @@ function reply(turn: Turn) {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 const USAGE = {
   inputTokens: { total: 10, noCache: 10, cacheRead: 0, cacheWrite: 0 },
   outputTokens: { total: 10, text: 10, reasoning: 0 },
@@ -143,7 +129,7 @@ export function createScriptedCrashModel(options: { random: SeededRandom; maxTok
             controller.enqueue({ type: "stream-start", warnings: [] });
             controller.enqueue({ type: "text-start", id: "text-0" });
             for (const token of tokens) {
-              await sleep(options.random.integer(0, options.maxTokenDelayMs), signal);
+              await abortableSleep(options.random.integer(0, options.maxTokenDelayMs), signal);
               controller.enqueue({ type: "text-delta", id: "text-0", delta: token });
             }
             controller.enqueue({ type: "text-end", id: "text-0" });
