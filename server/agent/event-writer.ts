@@ -18,8 +18,6 @@ export interface Pending {
 
 export interface EventWriter {
   textDelta(stepIndex: number, text: string): void;
-  /** Writes now (with anything buffered before it) and waits for the write. */
-  emit(event: RunEventData): Promise<void>;
   /** Buffers an event until the next write, or until the step's commit takes it. */
   defer(event: RunEventData): void;
   /**
@@ -93,12 +91,6 @@ export function createEventWriter(runId: string, flushIntervalMs = 30): EventWri
       const first = !stepsWithText.has(stepIndex);
       stepsWithText.add(stepIndex);
       schedule(first ? FIRST_DELTA_MS : flushIntervalMs);
-    },
-    async emit(event) {
-      const pending = drain();
-      pending.events.push(event);
-      write(pending);
-      await settled();
     },
     defer(event) {
       if (event.type === "step-started") stepsWithText.delete(event.stepIndex);

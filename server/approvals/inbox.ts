@@ -60,7 +60,7 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
     listDecisions(request.id),
     readConversationContext(request.conversationId, request.runId, 12),
     findUserNames([request.requesterId]),
-    loadSensitiveValues({ conversationId: request.conversationId }, tools),
+    loadSensitiveValues(request.conversationId, tools),
   ]);
   const sensitiveCalls = new Set(
     context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),

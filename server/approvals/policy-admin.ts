@@ -104,11 +104,6 @@ export async function setToolClass(options: {
   forgetCachedPolicy();
 }
 
-export async function listRules() {
-  const { rules } = await readPolicyRows();
-  return rules;
-}
-
 /** The rules in policy order with the version they were read at (what a reorder must name). */
 export async function listRulesForAdmin() {
   const { state, rules } = await readPolicyRows();

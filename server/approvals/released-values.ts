@@ -28,13 +28,6 @@ export function sensitiveValuesFrom(
   return values;
 }
 
-export async function loadSensitiveValues(
-  where: { conversationId: string } | { runId: string },
-  tools: ToolRegistry,
-): Promise<Set<string>> {
-  const values = new Set<string>();
-  for (const call of await readSensitiveResults(where)) {
-    for (const value of sensitiveValuesOf(tools.get(call.toolName), call.result)) values.add(value);
-  }
-  return values;
+export async function loadSensitiveValues(conversationId: string, tools: ToolRegistry): Promise<Set<string>> {
+  return sensitiveValuesFrom(await readSensitiveResults(conversationId), tools);
 }

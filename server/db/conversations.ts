@@ -39,21 +39,6 @@ export function findOwnedConversation(
   return tx.conversation.findFirst({ where: { id, ownerId }, select: conversationSummarySelect });
 }
 
-/** Locks the conversation row so only one run can be started for it at a time. */
-export async function lockOwnedConversation(
-  id: string,
-  ownerId: string,
-  tx: Transaction,
-): Promise<ConversationSummary | null> {
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT id FROM "Conversation" WHERE id = $1 AND "ownerId" = $2 FOR UPDATE`,
-    id,
-    ownerId,
-  );
-  if (rows.length === 0) return null;
-  return findOwnedConversation(id, ownerId, tx);
-}
-
 export async function updateConversation(
   id: string,
   ownerId: string,

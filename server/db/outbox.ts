@@ -79,7 +79,3 @@ export async function finishOutboxMessage(
     select: outboxMessageSelect,
   });
 }
-
-export function listOutboxMessages(limit = 100): Promise<OutboxMessageRow[]> {
-  return db().outboxMessage.findMany({ orderBy: { createdAt: "desc" }, take: limit, select: outboxMessageSelect });
-}

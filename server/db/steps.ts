@@ -304,10 +304,6 @@ export async function updateToolCall(tx: Transaction, options: ToolCallTransitio
   return true;
 }
 
-export function transitionToolCall(options: ToolCallTransition & { workerId: string }): Promise<boolean> {
-  return withLease(options.runId, options.workerId, (tx) => updateToolCall(tx, options));
-}
-
 export async function commitToolResults(options: {
   runId: string;
   workerId: string;

@@ -44,14 +44,10 @@ export async function setToolCallStatus(
   return true;
 }
 
-/** Results of sensitive reads released in a conversation (named directly or by one of its runs). */
-export function readSensitiveResults(where: { conversationId: string } | { runId: string }) {
-  const conversation =
-    "conversationId" in where
-      ? { conversationId: where.conversationId }
-      : { conversation: { runs: { some: { id: where.runId } } } };
+/** Results of sensitive reads released in a conversation: what must stay hidden from others. */
+export function readSensitiveResults(conversationId: string) {
   return db().toolCall.findMany({
-    where: { run: conversation, riskClass: "SENSITIVE_READ", status: "SUCCEEDED" },
+    where: { run: { conversationId }, riskClass: "SENSITIVE_READ", status: "SUCCEEDED" },
     select: { toolName: true, result: true },
   });
 }
