@@ -9,59 +9,16 @@
  *     reaching a subscriber, with the model call and first token marked.
  */
 import { parseArgs } from "node:util";
-import pg from "pg";
 import { streamRunEvents } from "../server/agent/run-stream";
 import { type AirlockDriver, SLEEP_TOOL_NAME, startAirlockDriver } from "./lib/airlock";
 import { withBenchDatabase } from "./lib/database";
+import { type QueryRecord, recordQueries } from "./lib/round-trips";
 import { ModelCallClock } from "./lib/script";
 import { formatMs, median, printTable } from "./lib/stats";
 
 const { values: args } = parseArgs({ options: { steps: { type: "string", default: "200" } } });
 const STEPS = Number(args.steps);
 process.env.LOG_LEVEL ??= "warn";
-
-interface QueryRecord {
-  text: string;
-  startedAt: number;
-  finishedAt: number;
-}
-
-const records: QueryRecord[] = [];
-let recording = false;
-
-/** Statement text with whitespace collapsed, as a key; long statements are cut. */
-function describe(config: unknown): string {
-  const text = typeof config === "string" ? config : ((config as { text?: string } | undefined)?.text ?? "?");
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 100 ? `${flat.slice(0, 97)}…` : flat;
-}
-
-// Every query, Prisma's included, goes through Client#query; time it from call to result.
-// pg.Pool#query calls it with a callback, transactions with a promise: handle both.
-const originalQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-(pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (
-  this: pg.Client,
-  ...queryArgs: unknown[]
-) {
-  if (!recording) return originalQuery.apply(this, queryArgs);
-  const record: QueryRecord = { text: describe(queryArgs[0]), startedAt: performance.now(), finishedAt: Number.NaN };
-  records.push(record);
-  const finish = () => {
-    record.finishedAt = performance.now();
-  };
-  const last = queryArgs.at(-1);
-  if (typeof last === "function") {
-    queryArgs[queryArgs.length - 1] = (...callbackArgs: unknown[]) => {
-      finish();
-      return (last as (...args: unknown[]) => unknown)(...callbackArgs);
-    };
-    return originalQuery.apply(this, queryArgs);
-  }
-  const result = originalQuery.apply(this, queryArgs);
-  if (result instanceof Promise) return result.finally(finish);
-  finish();
-  return result;
-};
 
 /** Time with at least one query in flight (parallel queries counted once). */
 function busyMs(queries: QueryRecord[]): number {
@@ -103,12 +60,11 @@ function printTimeline(title: string, queries: QueryRecord[], origin: number, ma
 
 async function profileSteps(driver: AirlockDriver, clock: ModelCallClock): Promise<void> {
   await driver.runConversation({ toolSteps: 20, callsPerStep: 1 });
-  records.length = 0;
-  recording = true;
+  const stopRecording = recordQueries();
   const cpuBefore = process.cpuUsage();
   const overheads = await driver.runConversation({ toolSteps: STEPS, callsPerStep: 1 });
   const cpu = process.cpuUsage(cpuBefore);
-  recording = false;
+  const records = stopRecording();
 
   const calls = clock.modelCalls();
   // Steps 2..n-1 only: the first and last steps also carry the run's start and finish.
@@ -185,10 +141,9 @@ async function profileSteps(driver: AirlockDriver, clock: ModelCallClock): Promi
 async function profileParallelStep(driver: AirlockDriver, clock: ModelCallClock): Promise<void> {
   const script = { toolSteps: 1, callsPerStep: 8, toolName: SLEEP_TOOL_NAME };
   for (let run = 0; run < 3; run++) await driver.runConversation(script);
-  records.length = 0;
-  recording = true;
+  const stopRecording = recordQueries();
   await driver.runConversation(script);
-  recording = false;
+  const records = stopRecording();
   const [first, second] = clock.modelCalls();
   if (!first || !second) return;
   printTimeline(
@@ -208,8 +163,7 @@ async function profileFirstToken(driver: AirlockDriver, clock: ModelCallClock): 
   for (let sample = 0; sample < 4; sample++) {
     const conversationId = await driver.newConversation();
     clock.reset();
-    records.length = 0;
-    recording = sample === 3;
+    const stopRecording = sample === 3 ? recordQueries() : () => [];
     const sentAt = performance.now();
     const runId = await driver.send(conversationId, "Say something.");
     let seenAt = Number.NaN;
@@ -219,7 +173,7 @@ async function profileFirstToken(driver: AirlockDriver, clock: ModelCallClock): 
         break;
       }
     }
-    recording = false;
+    const records = stopRecording();
     await driver.waitForRun(runId);
     if (sample < 3) continue;
     const call = clock.modelCalls()[0];
