@@ -1,16 +1,17 @@
 /**
  * One model call: streams text into run events and collects the tool calls the model
- * asks for. Tools are given to the model without `execute`, so the SDK never runs
- * anything: the engine decides what runs. Transient provider failures (429, 5xx, a
+ * asks for. The engine drives the provider's `doStream` directly (prompt.ts says why): the
+ * model only proposes calls, the engine decides what runs. Transient provider failures (429, 5xx, a
  * stalled or cut stream) are retried with exponential backoff and jitter, a bounded
  * number of times; anything else fails with a message a person can act on.
  */
-import type { LanguageModelV4 } from "@ai-sdk/provider";
-import { APICallError, type ModelMessage, streamText, type ToolSet, tool } from "ai";
+import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provider";
+import { APICallError, type ModelMessage } from "ai";
 import { abortableSleep } from "../shared/abortable-sleep";
 import type { Logger } from "../telemetry/logger";
 import type { AnyTool } from "../tools/define-tool";
 import type { EventWriter } from "./event-writer";
+import { toFunctionTools, toPrompt } from "./prompt";
 
 export const SYSTEM_PROMPT = [
   "You are Airlock's agent. You help the user by calling the tools you are given.",
@@ -63,20 +64,19 @@ export interface ModelStepOptions {
   retryBaseMs?: number;
 }
 
-const toolSetCache = new WeakMap<readonly AnyTool[], ToolSet>();
-
-function toToolSet(tools: readonly AnyTool[]): ToolSet {
-  let set = toolSetCache.get(tools);
-  if (!set) {
-    set = Object.fromEntries(
-      tools.map((definition) => [
-        definition.name,
-        tool({ description: definition.description, inputSchema: definition.input }),
-      ]),
-    );
-    toolSetCache.set(tools, set);
+/** The provider sends a call's input as JSON text; the engine validates it against the tool later. */
+function proposedCall(modelCallId: string, toolName: string, input: string): ProposedCall {
+  if (input.trim() === "") return { modelCallId, toolName, input: {} };
+  try {
+    return { modelCallId, toolName, input: JSON.parse(input) };
+  } catch (error) {
+    return {
+      modelCallId,
+      toolName,
+      input,
+      invalidReason: `the arguments are not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
-  return set;
 }
 
 function describeError(error: unknown, modelId: string): ModelCallError {
@@ -125,27 +125,16 @@ async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> 
   const attempt = new AbortController();
   const onOuterAbort = () => attempt.abort(options.signal.reason);
   options.signal.addEventListener("abort", onOuterAbort, { once: true });
-  let idleTimer: NodeJS.Timeout | undefined;
-  const armIdleTimer = () => {
-    clearTimeout(idleTimer);
-    idleTimer = setTimeout(
-      () => attempt.abort(new ModelCallError(`The model sent nothing for ${options.idleTimeoutMs} ms.`, true)),
-      options.idleTimeoutMs,
-    );
-  };
-  armIdleTimer();
+  const idleTimer = setTimeout(
+    () => attempt.abort(new ModelCallError(`The model sent nothing for ${options.idleTimeoutMs} ms.`, true)),
+    options.idleTimeoutMs,
+  );
   try {
-    const result = streamText({
-      model: options.model,
-      instructions: SYSTEM_PROMPT,
-      messages: options.messages,
-      tools: toToolSet(options.tools),
-      maxRetries: 0,
+    const { stream } = await options.model.doStream({
+      prompt: toPrompt(SYSTEM_PROMPT, options.messages),
+      tools: await toFunctionTools(options.tools),
+      toolChoice: { type: "auto" },
       abortSignal: attempt.signal,
-      // Errors reach us as `error` parts below. The SDK's default handler would also
-      // console.error them with the whole request body (the prompt and tool results),
-      // bypassing our logger and its redaction.
-      onError: () => {},
     });
     let text = "";
     let ttftMs: number | undefined;
@@ -153,43 +142,52 @@ async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> 
     let inputTokens: number | undefined;
     let outputTokens: number | undefined;
     const toolCalls: ProposedCall[] = [];
-    for await (const part of result.fullStream) {
-      armIdleTimer();
-      switch (part.type) {
-        case "text-delta":
-          if (part.text.length === 0) break;
-          ttftMs ??= performance.now() - started;
-          text += part.text;
-          options.writer.textDelta(options.stepIndex, part.text);
+    const reader = stream.getReader();
+    // A cancelled read resolves as done, so an abort ends the loop even if the model ignores its signal.
+    const stop = () => void reader.cancel(attempt.signal.reason).catch(() => {});
+    if (attempt.signal.aborted) stop();
+    attempt.signal.addEventListener("abort", stop, { once: true });
+    let ended = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          ended = true;
           break;
-        case "tool-call":
-          toolCalls.push({
-            modelCallId: part.toolCallId,
-            toolName: part.toolName,
-            input: part.input,
-            ...(part.invalid
-              ? {
-                  invalidReason:
-                    part.error instanceof Error ? part.error.message : String(part.error ?? "invalid call"),
-                }
-              : {}),
-          });
-          break;
-        case "finish-step":
-          finishReason = part.finishReason;
-          inputTokens = part.usage.inputTokens ?? undefined;
-          outputTokens = part.usage.outputTokens ?? undefined;
-          break;
-        case "error":
-          throw part.error;
-        case "abort":
-          throw attempt.signal.reason ?? new Error("aborted");
-        default:
-          break;
+        }
+        idleTimer.refresh();
+        const part: LanguageModelV4StreamPart = value;
+        switch (part.type) {
+          case "text-delta":
+            if (part.delta.length === 0) break;
+            ttftMs ??= performance.now() - started;
+            text += part.delta;
+            options.writer.textDelta(options.stepIndex, part.delta);
+            break;
+          case "tool-call":
+            if (!part.providerExecuted) toolCalls.push(proposedCall(part.toolCallId, part.toolName, part.input));
+            break;
+          case "finish":
+            finishReason = part.finishReason.unified;
+            inputTokens = part.usage.inputTokens.total;
+            outputTokens = part.usage.outputTokens.total;
+            break;
+          case "stream-start":
+            if (part.warnings.length > 0)
+              options.logger.warn("the provider ignored settings", { warnings: part.warnings });
+            break;
+          case "error":
+            throw part.error;
+          default:
+            break;
+        }
       }
+    } finally {
+      attempt.signal.removeEventListener("abort", stop);
+      if (!ended) void reader.cancel().catch(() => {});
     }
     if (attempt.signal.aborted) throw attempt.signal.reason;
-    if (finishReason === "unknown" && toolCalls.length === 0 && text.length === 0) {
+    if (finishReason === "interrupted" || (finishReason === "unknown" && toolCalls.length === 0 && text.length === 0)) {
       throw new ModelCallError(`The stream from ${options.modelId} ended without finishing.`, true);
     }
     return {
