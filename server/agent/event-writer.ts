@@ -2,39 +2,34 @@
  * Writes a run's events, in order, and carries other writes that may wait a moment.
  * Text deltas are coalesced for a few milliseconds so a fast model does not cost one
  * INSERT per token, except the first delta of a step, which goes out almost at once (time
- * to first token). Deferred events and statements ride along with the next write — often
+ * to first token). Deferred events and writes ride along with the next write — often
  * the step's own commit, which takes them (take()) — so a fast step costs one round trip.
  */
-import { appendRunEventsStatement } from "../db/run-events";
-import { BatchError, runInOneRoundTrip } from "../db/sql-batch";
-import { LEASE_LOST_MARKER } from "../db/step-statements";
-import { LeaseLostError } from "../db/steps";
+import { applyRunWrite, emptyRunWrite, isEmptyRunWrite, mergeRunWrites, type RunWrite } from "../db/run-write";
 import type { RunEventData } from "../shared/run-events";
-
-export interface Pending {
-  events: RunEventData[];
-  statements: string[];
-}
 
 export interface EventWriter {
   textDelta(stepIndex: number, text: string): void;
   /** Buffers an event until the next write, or until the step's commit takes it. */
   defer(event: RunEventData): void;
   /**
-   * Buffers statements (with their events) to be written within maxDelayMs, or sooner
-   * with whatever is written next — the next step's commit, when the model is fast.
+   * Buffers a write (with its events) to be stored within maxDelayMs, or sooner with
+   * whatever is written next — the next step's commit, when the model is fast.
    */
-  deferWrite(pending: Pending, maxDelayMs: number): void;
+  deferWrite(write: RunWrite, maxDelayMs: number): void;
   /** Hands over everything not yet written, after waiting for writes in flight. */
-  take(): Promise<Pending>;
+  take(): Promise<RunWrite>;
   flush(): Promise<void>;
 }
 
 const FIRST_DELTA_MS = 2;
 
-export function createEventWriter(runId: string, flushIntervalMs = 30): EventWriter {
+export function createEventWriter(
+  run: { runId: string; workerId: string; conversationId: string },
+  flushIntervalMs = 30,
+): EventWriter {
   let buffered: RunEventData[] = [];
-  let statements: string[] = [];
+  let deferred: RunWrite = emptyRunWrite();
   let pendingText: { stepIndex: number; text: string } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timerDue = Number.POSITIVE_INFINITY;
@@ -43,7 +38,7 @@ export function createEventWriter(runId: string, flushIntervalMs = 30): EventWri
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
 
-  const drain = (): Pending => {
+  const drain = (): RunWrite => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     timerDue = Number.POSITIVE_INFINITY;
@@ -51,21 +46,19 @@ export function createEventWriter(runId: string, flushIntervalMs = 30): EventWri
     buffered = [];
     if (pendingText) events.push({ type: "text-delta", stepIndex: pendingText.stepIndex, text: pendingText.text });
     pendingText = undefined;
-    const taken = statements;
-    statements = [];
-    return { events, statements: taken };
+    const taken = { ...deferred, events };
+    deferred = emptyRunWrite();
+    return taken;
   };
 
-  const write = (pending: Pending) => {
-    if (pending.events.length === 0 && pending.statements.length === 0) return chain;
+  const write = (pending: RunWrite) => {
+    if (isEmptyRunWrite(pending)) return chain;
     chain = chain.then(async () => {
       if (failure) return;
       try {
-        const events = appendRunEventsStatement(runId, pending.events);
-        await runInOneRoundTrip([...pending.statements, ...(events ? [events] : [])]);
+        await applyRunWrite(run, pending);
       } catch (error) {
-        failure =
-          error instanceof BatchError && error.message.includes(LEASE_LOST_MARKER) ? new LeaseLostError(runId) : error;
+        failure = error;
       }
     });
     return chain;
@@ -99,7 +92,7 @@ export function createEventWriter(runId: string, flushIntervalMs = 30): EventWri
     },
     deferWrite(pending, maxDelayMs) {
       if (pendingText) write(drain());
-      statements.push(...pending.statements);
+      deferred = mergeRunWrites(deferred, { ...pending, events: [] });
       buffered.push(...pending.events);
       schedule(maxDelayMs);
     },

@@ -78,7 +78,7 @@ export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome
     deps.config.runTimeoutMs,
   );
   const signal = AbortSignal.any([options.signal, timeout.signal]);
-  const writer = createEventWriter(runId);
+  const writer = createEventWriter({ runId, workerId, conversationId: state.run.conversationId });
   let partialText = "";
   try {
     if (state.run.cancelRequested) throw new RunCancelledError();

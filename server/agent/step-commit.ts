@@ -11,25 +11,14 @@ import { randomUUID } from "node:crypto";
 import type { ToolResultPart } from "ai";
 import type { PolicyInForce } from "../approvals/current-policy";
 import { evaluateCall } from "../approvals/evaluate-call";
-import { type AuditEventInput, auditStatement } from "../audit/record-audit-event";
-import { appendRunEventsStatement } from "../db/run-events";
-import { BatchError, runInOneRoundTrip } from "../db/sql-batch";
-import {
-  assertLeaseStatement,
-  finishToolCallStatement,
-  insertMessageStatement,
-  insertStepStatement,
-  insertToolCallsStatement,
-  LEASE_LOST_MARKER,
-  type NewToolCall,
-} from "../db/step-statements";
-import { LeaseLostError, type ToolCallState } from "../db/steps";
+import { type AuditEventInput, auditRecord } from "../audit/record-audit-event";
+import { applyRunWrite, emptyRunWrite, mergeRunWrites, type NewToolCall, type RunWrite } from "../db/run-write";
+import type { ToolCallState } from "../db/steps";
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData } from "../shared/run-events";
 import { hashArguments } from "../tools/canonical-arguments";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
-import type { Pending } from "./event-writer";
 import type { ModelStepResult } from "./model-step";
 import { runTool, type SettleOptions, type ToolOutcome, toToolResult } from "./tool-calls";
 
@@ -37,15 +26,6 @@ export interface PlannedCall extends NewToolCall {
   tool?: AnyTool;
   parsedInput?: unknown;
   reasons: string[];
-}
-
-async function run(runId: string, statements: (string | null)[]): Promise<void> {
-  try {
-    await runInOneRoundTrip(statements.filter((statement): statement is string => statement !== null));
-  } catch (error) {
-    if (error instanceof BatchError && error.message.includes(LEASE_LOST_MARKER)) throw new LeaseLostError(runId);
-    throw error;
-  }
 }
 
 /** Decides each proposed call now, so the step's commit can record the decisions with it. */
@@ -95,6 +75,22 @@ export async function planCalls(options: {
       return { ...decided, status: decision.decision === "ALLOW" ? "RUNNING" : "PENDING", error: null };
     }),
   );
+}
+
+/** Only the call's columns: a planned call also carries the tool and its parsed input. */
+function newToolCall(call: PlannedCall): NewToolCall {
+  return {
+    id: call.id,
+    modelCallId: call.modelCallId,
+    position: call.position,
+    toolName: call.toolName,
+    args: call.args,
+    argsHash: call.argsHash,
+    status: call.status,
+    riskClass: call.riskClass,
+    error: call.error,
+    idempotencyKey: call.idempotencyKey,
+  };
 }
 
 function asState(call: PlannedCall, stepId: string, outcome?: ToolOutcome): ToolCallState {
@@ -154,12 +150,11 @@ export async function commitStepFast(options: {
   assistantParts: unknown[];
   planned: PlannedCall[];
   /** What the event writer still held: written first, in this same transaction. */
-  deferred: Pending;
+  deferred: RunWrite;
 }): Promise<CommittedStep> {
   const { runId, stepIndex, planned } = options;
   const stepId = randomUUID();
   const events: RunEventData[] = [
-    ...options.deferred.events,
     {
       type: "step-finished",
       stepIndex,
@@ -192,44 +187,35 @@ export async function commitStepFast(options: {
   ];
   const allRefused = planned.length > 0 && planned.every((call) => call.status === "REFUSED");
   const results = allRefused ? planned.map((call) => toToolResult(asState(call, stepId))) : null;
-  await run(runId, [
-    ...options.deferred.statements,
-    assertLeaseStatement(runId, options.workerId, stepIndex + 1),
-    insertStepStatement({
-      id: stepId,
-      runId,
-      index: stepIndex,
-      modelId: options.modelId,
-      finishReason: options.result.finishReason,
-      inputTokens: options.result.inputTokens,
-      outputTokens: options.result.outputTokens,
-      latencyMs: options.result.latencyMs,
-      ttftMs: options.result.ttftMs,
+  const { result } = options;
+  await applyRunWrite(
+    { runId, workerId: options.workerId, conversationId: options.conversationId },
+    mergeRunWrites(options.deferred, {
+      stepCount: stepIndex + 1,
+      step: {
+        id: stepId,
+        index: stepIndex,
+        modelId: options.modelId,
+        finishReason: result.finishReason,
+        inputTokens: result.inputTokens,
+        outputTokens: result.outputTokens,
+        latencyMs: result.latencyMs,
+        ttftMs: result.ttftMs,
+      },
+      messages: [
+        ...(options.assistantParts.length > 0
+          ? [{ stepIndex, role: "ASSISTANT" as const, parts: options.assistantParts }]
+          : []),
+        ...(results ? [{ stepIndex, role: "TOOL" as const, parts: results }] : []),
+      ],
+      calls: planned.map((call) => ({ ...newToolCall(call), stepId })),
+      events,
+      audits: planned.flatMap((call) => {
+        const audit = auditFor(call, options.actorId, runId);
+        return audit ? [auditRecord(audit)] : [];
+      }),
     }),
-    options.assistantParts.length > 0
-      ? insertMessageStatement({
-          conversationId: options.conversationId,
-          runId,
-          stepIndex,
-          role: "ASSISTANT",
-          parts: options.assistantParts,
-        })
-      : null,
-    insertToolCallsStatement(runId, stepId, planned),
-    appendRunEventsStatement(runId, events),
-    ...planned
-      .map((call) => auditFor(call, options.actorId, runId))
-      .map((audit) => (audit ? auditStatement(audit) : null)),
-    results
-      ? insertMessageStatement({
-          conversationId: options.conversationId,
-          runId,
-          stepIndex,
-          role: "TOOL",
-          parts: results,
-        })
-      : null,
-  ]);
+  );
   return { stepId, results };
 }
 
@@ -243,7 +229,7 @@ export interface StartedCallsOutcome {
    * safe to repeat (reads, idempotent tools) may become durable a moment later, together
    * with the next step, since a crash in between only means running them again.
    */
-  unwritten: Pending | null;
+  unwritten: RunWrite | null;
 }
 
 /**
@@ -265,23 +251,6 @@ export async function runStartedCalls(
   let writing: Promise<void> | null = null;
   let failure: unknown;
 
-  const statementsFor = (call: PlannedCall, outcome: ToolOutcome) => [
-    finishToolCallStatement({
-      id: call.id,
-      status: outcome.to,
-      result: outcome.result,
-      error: outcome.error,
-      attempts: 1,
-    }),
-    auditStatement({
-      actorId: options.actor.id,
-      action: outcome.action,
-      targetType: "tool-call",
-      targetId: call.id,
-      data: { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
-    }),
-  ];
-
   const eventFor = (call: PlannedCall, outcome: ToolOutcome): RunEventData =>
     outcome.event ?? {
       type: "tool-call-updated",
@@ -292,32 +261,39 @@ export async function runStartedCalls(
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     };
 
+  /** The outcomes' write; with the step's results, it also stores the tool-results message. */
+  const writeFor = (batch: typeof queue, stepResults: ToolResultPart[] | null): RunWrite =>
+    mergeRunWrites(emptyRunWrite(), {
+      finished: batch.map(({ call, outcome }) => ({
+        id: call.id,
+        status: outcome.to,
+        result: outcome.result,
+        error: outcome.error,
+        attempts: 1,
+      })),
+      messages: stepResults ? [{ stepIndex, role: "TOOL", parts: stepResults }] : [],
+      events: batch.map(({ call, outcome }) => eventFor(call, outcome)),
+      audits: batch.map(({ call, outcome }) =>
+        auditRecord({
+          actorId: options.actor.id,
+          action: outcome.action,
+          targetType: "tool-call",
+          targetId: call.id,
+          data: { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
+        }),
+      ),
+    });
+
+  const runIdentity = { runId, workerId: options.workerId, conversationId: options.conversationId };
   const drain = async () => {
     while (queue.length > 0 && !failure) {
       const batch = queue.splice(0);
       const last = outcomes.size === started.length && queue.length === 0;
-      const statements: (string | null)[] = [
-        ...batch.flatMap(({ call, outcome }) => statementsFor(call, outcome)),
-        appendRunEventsStatement(
-          runId,
-          batch.map(({ call, outcome }) => eventFor(call, outcome)),
-        ),
-      ];
       if (last && !stepStaysOpen) {
         results = planned.map((each) => toToolResult(asState(each, options.stepId, outcomes.get(each.id))));
-        statements.unshift(assertLeaseStatement(runId, options.workerId, null));
-        statements.push(
-          insertMessageStatement({
-            conversationId: options.conversationId,
-            runId,
-            stepIndex,
-            role: "TOOL",
-            parts: results,
-          }),
-        );
       }
       try {
-        await run(runId, statements);
+        await applyRunWrite(runIdentity, writeFor(batch, last && !stepStaysOpen ? results : null));
       } catch (error) {
         failure = error;
       }
@@ -357,24 +333,7 @@ export async function runStartedCalls(
     ? null
     : planned.map((each) => toToolResult(asState(each, options.stepId, outcomes.get(each.id))));
   if (repeatable) {
-    const batch = queue.splice(0);
-    const unwritten: Pending = {
-      statements: batch.flatMap(({ call, outcome }) => statementsFor(call, outcome)),
-      events: batch.map(({ call, outcome }) => eventFor(call, outcome)),
-    };
-    if (finalResults) {
-      unwritten.statements.unshift(assertLeaseStatement(runId, options.workerId, null));
-      unwritten.statements.push(
-        insertMessageStatement({
-          conversationId: options.conversationId,
-          runId,
-          stepIndex,
-          role: "TOOL",
-          parts: finalResults,
-        }),
-      );
-    }
-    return { results: finalResults, durable: Promise.resolve(), unwritten };
+    return { results: finalResults, durable: Promise.resolve(), unwritten: writeFor(queue.splice(0), finalResults) };
   }
   const durable = (async () => {
     while (writing) await writing;

@@ -4,7 +4,7 @@
  * Always written inside the caller's transaction, with the state change it records.
  */
 import { createHash } from "node:crypto";
-import { type AuditEventRow, readAuditEvents } from "../db/audit-events";
+import { type AuditEventRow, type AuditRecord, readAuditEvents } from "../db/audit-events";
 import { jsonb, sql } from "../db/sql-batch";
 import type { Transaction } from "../db/transaction";
 import { canonicalJson } from "../shared/canonical-json";
@@ -35,12 +35,7 @@ function hashEvent(prevHash: string, event: Omit<AuditEventRow, "id" | "hash" | 
   return createHash("sha256").update(prevHash).update(canonicalEvent(event)).digest("hex");
 }
 
-/**
- * The statement that appends one event (see airlock_append_audit in the migrations: it
- * takes the chain lock, reads the head and hashes in the database, in one round trip).
- * The engine includes it in its own one-round-trip transactions.
- */
-export function auditStatement(input: AuditEventInput): string {
+export function auditRecord(input: AuditEventInput): AuditRecord {
   // Milliseconds only: what Postgres keeps of a timestamp must hash the same on verify.
   const event = {
     actorId: input.actorId,
@@ -50,15 +45,24 @@ export function auditStatement(input: AuditEventInput): string {
     data: (redact(input.data ?? {}) ?? {}) as AuditEventRow["data"],
     createdAt: new Date(Math.floor(Date.now())),
   };
+  return { ...event, canonical: canonicalEvent(event) };
+}
+
+/**
+ * The statement that appends one event (see airlock_append_audit in the migrations: it
+ * takes the chain lock, reads the head and hashes in the database, in one round trip).
+ */
+export function auditStatement(input: AuditEventInput): string {
+  const record = auditRecord(input);
   return sql(
     `SELECT "airlock_append_audit"($1, $2, $3, $4, $5, $6, $7)`,
-    event.actorId,
-    event.action,
-    event.targetType,
-    event.targetId,
-    jsonb(event.data ?? {}),
-    event.createdAt,
-    canonicalEvent(event),
+    record.actorId,
+    record.action,
+    record.targetType,
+    record.targetId,
+    jsonb(record.data ?? {}),
+    record.createdAt,
+    record.canonical,
   );
 }
 

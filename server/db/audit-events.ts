@@ -21,6 +21,17 @@ export const auditEventSelect = {
 
 export type AuditEventRow = Prisma.AuditEventGetPayload<{ select: typeof auditEventSelect }>;
 
+/** An event ready to append: redacted data, a millisecond timestamp and the canonical text to hash. */
+export interface AuditRecord {
+  actorId: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  data: AuditEventRow["data"];
+  createdAt: Date;
+  canonical: string;
+}
+
 export async function readAuditEvents(afterId: bigint, limit: number): Promise<AuditEventRow[]> {
   return db().auditEvent.findMany({
     where: { id: { gt: afterId } },

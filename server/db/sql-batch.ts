@@ -40,10 +40,14 @@ function withoutNul(text: string): string {
   return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
 }
 
+/** Any JSON value as JSON text Postgres accepts as jsonb (NUL replaced in every string). */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value ?? null, (_key, item) => (typeof item === "string" ? withoutNul(item) : item));
+}
+
 /** Any JSON value (strings included) as a jsonb literal. */
 export function jsonb(value: unknown): RawSql {
-  const json = JSON.stringify(value ?? null, (_key, item) => (typeof item === "string" ? withoutNul(item) : item));
-  return new RawSql(`${pg.escapeLiteral(json)}::jsonb`);
+  return new RawSql(`${pg.escapeLiteral(jsonText(value))}::jsonb`);
 }
 
 /** A SQL literal for any value: strings, numbers, booleans, null, dates, or JSON (as jsonb). */
@@ -79,9 +83,16 @@ export class BatchError extends Error {
   }
 }
 
-/** One parameterized statement returning at most one row (a read on the hot path). */
-export async function queryOne<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<Row | null> {
-  const result = await pool().query<Row>(text, values);
+/**
+ * One parameterized statement returning at most one row. With a name, it is prepared once
+ * per connection and only bound and executed after that (the engine's per-step write).
+ */
+export async function queryOne<Row extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[],
+  name?: string,
+): Promise<Row | null> {
+  const result = await pool().query<Row>(name ? { name, text, values } : { text, values });
   return result.rows[0] ?? null;
 }
 

@@ -1,0 +1,108 @@
+/**
+ * The engine's writes on its hot path. A RunWrite gathers what a step needs stored — the
+ * outcomes of calls that finished, the Step row, messages, new calls, run events, audit
+ * events — and `applyRunWrite` stores it as one transaction in one round trip: a call of
+ * `airlock_write_run` (see its migration), which checks the worker's lease first, so a
+ * worker that lost the run writes nothing. Writes that may wait are merged into the next
+ * one (`mergeRunWrites`), usually the next step's commit.
+ */
+import type { RiskClass } from "../shared/risk";
+import type { RunEventData, ToolCallStatus } from "../shared/run-events";
+import type { AuditRecord } from "./audit-events";
+import { jsonText, queryOne } from "./sql-batch";
+import { LeaseLostError } from "./steps";
+
+export interface NewStep {
+  id: string;
+  index: number;
+  modelId: string;
+  finishReason: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  latencyMs: number;
+  ttftMs?: number;
+}
+
+export interface NewMessage {
+  stepIndex: number;
+  role: "ASSISTANT" | "TOOL";
+  parts: unknown[];
+}
+
+export interface NewToolCall {
+  id: string;
+  modelCallId: string;
+  position: number;
+  toolName: string;
+  args: unknown;
+  argsHash: string;
+  status: ToolCallStatus;
+  riskClass: RiskClass | null;
+  error: string | null;
+  idempotencyKey: string;
+}
+
+/** The outcome of a started call; applied only if it is still the attempt this worker started. */
+export interface FinishedCall {
+  id: string;
+  status: ToolCallStatus;
+  result?: unknown;
+  error?: string;
+  attempts: number;
+}
+
+export interface RunWrite {
+  /** Run.stepCount after this write, or null to leave it. */
+  stepCount: number | null;
+  finished: FinishedCall[];
+  step: NewStep | null;
+  messages: NewMessage[];
+  calls: (NewToolCall & { stepId: string })[];
+  events: RunEventData[];
+  audits: AuditRecord[];
+}
+
+export function emptyRunWrite(): RunWrite {
+  return { stepCount: null, finished: [], step: null, messages: [], calls: [], events: [], audits: [] };
+}
+
+export function isEmptyRunWrite(write: RunWrite): boolean {
+  return (
+    write.stepCount === null &&
+    write.step === null &&
+    write.finished.length === 0 &&
+    write.messages.length === 0 &&
+    write.calls.length === 0 &&
+    write.events.length === 0 &&
+    write.audits.length === 0
+  );
+}
+
+/** `first` then `then`, as if written in that order. Both are left untouched. */
+export function mergeRunWrites(first: RunWrite, then: Partial<RunWrite>): RunWrite {
+  if (first.step && then.step) throw new Error("one write holds one step");
+  return {
+    stepCount: then.stepCount ?? first.stepCount,
+    finished: [...first.finished, ...(then.finished ?? [])],
+    step: then.step ?? first.step,
+    messages: [...first.messages, ...(then.messages ?? [])],
+    calls: [...first.calls, ...(then.calls ?? [])],
+    events: [...first.events, ...(then.events ?? [])],
+    audits: [...first.audits, ...(then.audits ?? [])],
+  };
+}
+
+const LEASE_LOST_MARKER = "airlock:lease-lost";
+
+/** Stores the write in one transaction (one round trip); LeaseLostError if the worker no longer holds the run. */
+export async function applyRunWrite(
+  run: { runId: string; workerId: string; conversationId: string },
+  write: RunWrite,
+): Promise<void> {
+  try {
+    await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
+  } catch (error) {
+    if (error instanceof Error && error.message.includes(LEASE_LOST_MARKER)) throw new LeaseLostError(run.runId);
+    throw error;
+  }
+}
