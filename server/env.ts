@@ -61,6 +61,7 @@ const schema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url("an http(s) URL").optional(),
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: url("an http(s) URL, e.g. https://api.anthropic.com/v1").optional(),
   OPENAI_COMPATIBLE_BASE_URL: url(
     "the base URL of an OpenAI-compatible server, e.g. http://localhost:11434/v1",
   ).optional(),

@@ -79,37 +79,68 @@ function proposedCall(modelCallId: string, toolName: string, input: string): Pro
   }
 }
 
-function describeError(error: unknown, modelId: string): ModelCallError {
-  if (error instanceof ModelCallError) return error;
+/** What a provider failure says, whichever shape it comes in. */
+interface ProviderFailure {
+  status?: number;
+  message: string;
+  retryable?: boolean;
+  retryAfterMs?: number;
+}
+
+function asFailure(error: unknown): ProviderFailure {
   if (APICallError.isInstance(error)) {
-    const status = error.statusCode;
     const retryAfter = Number.parseFloat(error.responseHeaders?.["retry-after"] ?? "");
     const retryAfterMs = Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined;
-    if (status === 401 || status === 403) {
-      return new ModelCallError(
-        `The provider refused the credentials for ${modelId} (HTTP ${status}). Check the API key in the configuration.`,
-        false,
-      );
+    if (error.statusCode !== undefined && error.statusCode < 300) {
+      // The response started fine and broke while streaming ("Failed to process successful
+      // response"): a cut connection, told by its cause.
+      const cause = error.cause instanceof Error ? error.cause.message : error.message;
+      return { message: `the response broke off (${cause})`, retryable: true };
     }
-    if (status === 404) {
-      return new ModelCallError(
-        `The provider does not know the model ${modelId} (HTTP 404). Check the model name.`,
-        false,
-      );
-    }
-    if (status === 429 || (status !== undefined && status >= 500) || error.isRetryable) {
-      return new ModelCallError(
-        `The provider for ${modelId} is unavailable (HTTP ${status ?? "error"}): ${error.message}`,
-        true,
-        retryAfterMs,
-      );
-    }
+    return { status: error.statusCode, message: error.message, retryable: error.isRetryable, retryAfterMs };
+  }
+  if (error instanceof Error) return { message: error.message, retryable: true };
+  // An error the provider reported inside the stream (e.g. Anthropic's overloaded_error):
+  // a plain object with the status and retry flag the provider inferred.
+  if (typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string") {
+    const streamed = error as { message: string; statusCode?: unknown; isRetryable?: unknown };
+    return {
+      status: typeof streamed.statusCode === "number" ? streamed.statusCode : undefined,
+      message: streamed.message,
+      retryable: typeof streamed.isRetryable === "boolean" ? streamed.isRetryable : undefined,
+    };
+  }
+  return { message: String(error), retryable: true };
+}
+
+function describeError(error: unknown, modelId: string): ModelCallError {
+  if (error instanceof ModelCallError) return error;
+  const { status, message, retryable, retryAfterMs } = asFailure(error);
+  if (status === 401 || status === 403) {
     return new ModelCallError(
-      `The provider rejected the request for ${modelId} (HTTP ${status}): ${error.message}`,
+      `The provider refused the credentials for ${modelId} (HTTP ${status}). Check the API key in the configuration.`,
       false,
     );
   }
-  const message = error instanceof Error ? error.message : String(error);
+  if (status === 404) {
+    return new ModelCallError(
+      `The provider does not know the model ${modelId} (HTTP 404). Check the model name.`,
+      false,
+    );
+  }
+  if (status === 429 || (status !== undefined && status >= 500) || (status !== undefined && retryable === true)) {
+    return new ModelCallError(
+      `The provider for ${modelId} is unavailable (HTTP ${status}): ${message}`,
+      true,
+      retryAfterMs,
+    );
+  }
+  if (status !== undefined || retryable === false) {
+    return new ModelCallError(
+      `The provider rejected the request for ${modelId}${status ? ` (HTTP ${status})` : ""}: ${message}`,
+      false,
+    );
+  }
   // Connection resets, cut streams and parse failures of a partial stream are transient.
   return new ModelCallError(`The call to ${modelId} failed: ${message}`, true);
 }

@@ -110,7 +110,7 @@ function fromEnvironment(provider: ConfigurableProvider, config: Env) {
       return {
         configured: Boolean(config.ANTHROPIC_API_KEY),
         apiKey: config.ANTHROPIC_API_KEY,
-        baseUrl: undefined,
+        baseUrl: config.ANTHROPIC_BASE_URL,
         models: DEFAULT_MODELS.anthropic,
       };
     case "compatible": {
