@@ -20,6 +20,7 @@ DECLARE
   v_run TEXT := p->>'runId';
   v_events INTEGER := coalesce(jsonb_array_length(p->'events'), 0);
   v_seq INTEGER;
+  v_hash TEXT;
   item JSONB;
 BEGIN
   UPDATE "Run"
@@ -47,10 +48,12 @@ BEGIN
     );
   END IF;
 
-  FOR item IN SELECT value FROM jsonb_array_elements(coalesce(p->'messages', '[]')) LOOP
+  IF jsonb_array_length(coalesce(p->'messages', '[]')) > 0 THEN
     INSERT INTO "Message" ("conversationId", "runId", "stepIndex", role, parts)
-    VALUES (p->>'conversationId', v_run, (item->>'stepIndex')::int, (item->>'role')::"MessageRole", item->'parts');
-  END LOOP;
+    SELECT p->>'conversationId', v_run, (m.value->>'stepIndex')::int, (m.value->>'role')::"MessageRole", m.value->'parts'
+    FROM jsonb_array_elements(p->'messages') WITH ORDINALITY AS m(value, ordinality)
+    ORDER BY m.ordinality;
+  END IF;
 
   IF jsonb_array_length(coalesce(p->'calls', '[]')) > 0 THEN
     INSERT INTO "ToolCall" (
@@ -76,12 +79,21 @@ BEGIN
     PERFORM pg_notify('airlock_run_events', v_run);
   END IF;
 
-  FOR item IN SELECT value FROM jsonb_array_elements(coalesce(p->'audits', '[]')) LOOP
-    PERFORM "airlock_append_audit"(
-      item->>'actorId', item->>'action', item->>'targetType', item->>'targetId', item->'data',
-      (item->>'createdAt')::timestamp(3), item->>'canonical'
-    );
-  END LOOP;
+  -- The audit chain, as airlock_append_audit extends it, for several events at once: the
+  -- chain lock and the read of its head once, then each event hashes over the previous.
+  IF jsonb_array_length(coalesce(p->'audits', '[]')) > 0 THEN
+    PERFORM pg_advisory_xact_lock(7306110001);
+    SELECT hash INTO v_hash FROM "AuditEvent" ORDER BY id DESC LIMIT 1;
+    v_hash := coalesce(v_hash, repeat('0', 64));
+    FOR item IN SELECT value FROM jsonb_array_elements(p->'audits') LOOP
+      INSERT INTO "AuditEvent" ("actorId", action, "targetType", "targetId", data, "prevHash", hash, "createdAt")
+      VALUES (
+        item->>'actorId', item->>'action', item->>'targetType', item->>'targetId', item->'data', v_hash,
+        encode(sha256(convert_to(v_hash || (item->>'canonical'), 'UTF8')), 'hex'), (item->>'createdAt')::timestamp(3)
+      )
+      RETURNING hash INTO v_hash;
+    END LOOP;
+  END IF;
 
   RETURN v_seq;
 END;
