@@ -64,6 +64,18 @@ export interface ModelStepOptions {
   retryBaseMs?: number;
 }
 
+const warned = new Set<string>();
+
+/** A provider's warnings (e.g. an output limit it capped) repeat on every call: each is logged once per model. */
+function warnOnce(options: ModelStepOptions, warnings: readonly unknown[]): void {
+  for (const warning of warnings) {
+    const key = `${options.modelId} ${JSON.stringify(warning)}`;
+    if (warned.has(key)) continue;
+    warned.add(key);
+    options.logger.warn("the provider reported a warning", { modelId: options.modelId, warning });
+  }
+}
+
 /** The provider sends a call's input as JSON text; the engine validates it against the tool later. */
 function proposedCall(modelCallId: string, toolName: string, input: string): ProposedCall {
   if (input.trim() === "") return { modelCallId, toolName, input: {} };
@@ -204,8 +216,7 @@ async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> 
             outputTokens = part.usage.outputTokens.total;
             break;
           case "stream-start":
-            if (part.warnings.length > 0)
-              options.logger.warn("the provider ignored settings", { warnings: part.warnings });
+            warnOnce(options, part.warnings);
             break;
           case "error":
             throw part.error;
