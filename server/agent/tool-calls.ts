@@ -80,13 +80,18 @@ function toolContext(
   tool: AnyTool,
   signal: AbortSignal,
 ): ToolContext {
+  let logger: ToolContext["logger"] | undefined;
   return {
     signal,
     actor: options.actor,
     runId: options.runId,
     toolCallId: call.id,
     idempotencyKey: call.idempotencyKey,
-    logger: options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name }),
+    // Made when a tool first logs: most calls never do.
+    get logger() {
+      logger ??= options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name });
+      return logger;
+    },
   };
 }
 
@@ -217,14 +222,21 @@ export async function runTool(
 ): Promise<ToolOutcome> {
   const { call, tool } = step;
   const { config } = options.deps;
-  const timeout = new AbortController();
-  const timer = setTimeout(
-    () => timeout.abort(new Error(`${tool.name} timed out after ${config.toolTimeoutMs} ms`)),
-    config.toolTimeoutMs,
-  );
-  const signal = AbortSignal.any([options.signal, timeout.signal]);
+  // One controller per call, aborted by the run's signal or the tool's timeout (cheaper
+  // than AbortSignal.any, and nothing stays attached to the run's signal afterwards).
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`${tool.name} timed out after ${config.toolTimeoutMs} ms`));
+  }, config.toolTimeoutMs);
+  const onRunAbort = () => controller.abort(options.signal.reason);
+  if (options.signal.aborted) onRunAbort();
+  else options.signal.addEventListener("abort", onRunAbort, { once: true });
+  const signal = controller.signal;
   try {
     const output = await new Promise<unknown>((resolve, reject) => {
+      if (signal.aborted) reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       tool.execute(step.input, toolContext(options, call, tool, signal)).then(resolve, reject);
     });
@@ -262,7 +274,7 @@ export async function runTool(
       },
     };
   } catch (error) {
-    const interrupted = options.signal.aborted || timeout.signal.aborted;
+    const interrupted = options.signal.aborted || timedOut;
     if (interrupted && step.riskClass !== "READ") {
       // A write that was cut off may already have happened: say so instead of claiming
       // it failed, so nobody (the model included) retries it blindly.
@@ -279,6 +291,7 @@ export async function runTool(
     return { to: "FAILED", action: "tool-call.failed", error: error instanceof Error ? error.message : String(error) };
   } finally {
     clearTimeout(timer);
+    options.signal.removeEventListener("abort", onRunAbort);
   }
 }
 
