@@ -1,9 +1,10 @@
 /**
- * The engine's hot path: a transaction of several statements sent in ONE round trip
- * (PostgreSQL's simple query protocol accepts many statements per message). Values are
- * inlined as properly escaped literals (pg's escapeLiteral; standard_conforming_strings
- * is on by default). Prisma stays the client for everything else; this exists because a
- * step's persistence must cost one round trip, not thirty.
+ * A plain node-postgres pool for the hot paths, where Prisma's per-query cost shows:
+ * the engine's per-step write (run-write.ts, one prepared statement) and sending a
+ * message (a transaction of several statements in ONE round trip: PostgreSQL's simple
+ * query protocol accepts many statements per message). Values in such batches are inlined
+ * as properly escaped literals (pg's escapeLiteral; standard_conforming_strings is on by
+ * default). Prisma stays the client for everything else.
  */
 import pg from "pg";
 import { databaseUrl } from "./client";

@@ -98,3 +98,6 @@ BEGIN
   RETURN v_seq;
 END;
 $$ LANGUAGE plpgsql VOLATILE;
+
+-- The lease check now lives in airlock_write_run; nothing calls the old one.
+DROP FUNCTION "airlock_assert_lease"(TEXT, TEXT, INTEGER);
