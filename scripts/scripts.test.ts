@@ -13,9 +13,13 @@ import { createTestDatabase, type TestDatabase } from "../server/testing/databas
 
 const root = path.resolve(import.meta.dirname, "..");
 
-function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runScript(
+  script: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", script)], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts", script), ...args], {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: "silent", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -92,4 +96,13 @@ describe("npm run audit:verify", () => {
     expect(broken.code).toBe(1);
     expect(broken.output).toContain(`Audit chain BROKEN at event ${second?.id}`);
   });
+});
+
+describe("npm run soak:crash", () => {
+  it("runs a small kill -9 campaign on its own database and reports no lost or duplicated work", async () => {
+    const { code, output } = await runScript("soak-crash.ts", {}, ["--runs", "6", "--kills", "2"]);
+    const report = JSON.parse(output.trim().split("\n").at(-1) ?? "{}");
+    expect(report).toMatchObject({ runs: 6, completed: 6, kills: 2, duplicatesFound: 0, lostFound: 0, problems: 0 });
+    expect(code).toBe(0);
+  }, 90_000);
 });

@@ -13,7 +13,6 @@ import { connectDatabaseForTests, db } from "../../server/db/client";
 import { findFreePort, startEmbeddedPostgres } from "../../server/db/embedded-postgres";
 import { applyMigrations } from "../../server/db/migrations";
 import { closeNotifications } from "../../server/db/notifications";
-import { resetEnvForTests } from "../../server/env";
 
 export interface BenchDatabase {
   /** The migrated database this process's Prisma client and LISTEN connection use. */
@@ -64,9 +63,7 @@ export async function withBenchDatabase<T>(work: (database: BenchDatabase) => Pr
     await postgres.createDatabase(DATABASE_NAME);
     const url = postgres.urlFor(DATABASE_NAME);
     await applyMigrations({ databaseUrl: url });
-    // Point the app's modules (env, Prisma client, LISTEN connection) at this database.
-    process.env.DATABASE_URL = url;
-    resetEnvForTests();
+    // Point the app's modules (env, Prisma client, SQL pool, LISTEN connection) at this database.
     await connectDatabaseForTests(url);
     return await work({ url });
   } finally {

@@ -12,7 +12,6 @@ import { findFreePort, type RunningPostgres, startEmbeddedPostgres } from "../db
 import { applyMigrations } from "../db/migrations";
 import { closeNotifications } from "../db/notifications";
 import { closeSqlPool } from "../db/sql-batch";
-import { resetEnvForTests } from "../env";
 import { createDemoModel } from "../models/demo-model";
 import type { RunEventRecord } from "../shared/run-events";
 import {
@@ -44,8 +43,6 @@ beforeAll(async () => {
   postgres = await startServer(true);
   const url = postgres.urlFor("airlock");
   await applyMigrations({ databaseUrl: url });
-  process.env.DATABASE_URL = url;
-  resetEnvForTests();
   await connectDatabaseForTests(url);
 }, 120_000);
 

@@ -3,7 +3,7 @@
  * One client per process; Next's dev server reloads modules, so it lives on globalThis.
  */
 import { PrismaPg } from "@prisma/adapter-pg";
-import { env } from "../env";
+import { env, resetEnvForTests } from "../env";
 import { PrismaClient } from "./generated/client";
 
 export type Database = PrismaClient;
@@ -27,8 +27,13 @@ export function db(): PrismaClient {
   return globalForPrisma.airlockPrisma;
 }
 
-/** Tests point the process at their own database. */
+/**
+ * Tests, benchmarks and the soak script point the whole process at their own database:
+ * the configuration (read by the raw SQL pool and the LISTEN connection) and Prisma.
+ */
 export async function connectDatabaseForTests(connectionString: string): Promise<PrismaClient> {
+  process.env.DATABASE_URL = connectionString;
+  resetEnvForTests();
   await globalForPrisma.airlockPrisma?.$disconnect();
   globalForPrisma.airlockPrisma = createDatabase(connectionString);
   return globalForPrisma.airlockPrisma;

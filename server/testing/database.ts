@@ -7,7 +7,6 @@ import pg from "pg";
 import { inject } from "vitest";
 import { connectDatabaseForTests } from "../db/client";
 import { closeNotifications } from "../db/notifications";
-import { resetEnvForTests } from "../env";
 
 export interface TestDatabase {
   url: string;
@@ -34,8 +33,6 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     await admin.end();
   }
   const url = withDatabase(serverUrl, name);
-  process.env.DATABASE_URL = url;
-  resetEnvForTests();
   const prisma = await connectDatabaseForTests(url);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   return {
