@@ -38,11 +38,13 @@ const AT = 50;
 process.env.LOG_LEVEL ??= "warn";
 
 /**
- * Starts the next run with no autovacuum at work. (Neither a CHECKPOINT — the first write
- * to each page after one logs the whole page, taxing whoever runs next — nor a forced
- * garbage collection, which would make every run grow its heap again.)
+ * Starts the next run on a collected heap (node runs with --expose-gc, see the npm script)
+ * and with no autovacuum at work, so each framework pays for its own garbage and its own
+ * dead rows, not for those the previous run left behind. (Not a CHECKPOINT: the first
+ * write to each page after one logs the whole page, which would tax whoever runs next.)
  */
 async function settle(url: string): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
