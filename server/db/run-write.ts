@@ -3,8 +3,10 @@
  * outcomes of calls that finished, the Step row, messages, new calls, run events, audit
  * events — and `applyRunWrite` stores it as one transaction in one round trip: a call of
  * `airlock_write_run` (see its migration), which checks the worker's lease first, so a
- * worker that lost the run writes nothing. Writes that may wait are merged into the next
- * one (`mergeRunWrites`), usually the next step's commit.
+ * worker that lost the run writes nothing — not even the outcome of a call it ran: the
+ * worker that took the run over finds the call RUNNING and treats it as after a crash
+ * (reads run again, a write that may have happened becomes UNKNOWN_OUTCOME). Writes that
+ * may wait are merged into the next one (`mergeRunWrites`), usually the next step's commit.
  */
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
