@@ -1,9 +1,9 @@
 /**
  * One model call: streams text into run events and collects the tool calls the model
  * asks for. The engine drives the provider's `doStream` directly (prompt.ts says why): the
- * model only proposes calls, the engine decides what runs. Transient provider failures (429, 5xx, a
- * stalled or cut stream) are retried with exponential backoff and jitter, a bounded
- * number of times; anything else fails with a message a person can act on.
+ * model only proposes calls, the engine decides what runs. Transient provider failures
+ * (429, 5xx, a stalled or cut stream) are retried with exponential backoff and jitter, a
+ * bounded number of times; anything else fails with a message a person can act on.
  */
 import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { APICallError, type ModelMessage } from "ai";

@@ -236,7 +236,8 @@ export async function runTool(
   const signal = controller.signal;
   try {
     const output = await new Promise<unknown>((resolve, reject) => {
-      if (signal.aborted) reject(signal.reason);
+      // A call whose run was stopped before it started is not started at all.
+      if (signal.aborted) return reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       tool.execute(step.input, toolContext(options, call, tool, signal)).then(resolve, reject);
     });
