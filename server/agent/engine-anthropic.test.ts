@@ -7,10 +7,9 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { listRunEvents } from "../db/run-events";
 import { resetEnvForTests } from "../env";
-import { installStoredModelConfig, resolveModel } from "../models/registry";
+import { installStoredModelConfig } from "../models/registry";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import {
   type ContentBlock,
@@ -19,16 +18,17 @@ import {
   startFakeAnthropicServer,
 } from "../testing/fake-anthropic-server";
 import {
-  createTestConversation,
-  createTestUser,
-  sendTestMessage,
-  startTestWorker,
-  testEngineDependencies,
-} from "../testing/fixtures";
-import { type AnyTool, defineTool } from "../tools/define-tool";
+  getWeather,
+  nap,
+  napIntervals,
+  runRows,
+  runThroughRegistry,
+  streamedAttempts,
+  streamedText,
+} from "../testing/provider-runs";
+import type { AnyTool } from "../tools/define-tool";
 import type { EngineConfig } from "./engine-config";
 import { SYSTEM_PROMPT } from "./model-step";
-import type { RunOutcome } from "./run-engine";
 
 const API_KEY = "sk-ant-test-0123456789";
 const MODEL_NAME = "claude-sonnet-4-5";
@@ -40,8 +40,7 @@ let fake: FakeAnthropicServer;
 beforeAll(async () => {
   database = await createTestDatabase();
   fake = await startFakeAnthropicServer({ apiKey: API_KEY });
-  // The registry reads the key from the environment, as it does in production. env.ts has no
-  // Anthropic base URL, so the registry passes none and @ai-sdk/anthropic reads this itself.
+  // The registry reads the key and the base URL from the environment, as it does in production.
   process.env.ANTHROPIC_API_KEY = API_KEY;
   process.env.ANTHROPIC_BASE_URL = fake.baseUrl;
   resetEnvForTests();
@@ -59,96 +58,13 @@ afterAll(async () => {
 
 // --- tools -------------------------------------------------------------------------
 
-const getWeather = defineTool({
-  name: "get_weather",
-  description: "Current weather for a city",
-  input: z.object({ city: z.string() }),
-  output: z.object({ city: z.string(), celsius: z.number() }),
-  risk: "READ",
-  async execute(input) {
-    return { city: input.city, celsius: 12 };
-  },
-});
-
-const napIntervals: { start: number; end: number }[] = [];
-const nap = defineTool({
-  name: "nap",
-  description: "Sleeps for a while, then answers",
-  input: z.object({ label: z.string() }),
-  output: z.object({ label: z.string() }),
-  risk: "READ",
-  async execute(input) {
-    const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    napIntervals.push({ start, end: performance.now() });
-    return { label: input.label };
-  },
-});
-
 const ALL_TOOLS: AnyTool[] = [getWeather, nap];
 
 // --- helpers -----------------------------------------------------------------------
 
-interface RunResult {
-  runId: string;
-  userId: string;
-  conversationId: string;
-  outcome: RunOutcome;
-}
-
-/** Sends one message through a fresh worker whose model comes from the registry, waits for the run to end. */
-async function runMessage(options: { config?: Partial<EngineConfig>; modelId?: string }): Promise<RunResult> {
-  const worker = await startTestWorker(
-    testEngineDependencies({ model: (modelId) => resolveModel(modelId), tools: ALL_TOOLS, config: options.config }),
-  );
-  try {
-    const userId = (await createTestUser()).id;
-    const conversationId = (await createTestConversation(userId, options.modelId ?? MODEL_ID)).id;
-    const runId = await sendTestMessage(userId, conversationId, "What is the weather in Oslo?");
-    return { runId, userId, conversationId, outcome: await worker.waitForRun(runId) };
-  } finally {
-    await worker.stop();
-  }
-}
-
-async function runRow(runId: string) {
-  const [run] = await database.query<{ status: string; error: string | null }>(
-    `SELECT status, error FROM "Run" WHERE id = $1`,
-    [runId],
-  );
-  return run;
-}
-
-async function toolCalls(runId: string) {
-  return database.query<{ modelCallId: string; status: string; error: string | null }>(
-    `SELECT t."modelCallId", t.status, t.error
-     FROM "ToolCall" t JOIN "Step" s ON s.id = t."stepId"
-     WHERE t."runId" = $1 ORDER BY s.index, t.position`,
-    [runId],
-  );
-}
-
-async function messages(conversationId: string) {
-  return database.query<{ role: string; parts: { type: string; text?: string }[] }>(
-    `SELECT role, parts FROM "Message" WHERE "conversationId" = $1 ORDER BY id`,
-    [conversationId],
-  );
-}
-
-/** The text a viewer of the live stream was shown for a step, once per (re)start of the step. */
-async function streamedAttempts(runId: string, stepIndex: number): Promise<string[]> {
-  const attempts: string[] = [];
-  for (const { data } of await listRunEvents(runId, 0)) {
-    if (data.type === "step-started" && data.stepIndex === stepIndex) attempts.push("");
-    if (data.type === "text-delta" && data.stepIndex === stepIndex) attempts[attempts.length - 1] += data.text;
-  }
-  return attempts;
-}
-
-/** What a viewer ends up reading for a step: the text since its last (re)start. */
-async function streamedText(runId: string, stepIndex: number): Promise<string | undefined> {
-  return (await streamedAttempts(runId, stepIndex)).at(-1);
-}
+const runMessage = (options: { config?: Partial<EngineConfig>; modelId?: string }) =>
+  runThroughRegistry({ modelId: MODEL_ID, tools: ALL_TOOLS, ...options });
+const { runRow, toolCalls, messages } = runRows(() => database);
 
 function blocksOf(message: MessagesRequestBody["messages"][number] | undefined): ContentBlock[] {
   return Array.isArray(message?.content) ? message.content : [];

@@ -7,22 +7,13 @@
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { listRunEvents } from "../db/run-events";
 import { resetEnvForTests } from "../env";
-import { resolveModel } from "../models/registry";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { type ChatRequestBody, type FakeOpenAIServer, startFakeOpenAIServer } from "../testing/fake-openai-server";
-import {
-  createTestConversation,
-  createTestUser,
-  sendTestMessage,
-  startTestWorker,
-  testEngineDependencies,
-} from "../testing/fixtures";
+import { createTestConversation, createTestUser } from "../testing/fixtures";
+import { getWeather, nap, napIntervals, runRows, runThroughRegistry, streamedText } from "../testing/provider-runs";
 import { type AnyTool, defineTool } from "../tools/define-tool";
 import { cancelRun } from "./conversations";
-import type { EngineConfig } from "./engine-config";
-import type { RunOutcome } from "./run-engine";
 
 const MODEL_ID = "compatible:fake-model";
 
@@ -47,32 +38,6 @@ afterAll(async () => {
 });
 
 // --- tools -------------------------------------------------------------------------
-
-const getWeather = defineTool({
-  name: "get_weather",
-  description: "Current weather for a city",
-  input: z.object({ city: z.string() }),
-  output: z.object({ city: z.string(), celsius: z.number() }),
-  risk: "READ",
-  async execute(input) {
-    return { city: input.city, celsius: 12 };
-  },
-});
-
-const napIntervals: { start: number; end: number }[] = [];
-const nap = defineTool({
-  name: "nap",
-  description: "Sleeps for a while, then answers",
-  input: z.object({ label: z.string() }),
-  output: z.object({ label: z.string() }),
-  risk: "READ",
-  async execute(input) {
-    const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    napIntervals.push({ start, end: performance.now() });
-    return { label: input.label };
-  },
-});
 
 /** Resolved by the tool when it starts, so a test can act while it is running. */
 let hangStarted: () => void = () => {};
@@ -116,67 +81,9 @@ const ALL_TOOLS: AnyTool[] = [getWeather, nap, hang, explode, countThings];
 
 // --- helpers -----------------------------------------------------------------------
 
-interface RunResult {
-  runId: string;
-  userId: string;
-  conversationId: string;
-  outcome: RunOutcome;
-}
-
-/**
- * Sends one message through a fresh worker whose model comes from the registry, waits for
- * the run to end and stops the worker. `during` runs while the run is in flight.
- */
-async function runMessage(options: {
-  text?: string;
-  config?: Partial<EngineConfig>;
-  during?: (run: { runId: string; userId: string }) => Promise<void>;
-  conversation?: { userId: string; conversationId: string };
-}): Promise<RunResult> {
-  const worker = await startTestWorker(
-    testEngineDependencies({ model: (modelId) => resolveModel(modelId), tools: ALL_TOOLS, config: options.config }),
-  );
-  try {
-    const userId = options.conversation?.userId ?? (await createTestUser()).id;
-    const conversationId = options.conversation?.conversationId ?? (await createTestConversation(userId, MODEL_ID)).id;
-    const runId = await sendTestMessage(userId, conversationId, options.text ?? "What is the weather in Oslo?");
-    await options.during?.({ runId, userId });
-    const outcome = await worker.waitForRun(runId);
-    return { runId, userId, conversationId, outcome };
-  } finally {
-    await worker.stop();
-  }
-}
-
-async function runRow(runId: string) {
-  const [run] = await database.query<{ status: string; error: string | null }>(
-    `SELECT status, error FROM "Run" WHERE id = $1`,
-    [runId],
-  );
-  return run;
-}
-
-async function toolCalls(runId: string) {
-  return database.query<{
-    toolName: string;
-    modelCallId: string;
-    status: string;
-    error: string | null;
-    result: unknown;
-  }>(
-    `SELECT t."toolName", t."modelCallId", t.status, t.error, t.result
-     FROM "ToolCall" t JOIN "Step" s ON s.id = t."stepId"
-     WHERE t."runId" = $1 ORDER BY s.index, t.position`,
-    [runId],
-  );
-}
-
-async function messages(conversationId: string) {
-  return database.query<{ role: string; parts: { type: string; text?: string }[] }>(
-    `SELECT role, parts FROM "Message" WHERE "conversationId" = $1 ORDER BY id`,
-    [conversationId],
-  );
-}
+const runMessage = (options: Omit<Parameters<typeof runThroughRegistry>[0], "modelId" | "tools">) =>
+  runThroughRegistry({ modelId: MODEL_ID, tools: ALL_TOOLS, ...options });
+const { runRow, toolCalls, messages } = runRows(() => database);
 
 /** The tool messages the model was sent in one request, by the id of the call they answer. */
 function toolMessagesSent(request: ChatRequestBody | undefined): Map<string, string> {
@@ -185,16 +92,6 @@ function toolMessagesSent(request: ChatRequestBody | undefined): Map<string, str
       .filter((message) => message.role === "tool")
       .map((message) => [message.tool_call_id ?? "", String(message.content)]),
   );
-}
-
-/** What a viewer of the live stream ends up reading for a step: deltas since its last (re)start. */
-async function streamedText(runId: string, stepIndex: number): Promise<string> {
-  let text = "";
-  for (const { data } of await listRunEvents(runId, 0)) {
-    if (data.type === "step-started" && data.stepIndex === stepIndex) text = "";
-    if (data.type === "text-delta" && data.stepIndex === stepIndex) text += data.text;
-  }
-  return text;
 }
 
 async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {

@@ -1,0 +1,133 @@
+/**
+ * What the provider tests (engine-provider, engine-anthropic) share: two tools, a run of one
+ * message through a fresh worker whose model comes from the registry, and the rows and
+ * events a user would see afterwards.
+ */
+import { z } from "zod";
+import type { EngineConfig } from "../agent/engine-config";
+import type { RunOutcome } from "../agent/run-engine";
+import { listRunEvents } from "../db/run-events";
+import { resolveModel } from "../models/registry";
+import { type AnyTool, defineTool } from "../tools/define-tool";
+import type { TestDatabase } from "./database";
+import {
+  createTestConversation,
+  createTestUser,
+  sendTestMessage,
+  startTestWorker,
+  testEngineDependencies,
+} from "./fixtures";
+
+export const getWeather = defineTool({
+  name: "get_weather",
+  description: "Current weather for a city",
+  input: z.object({ city: z.string() }),
+  output: z.object({ city: z.string(), celsius: z.number() }),
+  risk: "READ",
+  async execute(input) {
+    return { city: input.city, celsius: 12 };
+  },
+});
+
+/** When each call of `nap` ran, so a test can see calls overlap. Clear it before use. */
+export const napIntervals: { start: number; end: number }[] = [];
+
+export const nap = defineTool({
+  name: "nap",
+  description: "Sleeps for a while, then answers",
+  input: z.object({ label: z.string() }),
+  output: z.object({ label: z.string() }),
+  risk: "READ",
+  async execute(input) {
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    napIntervals.push({ start, end: performance.now() });
+    return { label: input.label };
+  },
+});
+
+export interface RunResult {
+  runId: string;
+  userId: string;
+  conversationId: string;
+  outcome: RunOutcome;
+}
+
+/**
+ * Sends one message through a fresh worker whose model comes from the registry, waits for
+ * the run to end and stops the worker. `during` runs while the run is in flight.
+ */
+export async function runThroughRegistry(options: {
+  modelId: string;
+  tools: AnyTool[];
+  text?: string;
+  config?: Partial<EngineConfig>;
+  during?: (run: { runId: string; userId: string }) => Promise<void>;
+  conversation?: { userId: string; conversationId: string };
+}): Promise<RunResult> {
+  const worker = await startTestWorker(
+    testEngineDependencies({ model: (modelId) => resolveModel(modelId), tools: options.tools, config: options.config }),
+  );
+  try {
+    const userId = options.conversation?.userId ?? (await createTestUser()).id;
+    const conversationId =
+      options.conversation?.conversationId ?? (await createTestConversation(userId, options.modelId)).id;
+    const runId = await sendTestMessage(userId, conversationId, options.text ?? "What is the weather in Oslo?");
+    await options.during?.({ runId, userId });
+    const outcome = await worker.waitForRun(runId);
+    return { runId, userId, conversationId, outcome };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** Reads of a run's rows; `database` is asked for at each call (it is created in beforeAll). */
+export function runRows(database: () => TestDatabase) {
+  return {
+    async runRow(runId: string) {
+      const [run] = await database().query<{ status: string; error: string | null }>(
+        `SELECT status, error FROM "Run" WHERE id = $1`,
+        [runId],
+      );
+      return run;
+    },
+    toolCalls(runId: string) {
+      return database().query<{
+        toolName: string;
+        modelCallId: string;
+        status: string;
+        error: string | null;
+        result: unknown;
+      }>(
+        `SELECT t."toolName", t."modelCallId", t.status, t.error, t.result
+         FROM "ToolCall" t JOIN "Step" s ON s.id = t."stepId"
+         WHERE t."runId" = $1 ORDER BY s.index, t.position`,
+        [runId],
+      );
+    },
+    messages(conversationId: string) {
+      return database().query<{ role: string; parts: { type: string; text?: string }[] }>(
+        `SELECT role, parts FROM "Message" WHERE "conversationId" = $1 ORDER BY id`,
+        [conversationId],
+      );
+    },
+  };
+}
+
+/** The text a viewer of the live stream was shown for a step, once per (re)start of the step. */
+export async function streamedAttempts(runId: string, stepIndex: number): Promise<string[]> {
+  const attempts: string[] = [];
+  for (const { data } of await listRunEvents(runId, 0)) {
+    if (data.type === "step-started" && data.stepIndex === stepIndex) attempts.push("");
+    if (data.type === "text-delta" && data.stepIndex === stepIndex) {
+      if (attempts.length === 0) attempts.push("");
+      attempts[attempts.length - 1] += data.text;
+    }
+  }
+  return attempts;
+}
+
+/** What a viewer ends up reading for a step: the text since its last (re)start. */
+export async function streamedText(runId: string, stepIndex: number): Promise<string> {
+  return (await streamedAttempts(runId, stepIndex)).at(-1) ?? "";
+}
