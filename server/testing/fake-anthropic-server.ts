@@ -10,8 +10,8 @@
  * `tool_use` not answered by a `tool_result` in the next message, or tool input that is
  * not an object. So a test passes only if the provider was sent a request Anthropic accepts.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { readBody, startLocalServer, writeFrames } from "./fake-http-server";
 
 export interface ScriptedToolUse {
   /** Defaults to `toolu_fake_<n>`, unique per server like Anthropic's ids. */
@@ -237,20 +237,6 @@ function invalidRequest(body: MessagesRequestBody, headers: IncomingHttpHeaders)
   return undefined;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const pieces: Buffer[] = [];
-  for await (const piece of request) pieces.push(piece as Buffer);
-  return Buffer.concat(pieces).toString("utf8");
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function write(response: ServerResponse, data: string): Promise<void> {
-  return new Promise((resolve) => response.write(data, () => resolve()));
-}
-
 function formatEvent({ event, data }: ServerSentEvent): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
@@ -262,21 +248,14 @@ async function sendStream(response: ServerResponse, events: ServerSentEvent[], s
     connection: "keep-alive",
     "request-id": "req_fake",
   });
-  for (const [index, event] of events.entries()) {
-    if (index === script.cutAfterEvents) {
-      response.socket?.destroy();
-      return;
-    }
-    if (index === script.errorAfterEvents?.events) {
-      const { errorType, message } = script.errorAfterEvents;
-      response.end(formatEvent({ event: "error", data: { type: "error", error: { type: errorType, message } } }));
-      return;
-    }
-    if (index > 0 && script.tokenDelayMs) await sleep(script.tokenDelayMs);
-    // The client went away (an abort or idle timeout): stop writing to a dead socket.
-    if (response.destroyed || response.socket?.destroyed) return;
-    // Waiting for the write to flush means a later cut really happens after this event.
-    await write(response, formatEvent(event));
+  // An in-stream error replaces the events from its position on, and ends the stream.
+  const failAt = script.errorAfterEvents?.events;
+  const frames = events.slice(0, failAt).map(formatEvent);
+  if (!(await writeFrames(response, frames, { cutAfter: script.cutAfterEvents, delayMs: script.tokenDelayMs }))) return;
+  if (script.errorAfterEvents && failAt !== undefined && failAt < events.length) {
+    const { errorType, message } = script.errorAfterEvents;
+    response.end(formatEvent({ event: "error", data: { type: "error", error: { type: errorType, message } } }));
+    return;
   }
   response.end();
 }
@@ -340,7 +319,6 @@ export async function startFakeAnthropicServer(options: { apiKey: string }): Pro
   const queue: ScriptedResponse[] = [];
   const requests: MessagesRequestBody[] = [];
   const requestHeaders: IncomingHttpHeaders[] = [];
-  const sockets = new Set<Socket>();
   let messageCount = 0;
   let toolUseCount = 0;
   const toolUseId = () => `toolu_fake_${++toolUseCount}`;
@@ -368,18 +346,10 @@ export async function startFakeAnthropicServer(options: { apiKey: string }): Pro
     else if (body.stream !== true) sendMessage(response, script, body.model, messageId, toolUseId);
     else await sendStream(response, streamEvents(script, body.model, messageId, toolUseId), script);
   };
-  const server = createServer((request, response) => {
-    respond(request, response).catch(() => response.destroy());
-  });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalServer(respond);
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: `http://127.0.0.1:${server.port}/v1`,
     requests,
     requestHeaders,
     enqueue: (...responses) => queue.push(...responses),
@@ -388,9 +358,6 @@ export async function startFakeAnthropicServer(options: { apiKey: string }): Pro
       requests.length = 0;
       requestHeaders.length = 0;
     },
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
+    stop: () => server.stop(),
   };
 }

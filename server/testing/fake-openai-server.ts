@@ -5,8 +5,8 @@
  * when the request streams, as one JSON completion when it does not), and
  * records every request body so tests can check what the model was sent.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { readBody, startLocalServer, writeFrames } from "./fake-http-server";
 
 export interface ScriptedToolCall {
   /** Defaults to `call_<n>`, unique per server like a real provider's ids. */
@@ -116,38 +116,16 @@ function streamChunks(script: StreamScript, includeUsage: boolean, nextCallId: (
   return chunks;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const pieces: Buffer[] = [];
-  for await (const piece of request) pieces.push(piece as Buffer);
-  return Buffer.concat(pieces).toString("utf8");
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function write(response: ServerResponse, data: string): Promise<void> {
-  return new Promise((resolve) => response.write(data, () => resolve()));
-}
-
 async function sendStream(response: ServerResponse, chunks: string[], script: StreamScript): Promise<void> {
   response.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     connection: "keep-alive",
   });
-  for (const [index, data] of chunks.entries()) {
-    if (index === script.cutAfterChunks) {
-      response.socket?.destroy();
-      return;
-    }
-    if (index > 0 && script.tokenDelayMs) await sleep(script.tokenDelayMs);
-    // The client went away (an abort or idle timeout): stop writing to a dead socket.
-    if (response.destroyed || response.socket?.destroyed) return;
-    // Waiting for the write to flush means a later cut really happens after this chunk.
-    await write(response, `data: ${data}\n\n`);
+  const frames = chunks.map((data) => `data: ${data}\n\n`);
+  if (await writeFrames(response, frames, { cutAfter: script.cutAfterChunks, delayMs: script.tokenDelayMs })) {
+    response.end("data: [DONE]\n\n");
   }
-  response.end("data: [DONE]\n\n");
 }
 
 /** `stream: false` (generateText): the same script as one chat.completion object. */
@@ -200,7 +178,6 @@ const NOTHING_SCRIPTED: ErrorScript = {
 export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
   const queue: ScriptedResponse[] = [];
   const requests: ChatRequestBody[] = [];
-  const sockets = new Set<Socket>();
   let callCount = 0;
   const nextCallId = () => `call_${++callCount}`;
 
@@ -217,27 +194,16 @@ export async function startFakeOpenAIServer(): Promise<FakeOpenAIServer> {
     else
       await sendStream(response, streamChunks(script, body.stream_options?.include_usage === true, nextCallId), script);
   };
-  const server = createServer((request, response) => {
-    respond(request, response).catch(() => response.destroy());
-  });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await startLocalServer(respond);
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: `http://127.0.0.1:${server.port}/v1`,
     requests,
     enqueue: (...responses) => queue.push(...responses),
     reset() {
       queue.length = 0;
       requests.length = 0;
     },
-    async stop() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-    },
+    stop: () => server.stop(),
   };
 }
