@@ -157,15 +157,16 @@ export function RequestDetail({
           {request.preview.detail ? (
             <pre className="mt-2 max-h-80 overflow-auto rounded-lg bg-slate-900 p-3 font-mono text-xs leading-snug text-slate-100">
               {request.preview.format === "diff"
-                ? request.preview.detail.split("\n").map((line, index) => (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: lines of a fixed text
-                    <span
-                      key={index}
-                      className={
-                        line.startsWith("+") ? "text-emerald-300" : line.startsWith("-") ? "text-rose-300" : ""
-                      }
-                    >{`${line}\n`}</span>
-                  ))
+                ? request.preview.detail
+                    .split("\n")
+                    .map((line, index) => (
+                      <span
+                        key={index}
+                        className={
+                          line.startsWith("+") ? "text-emerald-300" : line.startsWith("-") ? "text-rose-300" : ""
+                        }
+                      >{`${line}\n`}</span>
+                    ))
                 : request.preview.detail}
             </pre>
           ) : null}

@@ -50,15 +50,15 @@ function specificity(rule: PolicyRule): number {
   return rule.conditions.length * 2 + (rule.toolName === "*" ? 0 : 1);
 }
 
-function deny(call: ProposedCall, policy: PolicyConfig, reason: string, riskClass?: RiskClass): PolicyDecision {
+function deny(policy: PolicyConfig, reason: string, riskClass?: RiskClass): PolicyDecision {
   return { decision: "DENY", riskClass, reasons: [reason], requiredApprovals: 0, policyVersion: policy.version };
 }
 
 export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision {
-  if (!call.tool) return deny(call, policy, `"${call.toolName}" is not a known tool`);
+  if (!call.tool) return deny(policy, `"${call.toolName}" is not a known tool`);
   const override = policy.toolClasses[call.toolName];
   const baseClass = override ?? call.tool.classifiedRisk ?? call.tool.defaultRisk;
-  if (!isRiskClass(baseClass)) return deny(call, policy, `no valid risk class is known for "${call.toolName}"`);
+  if (!isRiskClass(baseClass)) return deny(policy, `no valid risk class is known for "${call.toolName}"`);
   const reasons: string[] = [
     override
       ? `an admin set ${call.toolName} to ${override}`
@@ -75,7 +75,6 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
       if (rule.conditions.every((condition) => conditionHolds(subject, condition))) matching.push(rule);
     } catch (error) {
       return deny(
-        call,
         policy,
         `rule "${rule.description}" could not be evaluated: ${error instanceof Error ? error.message : String(error)}`,
         baseClass,
@@ -91,7 +90,7 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
   if (winner) {
     if (winner.effect.riskClass !== undefined) {
       if (!isRiskClass(winner.effect.riskClass))
-        return deny(call, policy, `rule "${winner.description}" sets an unknown class`, baseClass);
+        return deny(policy, `rule "${winner.description}" sets an unknown class`, baseClass);
       riskClass = winner.effect.riskClass;
     }
     ruleDecision = winner.effect.decision;
