@@ -3,7 +3,8 @@
  * role, deactivate or reactivate, reset a password. Every change is one transaction that
  * locks the active admins and the rows involved, checks the version the admin saw (a
  * stale edit is a conflict, never a silent overwrite), keeps at least one active admin,
- * refuses raising one's own role, and records an audit event. Role checks of the caller
+ * refuses raising one's own role, and records an audit event. A role change, deactivation
+ * or reset ends the user's sessions, in the same transaction. Role checks of the caller
  * belong to the adminProcedure; the actor is re-checked here under the lock, so two admins
  * demoting each other at once cannot leave nobody in charge.
  */
@@ -113,10 +114,12 @@ async function changeUser(options: {
         );
       }
     }
+    const deactivated = target.active && !nextActive;
     const updated = await updateUserIfVersion(tx, {
       id: options.userId,
       expectedVersion: options.expectedVersion,
       data: options.change,
+      endSessions: deactivated || nextRole !== target.role || options.change.passwordHash !== undefined,
     });
     if (!updated) throw new AirlockError("admin:conflict", "This user was changed by someone else. Reload.");
     await recordAuditEvent(tx, {
