@@ -97,6 +97,12 @@ async function decideInTransaction(
       "You cannot decide a request that your own run made. Another reviewer must.",
     );
   }
+  if (request.status === "VOIDED") {
+    throw new AirlockError(
+      "approval:voided",
+      `This request no longer applies: ${request.decisionReason?.replace(/^Voided: /, "") ?? "it was voided."} Nothing was run.`,
+    );
+  }
   if (request.status !== "PENDING") {
     throw new AirlockError(
       "approval:already-decided",
