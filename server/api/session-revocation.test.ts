@@ -14,7 +14,7 @@ import { renewOwnSession, type SessionClaim } from "../auth/session";
 import { authenticateWithPassword } from "../auth/sign-in";
 import { resetEnvForTests } from "../env";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
-import { createTestUser } from "../testing/fixtures";
+import { createTestConversation, createTestUser, sendTestMessage } from "../testing/fixtures";
 import { createCaller } from "./root";
 import { createInnerContext } from "./trpc";
 
@@ -153,6 +153,34 @@ describe("session revocation", () => {
       [user.id],
     );
     expect(audited?.count).toBe("1");
+  });
+
+  it("open streams end with UNAUTHORIZED the moment the session ends, on another session's action", async () => {
+    const [reviewer, bystander] = await Promise.all([createTestUser("REVIEWER"), createTestUser("REVIEWER")]);
+    const [streaming, acting, other] = await Promise.all([
+      signIn(reviewer.email),
+      signIn(reviewer.email),
+      signIn(bystander.email),
+    ]);
+    const conversation = await createTestConversation(reviewer.id);
+    const runId = await sendTestMessage(reviewer.id, conversation.id, "hello");
+    const inbox = (await callerFor(streaming).approvals.watch())[Symbol.asyncIterator]();
+    const events = (await callerFor(streaming).chat.events({ runId }))[Symbol.asyncIterator]();
+    const othersInbox = (await callerFor(other).approvals.watch())[Symbol.asyncIterator]();
+    expect((await inbox.next()).done).toBe(false);
+    expect((await events.next()).done).toBe(false);
+    expect((await othersInbox.next()).done).toBe(false);
+
+    const inboxNext = inbox.next();
+    const eventsNext = events.next();
+    await callerFor(acting).me.signOutEverywhere();
+    await expect(inboxNext).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(eventsNext).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    // The other reviewer's stream is still open: it hears the next change to the inbox.
+    const othersNext = othersInbox.next();
+    await database.query(`SELECT pg_notify('airlock_approvals', 'x')`);
+    expect((await othersNext).done).toBe(false);
+    await othersInbox.return?.();
   });
 
   it("renewing the own session re-encrypts the request's token with the new version, keeping the rest", async () => {

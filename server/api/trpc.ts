@@ -7,7 +7,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { checkSession } from "../auth/session";
+import { checkSession, watchSession } from "../auth/session";
 import type { SessionUser } from "../db/users";
 import { AirlockError, ERROR_STATUS } from "../errors";
 import { logger } from "../telemetry/logger";
@@ -103,3 +103,23 @@ function requireRole(allowed: SessionUser["role"][], what: string) {
 
 export const reviewerProcedure = requireRole(["REVIEWER", "ADMIN"], "reviewers and admins");
 export const adminProcedure = requireRole(["ADMIN"], "admins");
+
+/**
+ * A subscription's stream that ends the moment the caller's session does (sign out
+ * everywhere, password change, role change, deactivation), with UNAUTHORIZED — the check
+ * at the start of a stream is not enough for one that stays open for hours.
+ */
+export async function* whileSessionLasts<T>(
+  ctx: { user: SessionUser; sessionVersion: number },
+  signal: AbortSignal | undefined,
+  stream: (signal: AbortSignal) => AsyncIterable<T>,
+): AsyncGenerator<T> {
+  const session = await watchSession({ userId: ctx.user.id, sessionVersion: ctx.sessionVersion }, signal);
+  try {
+    for await (const item of stream(session.signal)) yield item;
+    if (session.ended())
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
+  } finally {
+    session.stop();
+  }
+}

@@ -6,7 +6,8 @@
  */
 import { getServerSession } from "next-auth";
 import { decode, encode } from "next-auth/jwt";
-import { findSessionUser, type SessionUser } from "../db/users";
+import { listen } from "../db/notifications";
+import { findSessionUser, SESSIONS_ENDED_CHANNEL, type SessionUser } from "../db/users";
 import { env } from "../env";
 import { authOptions, SESSION_MAX_AGE_SECONDS } from "./options";
 
@@ -34,6 +35,48 @@ export async function checkSession(claim: SessionClaim): Promise<SessionCheck> {
   if (!user || user.sessionVersion !== claim.sessionVersion) return { status: "signed-out" };
   if (!user.active) return { status: "inactive", user };
   return { status: "current", user };
+}
+
+export interface SessionWatch {
+  /** Aborted when the request's own signal aborts or the session ends. */
+  signal: AbortSignal;
+  /** True once the session ended (rather than the client leaving). */
+  ended: () => boolean;
+  stop: () => void;
+}
+
+/**
+ * For streams (SSE subscriptions), which outlive the check made when they start: the
+ * returned signal aborts as soon as the session ends on any instance (NOTIFY from the
+ * transaction that bumped the version, then a re-check against the database).
+ */
+export async function watchSession(claim: SessionClaim, requestSignal?: AbortSignal): Promise<SessionWatch> {
+  const controller = new AbortController();
+  let ended = false;
+  const recheck = async () => {
+    if (controller.signal.aborted) return;
+    const check = await checkSession(claim).catch(() => null);
+    if (check && check.status !== "current") {
+      ended = true;
+      controller.abort();
+    }
+  };
+  const onRequestAbort = () => controller.abort();
+  requestSignal?.addEventListener("abort", onRequestAbort);
+  if (requestSignal?.aborted) controller.abort();
+  const unlisten = await listen(SESSIONS_ENDED_CHANNEL, (userId) => {
+    if (userId === claim.userId) void recheck();
+  });
+  // A bump committed between the procedure's check and the LISTEN sent no notification we saw.
+  await recheck();
+  return {
+    signal: controller.signal,
+    ended: () => ended,
+    stop: () => {
+      unlisten();
+      requestSignal?.removeEventListener("abort", onRequestAbort);
+    },
+  };
 }
 
 function sessionCookieName(): string {

@@ -15,6 +15,13 @@ export const sessionUserSelect = {
 
 export type SessionUser = Prisma.UserGetPayload<{ select: typeof sessionUserSelect }>;
 
+/** NOTIFY channel: a user's sessions were ended (payload: the user id); open streams re-check theirs. */
+export const SESSIONS_ENDED_CHANNEL = "airlock_sessions_ended";
+
+async function notifySessionsEnded(tx: Transaction, userId: string): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${SESSIONS_ENDED_CHANNEL}', $1)`, userId);
+}
+
 export function findSessionUser(id: string): Promise<SessionUser | null> {
   return db().user.findUnique({ where: { id }, select: sessionUserSelect });
 }
@@ -200,7 +207,9 @@ export async function updateUserIfVersion(
       ...(input.endSessions ? { sessionVersion: { increment: 1 } } : {}),
     },
   });
-  return updated.count === 1 ? findAdminUser(input.id, tx) : null;
+  if (updated.count !== 1) return null;
+  if (input.endSessions) await notifySessionsEnded(tx, input.id);
+  return findAdminUser(input.id, tx);
 }
 
 /** An invited user: their password is temporary until they choose their own. */
@@ -247,6 +256,7 @@ export async function setOwnPassword(
     },
   });
   if (updated.count !== 1) return null;
+  await notifySessionsEnded(tx, input.id);
   const user = await tx.user.findUniqueOrThrow({ where: { id: input.id }, select: { sessionVersion: true } });
   return user.sessionVersion;
 }
@@ -258,7 +268,9 @@ export async function endUserSessions(tx: Transaction, id: string): Promise<numb
      RETURNING "sessionVersion"`,
     id,
   );
-  return rows[0]?.sessionVersion ?? null;
+  if (!rows[0]) return null;
+  await notifySessionsEnded(tx, id);
+  return rows[0].sessionVersion;
 }
 
 export function findAdminUserByEmail(email: string, tx: Transaction = db()): Promise<AdminUserRow | null> {
