@@ -401,6 +401,20 @@ describe("approvals", () => {
     );
   });
 
+  it("a request whose requester is inactive is refused even if deactivation missed it (a race): nothing runs", async () => {
+    const { user, requestId } = await requestDeletion("raced-deactivation.txt");
+    const reviewer = await createTestUser("REVIEWER");
+    // As if the run had been queued just before the deactivation committed: the flag is set, the request still pending.
+    await database.query(`UPDATE "User" SET active = false WHERE id = $1`, [user.id]);
+    expect(await codeOf(approve(requestId, reviewer.id))).toBe("approval:voided");
+    const [request] = await database.query<{ status: string }>(
+      `SELECT status::text FROM "ApprovalRequest" WHERE id = $1`,
+      [requestId],
+    );
+    expect(request?.status).toBe("PENDING");
+    expect(deleted).not.toContain("raced-deactivation.txt");
+  });
+
   it("demoting the requester voids their pending request and cancels the run, too", async () => {
     const requester = await createTestUser("REVIEWER");
     const { runId, requestId } = await requestDeletion("demoted-requester.txt", requester);
