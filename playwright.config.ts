@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
+import { OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, oidcIssuer } from "./e2e/oidc-provider";
 
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://localhost:${port}`;
@@ -63,6 +64,11 @@ export default defineConfig({
       NEXT_TELEMETRY_DISABLED: "1",
       DEMO_MODEL_TOKEN_DELAY_MS: "25",
       SIGNIN_MAX_FAILURES: "5",
+      // Single sign-on against the real OpenID Provider that e2e/oidc.spec.ts runs (e2e/oidc-provider.ts).
+      OIDC_ISSUER: oidcIssuer(port),
+      OIDC_CLIENT_ID,
+      OIDC_CLIENT_SECRET,
+      OIDC_NAME: "Local OpenID Provider",
       LOG_LEVEL: "warn",
     },
   },

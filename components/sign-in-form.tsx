@@ -7,7 +7,13 @@ interface Props {
   demoUsers: { email: string; password: string; role: string; name: string }[];
   initialError?: string;
   callbackUrl?: string;
+  /** Why the visitor is here, from a redirect (e.g. after "sign out everywhere"). */
+  notice?: string;
 }
+
+const NOTICE_TEXT: Record<string, string> = {
+  "signed-out-everywhere": "You were signed out everywhere. Sign in again to continue.",
+};
 
 const ERROR_TEXT: Record<string, string> = {
   CredentialsSignin: "Wrong email or password.",
@@ -28,7 +34,7 @@ function safeCallback(url: string | undefined): string {
   return url?.startsWith("/") && !url.startsWith("//") ? url : "/chat";
 }
 
-export function SignInForm({ providers, demoUsers, initialError, callbackUrl }: Props) {
+export function SignInForm({ providers, demoUsers, initialError, callbackUrl, notice }: Props) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState(describe(initialError));
@@ -52,6 +58,11 @@ export function SignInForm({ providers, demoUsers, initialError, callbackUrl }: 
 
   return (
     <div className="rounded-2xl border border-slate-200 bg-white p-6 shadow-sm">
+      {notice && NOTICE_TEXT[notice] ? (
+        <p role="status" className="mb-4 rounded-lg bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+          {NOTICE_TEXT[notice]}
+        </p>
+      ) : null}
       <form method="post" onSubmit={submit} data-ready={ready} className="space-y-4">
         <div>
           <label htmlFor="email" className="block text-sm font-medium text-slate-700">

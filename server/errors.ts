@@ -6,6 +6,7 @@ export const ERROR_STATUS = {
   "auth:unauthenticated": "UNAUTHORIZED",
   "auth:forbidden": "FORBIDDEN",
   "auth:inactive": "FORBIDDEN",
+  "auth:rate-limited": "TOO_MANY_REQUESTS",
   "request:invalid": "BAD_REQUEST",
   "request:cross-site": "FORBIDDEN",
   "conversation:not-found": "NOT_FOUND",

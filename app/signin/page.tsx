@@ -7,7 +7,7 @@ export const dynamic = "force-dynamic";
 export default async function SignInPage({
   searchParams,
 }: {
-  searchParams: Promise<{ error?: string; callbackUrl?: string }>;
+  searchParams: Promise<{ error?: string; callbackUrl?: string; notice?: string }>;
 }) {
   const api = await serverApi();
   if (await api.me.get()) redirect("/chat");
@@ -26,6 +26,7 @@ export default async function SignInPage({
           providers={options.providers}
           demoUsers={options.demoUsers}
           initialError={params.error}
+          {...(params.notice ? { notice: params.notice } : {})}
           callbackUrl={params.callbackUrl}
         />
       </div>

@@ -100,7 +100,9 @@ export function ChangePasswordForm({ temporary, hasPassword }: { temporary: bool
         </Field>
         <ErrorNotice error={change.error} />
         {change.isSuccess ? (
-          <SuccessNotice>Your password is changed. Use it the next time you sign in.</SuccessNotice>
+          <SuccessNotice>
+            Your password is changed. Every other browser and device signed in to your account was signed out.
+          </SuccessNotice>
         ) : null}
         <Button type="submit" variant="primary" className="w-full" disabled={change.isPending}>
           {change.isPending ? "Saving…" : "Save password"}

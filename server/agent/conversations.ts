@@ -58,6 +58,8 @@ export async function setConversationModel(options: { id: string; ownerId: strin
 }
 
 export async function deleteConversation(options: { id: string; ownerId: string }) {
+  // Ownership first: another user's conversation answers like a missing one, whatever its run is doing.
+  await requireConversation(options.id, options.ownerId);
   const active = await findActiveRun(options.id);
   if (active?.status === "RUNNING") {
     throw new AirlockError("run:busy", "Stop the running answer before deleting this conversation.");

@@ -1,9 +1,21 @@
-/** The HTTP request → tRPC context: the session's user id, after a same-origin check. */
-import { getSessionUserId } from "../auth/session";
-import type { Context } from "./trpc";
+/** The HTTP request → tRPC context: the session's claim (user id and session version). */
+import { getSessionClaim, renewOwnSession } from "../auth/session";
+import { type Context, createInnerContext } from "./trpc";
 
-export async function createContext(): Promise<Context> {
-  return { userId: await getSessionUserId() };
+/** `http` is there for route handlers, whose response can carry a renewed session cookie. */
+export async function createContext(http?: { req: Request; resHeaders: Headers }): Promise<Context> {
+  const claim = await getSessionClaim();
+  return createInnerContext({
+    userId: claim?.userId ?? null,
+    // 0 is no user's version: a token without one (issued before versions existed) is signed out.
+    sessionVersion: claim?.sessionVersion ?? 0,
+    ...(http
+      ? {
+          renewSession: (sessionVersion: number) =>
+            renewOwnSession({ request: http.req, responseHeaders: http.resHeaders, sessionVersion }),
+        }
+      : {}),
+  });
 }
 
 /**

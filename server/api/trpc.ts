@@ -7,17 +7,33 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { findSessionUser, type SessionUser } from "../db/users";
+import { checkSession, watchSession } from "../auth/session";
+import type { SessionUser } from "../db/users";
 import { AirlockError, ERROR_STATUS } from "../errors";
 import { logger } from "../telemetry/logger";
 
 export interface Context {
   userId: string | null;
+  /** The sessionVersion the caller's token carries; a different one in the database is a signed-out session. */
+  sessionVersion: number;
+  /** Re-issues the caller's own session with a new version (HTTP requests only; see renewOwnSession). */
+  renewSession?: (sessionVersion: number) => Promise<void>;
 }
 
-/** The context without HTTP: what tests and server-side callers use. */
-export function createInnerContext(options: { userId: string | null }): Context {
-  return { userId: options.userId };
+/**
+ * The context without HTTP: what tests and server-side callers use. The session version
+ * defaults to a new user's; pass the one a token carries to test revocation.
+ */
+export function createInnerContext(options: {
+  userId: string | null;
+  sessionVersion?: number;
+  renewSession?: (sessionVersion: number) => Promise<void>;
+}): Context {
+  return {
+    userId: options.userId,
+    sessionVersion: options.sessionVersion ?? 1,
+    ...(options.renewSession ? { renewSession: options.renewSession } : {}),
+  };
 }
 
 const t = initTRPC.context<Context>().create({
@@ -67,10 +83,13 @@ export const publicProcedure = t.procedure.use(errors);
 
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.userId) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  const user = await findSessionUser(ctx.userId);
-  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session is no longer valid. Sign in again." });
-  if (!user.active) throw new TRPCError({ code: "FORBIDDEN", message: "Your account is deactivated." });
-  return next({ ctx: { ...ctx, user } });
+  const session = await checkSession({ userId: ctx.userId, sessionVersion: ctx.sessionVersion });
+  if (session.status === "signed-out") {
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
+  }
+  if (session.status === "inactive")
+    throw new TRPCError({ code: "FORBIDDEN", message: "Your account is deactivated." });
+  return next({ ctx: { ...ctx, userId: ctx.userId, user: session.user } });
 });
 
 function requireRole(allowed: SessionUser["role"][], what: string) {
@@ -84,3 +103,23 @@ function requireRole(allowed: SessionUser["role"][], what: string) {
 
 export const reviewerProcedure = requireRole(["REVIEWER", "ADMIN"], "reviewers and admins");
 export const adminProcedure = requireRole(["ADMIN"], "admins");
+
+/**
+ * A subscription's stream that ends the moment the caller's session does (sign out
+ * everywhere, password change, role change, deactivation), with UNAUTHORIZED — the check
+ * at the start of a stream is not enough for one that stays open for hours.
+ */
+export async function* whileSessionLasts<T>(
+  ctx: { user: SessionUser; sessionVersion: number },
+  signal: AbortSignal | undefined,
+  stream: (signal: AbortSignal) => AsyncIterable<T>,
+): AsyncGenerator<T> {
+  const session = await watchSession({ userId: ctx.user.id, sessionVersion: ctx.sessionVersion }, signal);
+  try {
+    for await (const item of stream(session.signal)) yield item;
+    if (session.ended())
+      throw new TRPCError({ code: "UNAUTHORIZED", message: "Your session has ended. Sign in again." });
+  } finally {
+    session.stop();
+  }
+}

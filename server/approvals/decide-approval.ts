@@ -97,6 +97,12 @@ async function decideInTransaction(
       "You cannot decide a request that your own run made. Another reviewer must.",
     );
   }
+  if (request.status === "VOIDED") {
+    throw new AirlockError(
+      "approval:voided",
+      `This request no longer applies: ${request.decisionReason?.replace(/^Voided: /, "") ?? "it was voided."} Nothing was run.`,
+    );
+  }
   if (request.status !== "PENDING") {
     throw new AirlockError(
       "approval:already-decided",
@@ -104,6 +110,15 @@ async function decideInTransaction(
     );
   }
   if (request.expiresAt.getTime() <= Date.now()) return { expired: true };
+  // Deactivation voids the requester's open requests; one made in a race with it (the run
+  // was queued just before the deactivation committed) is refused here all the same.
+  const requester = await findReviewer(request.requesterId, tx);
+  if (!requester?.active) {
+    throw new AirlockError(
+      "approval:voided",
+      "This request no longer applies: the requester was deactivated. Nothing was run.",
+    );
+  }
 
   const base = { requestId: request.id, reviewerId: reviewer.id };
   if (options.decision.verdict === "reject") {
@@ -129,12 +144,11 @@ async function decideInTransaction(
   let requiredApprovals = request.requiredApprovals;
   if (editedArgs !== undefined) {
     const tool = options.tools.get(request.toolName);
-    const requester = await findReviewer(request.requesterId, tx);
     const evaluation = await evaluateCall({
       toolName: request.toolName,
       tool,
       args: editedArgs,
-      actor: { id: request.requesterId, role: requester?.role ?? "USER" },
+      actor: { id: request.requesterId, role: requester.role },
       policy,
       availableTools: () => options.tools.list().map((candidate) => candidate.name),
     });

@@ -26,7 +26,9 @@ function providers(): Provider[] {
         }
         try {
           const user = await authenticateWithPassword({ email, password });
-          return user ? { id: user.id, email: user.email, name: user.name, role: user.role } : null;
+          return user
+            ? { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion }
+            : null;
         } catch (error) {
           // next-auth passes a thrown message to the sign-in page as `error`.
           if (error instanceof SignInRateLimitedError) throw new Error(error.message);
@@ -67,12 +69,15 @@ export function configuredProviders(): { id: string; name: string }[] {
     .map((provider) => ({ id: provider.id, name: provider.name }));
 }
 
+/** How long a session token lives at most; revocation (see session.ts) can end it sooner. */
+export const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
+
 let cached: NextAuthOptions | undefined;
 
 export function authOptions(): NextAuthOptions {
   cached ??= {
     secret: env().NEXTAUTH_SECRET,
-    session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
     pages: { signIn: "/signin" },
     providers: providers(),
     callbacks: {
@@ -90,8 +95,10 @@ export function authOptions(): NextAuthOptions {
       async jwt({ token, user, account }) {
         if (user && account) {
           if (account.type === "credentials") {
+            const signedIn = user as { role?: "USER" | "REVIEWER" | "ADMIN"; sessionVersion?: number };
             token.userId = user.id;
-            token.role = (user as { role?: "USER" | "REVIEWER" | "ADMIN" }).role ?? "USER";
+            token.role = signedIn.role ?? "USER";
+            token.sessionVersion = signedIn.sessionVersion;
           } else if (user.email) {
             const linked = await linkExternalAccount({
               provider: account.provider,
@@ -101,13 +108,19 @@ export function authOptions(): NextAuthOptions {
             });
             token.userId = linked.id;
             token.role = linked.role;
+            token.sessionVersion = linked.sessionVersion;
           }
         }
         return token;
       },
       async session({ session, token }) {
         if (token.userId) {
-          session.user = { ...session.user, id: token.userId, role: token.role ?? "USER" };
+          session.user = {
+            ...session.user,
+            id: token.userId,
+            role: token.role ?? "USER",
+            ...(token.sessionVersion !== undefined ? { sessionVersion: token.sessionVersion } : {}),
+          };
         }
         return session;
       },

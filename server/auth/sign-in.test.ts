@@ -14,7 +14,14 @@ describe("password sign-in", () => {
   it("accepts the right password (email case-insensitive) and never returns the hash", async () => {
     const user = await createTestUser("REVIEWER", "right password");
     const signedIn = await authenticateWithPassword({ email: user.email.toUpperCase(), password: "right password" });
-    expect(signedIn).toEqual({ id: user.id, email: user.email, name: user.name, role: "REVIEWER", active: true });
+    expect(signedIn).toEqual({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: "REVIEWER",
+      active: true,
+      sessionVersion: 1,
+    });
     expect(signedIn).not.toHaveProperty("passwordHash");
   });
 
@@ -56,5 +63,32 @@ describe("password sign-in", () => {
     for (let attempt = 0; attempt < 4; attempt++)
       await authenticateWithPassword({ email: user.email, password: "nope" });
     expect(await authenticateWithPassword({ email: user.email, password: "right password" })).not.toBeNull();
+  });
+
+  it("counts 30 truly parallel wrong passwords atomically: only the limit is checked against the password", async () => {
+    const user = await createTestUser("USER", "right password");
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, attempt) =>
+        authenticateWithPassword({ email: user.email, password: `parallel guess ${attempt}` }),
+      ),
+    );
+    const checked = outcomes.filter((outcome) => outcome.status === "fulfilled");
+    const throttled = outcomes.filter(
+      (outcome) => outcome.status === "rejected" && outcome.reason instanceof SignInRateLimitedError,
+    );
+    expect(checked).toHaveLength(5);
+    expect(throttled).toHaveLength(25);
+    // Each password check leaves exactly one audit event; the throttled attempts never reached it.
+    const audited = await database.query<{ action: string; count: string }>(
+      `SELECT action, count(*)::text AS count FROM "AuditEvent" WHERE data->>'email' = $1 GROUP BY action`,
+      [user.email],
+    );
+    expect(Object.fromEntries(audited.map((row) => [row.action, Number(row.count)]))).toEqual({
+      "user.sign-in-failed": 5,
+      "user.sign-in-throttled": 25,
+    });
+    await expect(authenticateWithPassword({ email: user.email, password: "right password" })).rejects.toBeInstanceOf(
+      SignInRateLimitedError,
+    );
   });
 });

@@ -1,18 +1,12 @@
 /**
- * Credential sign-in: argon2 verification, rate limiting per email across instances
- * (failures are rows in Postgres), and an audit event for every attempt.
+ * Credential sign-in: argon2 verification behind the password-check throttle (per email,
+ * counted atomically before the check), and an audit event for every attempt.
  */
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { inTransaction } from "../db/transaction";
-import {
-  clearSignInFailures,
-  countRecentSignInFailures,
-  findUserForPasswordSignIn,
-  recordSignInFailure,
-  type SessionUser,
-} from "../db/users";
-import { env } from "../env";
+import { findUserForPasswordSignIn, type SessionUser } from "../db/users";
 import { dummyPasswordHash, verifyPassword } from "./password";
+import { PasswordChecksExhaustedError, passwordCheckSucceeded, reservePasswordCheck } from "./password-throttle";
 
 export class SignInRateLimitedError extends Error {
   constructor(readonly retryAfterMinutes: number) {
@@ -39,22 +33,20 @@ export async function authenticateWithPassword(input: {
   password: string;
 }): Promise<SessionUser | null> {
   const email = normalizeEmail(input.email);
-  const { SIGNIN_MAX_FAILURES, SIGNIN_WINDOW_MINUTES } = env();
-  const windowMs = SIGNIN_WINDOW_MINUTES * 60_000;
-  const recent = await countRecentSignInFailures(email, new Date(Date.now() - windowMs));
-  if (recent.count >= SIGNIN_MAX_FAILURES) {
-    const retryAt = (recent.oldest?.getTime() ?? Date.now()) + windowMs;
+  try {
+    await reservePasswordCheck({ email, kind: "SIGN_IN" });
+  } catch (error) {
+    if (!(error instanceof PasswordChecksExhaustedError)) throw error;
     await audit(null, "user.sign-in-throttled", email);
-    throw new SignInRateLimitedError(Math.max(1, Math.ceil((retryAt - Date.now()) / 60_000)));
+    throw new SignInRateLimitedError(error.retryAfterMinutes);
   }
   const user = await findUserForPasswordSignIn(email);
   const valid = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), input.password);
   if (!user || !valid || !user.active || !user.passwordHash) {
-    await recordSignInFailure(email);
     await audit(user?.id ?? null, "user.sign-in-failed", email);
     return null;
   }
-  await clearSignInFailures(email);
+  await passwordCheckSucceeded({ email, kind: "SIGN_IN" });
   await audit(user.id, "user.signed-in", email);
   const { passwordHash: _omitted, ...sessionUser } = user;
   return sessionUser;

@@ -3,12 +3,16 @@
  * role, deactivate or reactivate, reset a password. Every change is one transaction that
  * locks the active admins and the rows involved, checks the version the admin saw (a
  * stale edit is a conflict, never a silent overwrite), keeps at least one active admin,
- * refuses raising one's own role, and records an audit event. Role checks of the caller
+ * refuses raising one's own role, and records an audit event. A role change, deactivation
+ * or reset ends the user's sessions; deactivation or demotion also voids their open
+ * approval requests and cancels their unfinished runs, in the same transaction. Role checks of the caller
  * belong to the adminProcedure; the actor is re-checked here under the lock, so two admins
  * demoting each other at once cannot leave nobody in charge.
  */
 import { recordAuditEvent } from "../audit/record-audit-event";
-import { inTransaction } from "../db/transaction";
+import { voidOpenRequestsOfRun } from "../db/approvals";
+import { findActiveRunIdsOfUser, lockRun, requestRunCancel } from "../db/runs";
+import { inTransaction, type Transaction } from "../db/transaction";
 import {
   type AdminUserRow,
   countActiveAdmins,
@@ -71,6 +75,35 @@ interface UserChange {
   passwordTemporary?: boolean;
 }
 
+/**
+ * What the user's runs were doing stops: open requests are voided (so a reviewer's later
+ * approval is refused and nothing they asked for executes) and unfinished runs are
+ * cancelled — a running one by its worker, at once. Each is audited with the admin as actor.
+ */
+async function endUserActivity(tx: Transaction, options: { userId: string; actorId: string; why: string }) {
+  for (const runId of await findActiveRunIdsOfUser(options.userId, tx)) {
+    // Run first, then its requests: the order the engine and deciders lock in.
+    await lockRun(runId, tx);
+    for (const requestId of await voidOpenRequestsOfRun(tx, runId, options.why)) {
+      await recordAuditEvent(tx, {
+        actorId: options.actorId,
+        action: "approval.voided",
+        targetType: "approval",
+        targetId: requestId,
+        data: { why: options.why },
+      });
+    }
+    const status = await requestRunCancel(runId, tx, `The run was cancelled: ${options.why}.`);
+    await recordAuditEvent(tx, {
+      actorId: options.actorId,
+      action: "run.cancelled",
+      targetType: "run",
+      targetId: runId,
+      data: { why: options.why, status },
+    });
+  }
+}
+
 async function changeUser(options: {
   userId: string;
   expectedVersion: number;
@@ -113,12 +146,22 @@ async function changeUser(options: {
         );
       }
     }
+    const deactivated = target.active && !nextActive;
+    const demoted = ROLE_RANK[nextRole] < ROLE_RANK[target.role];
     const updated = await updateUserIfVersion(tx, {
       id: options.userId,
       expectedVersion: options.expectedVersion,
       data: options.change,
+      endSessions: deactivated || nextRole !== target.role || options.change.passwordHash !== undefined,
     });
     if (!updated) throw new AirlockError("admin:conflict", "This user was changed by someone else. Reload.");
+    if (deactivated || demoted) {
+      await endUserActivity(tx, {
+        userId: options.userId,
+        actorId: options.actorId,
+        why: deactivated ? "the requester was deactivated" : `the requester was demoted to ${nextRole}`,
+      });
+    }
     await recordAuditEvent(tx, {
       actorId: options.actorId,
       action: options.action,

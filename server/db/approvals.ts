@@ -128,6 +128,25 @@ export async function transitionApprovalRequest(
   return result.count === 1;
 }
 
+/**
+ * Voids a run's requests that are still open (pending, or approved but not yet consumed),
+ * so none can be decided or consumed any more; the caller holds the run's lock. Returns
+ * the ids voided, for the audit.
+ */
+export async function voidOpenRequestsOfRun(tx: Transaction, runId: string, why: string): Promise<string[]> {
+  const rows = await tx.approvalRequest.findMany({
+    where: { runId, status: { in: ["PENDING", "APPROVED"] } },
+    select: { id: true },
+  });
+  if (rows.length === 0) return [];
+  await tx.approvalRequest.updateMany({
+    where: { id: { in: rows.map((row) => row.id) }, status: { in: ["PENDING", "APPROVED"] } },
+    data: { status: "VOIDED", decisionReason: `Voided: ${why}.`, decidedAt: new Date() },
+  });
+  await notifyApprovalsChanged(tx, runId);
+  return rows.map((row) => row.id);
+}
+
 export async function insertApprovalDecision(
   tx: Transaction,
   data: {

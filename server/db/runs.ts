@@ -42,6 +42,16 @@ export async function findActiveRun(conversationId: string, tx: Transaction = db
   });
 }
 
+/** The user's runs that are not finished (queued, running or waiting for a decision), oldest first. */
+export async function findActiveRunIdsOfUser(userId: string, tx: Transaction = db()): Promise<string[]> {
+  const rows = await tx.run.findMany({
+    where: { userId, status: { in: ["QUEUED", "RUNNING", "AWAITING_APPROVAL"] } },
+    orderBy: { id: "asc" },
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
+}
+
 export async function findRun(runId: string, tx: Transaction = db()): Promise<RunSummary | null> {
   return tx.run.findUnique({ where: { id: runId }, select: runSummarySelect });
 }
@@ -144,7 +154,11 @@ export async function lockRun(runId: string, tx: Transaction): Promise<void> {
  * Cancels a run. A queued or waiting run is cancelled here and now; a running one gets
  * cancelRequestedAt and a NOTIFY, and its worker aborts and records what it produced.
  */
-export async function requestRunCancel(runId: string, tx: Transaction): Promise<RunStatus> {
+export async function requestRunCancel(
+  runId: string,
+  tx: Transaction,
+  why = "The run was cancelled.",
+): Promise<RunStatus> {
   const rows = await tx.$queryRawUnsafe<{ status: RunStatus }[]>(
     `UPDATE "Run" SET
        status = CASE WHEN status IN ('QUEUED', 'AWAITING_APPROVAL') THEN 'CANCELLED'::"RunStatus" ELSE status END,
@@ -159,12 +173,12 @@ export async function requestRunCancel(runId: string, tx: Transaction): Promise<
   if (status === "CANCELLED") {
     await tx.toolCall.updateMany({
       where: { runId, status: { in: ["PENDING", "AWAITING_APPROVAL", "APPROVED"] } },
-      data: { status: "CANCELLED", finishedAt: new Date(), error: "The run was cancelled." },
+      data: { status: "CANCELLED", finishedAt: new Date(), error: why },
     });
     // Requests for a cancelled run leave the inbox; an approved one can no longer be consumed.
     await tx.approvalRequest.updateMany({
       where: { runId, status: { in: ["PENDING", "APPROVED"] } },
-      data: { status: "CANCELLED", decisionReason: "The run was cancelled.", decidedAt: new Date() },
+      data: { status: "CANCELLED", decisionReason: why, decidedAt: new Date() },
     });
     await tx.$executeRawUnsafe(`SELECT pg_notify('airlock_approvals', $1)`, runId);
     await appendRunEvents(runId, [{ type: "run-status", status: "CANCELLED" }], tx);

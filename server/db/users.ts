@@ -1,8 +1,8 @@
 /** User rows: what sessions, sign-in and seeding need, with explicit selects. */
 
 import { db } from "./client";
-import type { Prisma, Role } from "./generated/client";
-import type { Transaction } from "./transaction";
+import type { PasswordAttemptKind, Prisma, Role } from "./generated/client";
+import { inTransaction, type Transaction } from "./transaction";
 
 export const sessionUserSelect = {
   id: true,
@@ -10,9 +10,17 @@ export const sessionUserSelect = {
   name: true,
   role: true,
   active: true,
+  sessionVersion: true,
 } satisfies Prisma.UserSelect;
 
 export type SessionUser = Prisma.UserGetPayload<{ select: typeof sessionUserSelect }>;
+
+/** NOTIFY channel: a user's sessions were ended (payload: the user id); open streams re-check theirs. */
+export const SESSIONS_ENDED_CHANNEL = "airlock_sessions_ended";
+
+async function notifySessionsEnded(tx: Transaction, userId: string): Promise<void> {
+  await tx.$executeRawUnsafe(`SELECT pg_notify('${SESSIONS_ENDED_CHANNEL}', $1)`, userId);
+}
 
 export function findSessionUser(id: string): Promise<SessionUser | null> {
   return db().user.findUnique({ where: { id }, select: sessionUserSelect });
@@ -22,21 +30,44 @@ export function findUserForPasswordSignIn(email: string) {
   return db().user.findUnique({ where: { email }, select: { ...sessionUserSelect, passwordHash: true } });
 }
 
-export async function countRecentSignInFailures(email: string, since: Date): Promise<{ count: number; oldest?: Date }> {
-  const result = await db().signInFailure.aggregate({
-    where: { email, createdAt: { gte: since } },
-    _count: { _all: true },
-    _min: { createdAt: true },
+/** Prefix of the advisory lock that serializes one email's password checks of one kind. */
+const PASSWORD_ATTEMPT_LOCK_PREFIX = "airlock:password-attempt:";
+
+export type PasswordAttemptReservation = { reserved: true } | { reserved: false; oldest: Date };
+
+/**
+ * Counts and records one password check atomically, before the password is checked: under
+ * a transaction-scoped advisory lock per email and kind, the attempts since `since` are
+ * counted and, below the limit, one more is inserted. Parallel attempts queue on the lock,
+ * so each one sees every attempt committed before it and at most `limit` get through.
+ */
+export function reservePasswordAttempt(input: {
+  email: string;
+  kind: PasswordAttemptKind;
+  since: Date;
+  limit: number;
+}): Promise<PasswordAttemptReservation> {
+  return inTransaction(async (tx) => {
+    await tx.$queryRawUnsafe(
+      `SELECT true AS locked FROM pg_advisory_xact_lock(hashtextextended($1, 0))`,
+      `${PASSWORD_ATTEMPT_LOCK_PREFIX}${input.kind}:${input.email}`,
+    );
+    const recent = await tx.signInFailure.aggregate({
+      where: { email: input.email, kind: input.kind, createdAt: { gte: input.since } },
+      _count: { _all: true },
+      _min: { createdAt: true },
+    });
+    if (recent._count._all >= input.limit) {
+      return { reserved: false, oldest: recent._min.createdAt ?? new Date() };
+    }
+    await tx.signInFailure.create({ data: { email: input.email, kind: input.kind }, select: { id: true } });
+    return { reserved: true };
   });
-  return { count: result._count._all, oldest: result._min.createdAt ?? undefined };
 }
 
-export async function recordSignInFailure(email: string): Promise<void> {
-  await db().signInFailure.create({ data: { email }, select: { id: true } });
-}
-
-export async function clearSignInFailures(email: string): Promise<void> {
-  await db().signInFailure.deleteMany({ where: { email } });
+/** A successful check forgets the attempts of that kind (including its own reservation). */
+export async function clearPasswordAttempts(email: string, kind: PasswordAttemptKind): Promise<void> {
+  await db().signInFailure.deleteMany({ where: { email, kind } });
 }
 
 export function findSessionUserByEmail(email: string): Promise<SessionUser | null> {
@@ -164,13 +195,21 @@ export async function updateUserIfVersion(
     id: string;
     expectedVersion: number;
     data: { role?: Role; active?: boolean; passwordHash?: string; passwordTemporary?: boolean };
+    /** Ends the user's existing sessions (see User.sessionVersion). */
+    endSessions: boolean;
   },
 ): Promise<AdminUserRow | null> {
   const updated = await tx.user.updateMany({
     where: { id: input.id, version: input.expectedVersion },
-    data: { ...input.data, version: { increment: 1 } },
+    data: {
+      ...input.data,
+      version: { increment: 1 },
+      ...(input.endSessions ? { sessionVersion: { increment: 1 } } : {}),
+    },
   });
-  return updated.count === 1 ? findAdminUser(input.id, tx) : null;
+  if (updated.count !== 1) return null;
+  if (input.endSessions) await notifySessionsEnded(tx, input.id);
+  return findAdminUser(input.id, tx);
 }
 
 /** An invited user: their password is temporary until they choose their own. */
@@ -196,20 +235,42 @@ export async function findUserNames(ids: string[]): Promise<Map<string, { name: 
 export function findPasswordState(id: string) {
   return db().user.findUnique({
     where: { id },
-    select: { id: true, passwordHash: true, passwordTemporary: true, active: true },
+    select: { id: true, email: true, passwordHash: true, passwordTemporary: true, active: true },
   });
 }
 
+/** Returns the new session version, or null when the password changed meanwhile. */
 export async function setOwnPassword(
   tx: Transaction,
   input: { id: string; previousHash: string; passwordHash: string },
-): Promise<boolean> {
+): Promise<number | null> {
   // Guarded by the hash that was verified, so two concurrent changes cannot both win.
   const updated = await tx.user.updateMany({
     where: { id: input.id, passwordHash: input.previousHash },
-    data: { passwordHash: input.passwordHash, passwordTemporary: false, version: { increment: 1 } },
+    data: {
+      passwordHash: input.passwordHash,
+      passwordTemporary: false,
+      version: { increment: 1 },
+      // Every other session ends; the caller's own is given the new version.
+      sessionVersion: { increment: 1 },
+    },
   });
-  return updated.count === 1;
+  if (updated.count !== 1) return null;
+  await notifySessionsEnded(tx, input.id);
+  const user = await tx.user.findUniqueOrThrow({ where: { id: input.id }, select: { sessionVersion: true } });
+  return user.sessionVersion;
+}
+
+/** Ends every session of the user ("sign out everywhere"); returns the new version. */
+export async function endUserSessions(tx: Transaction, id: string): Promise<number | null> {
+  const rows = await tx.$queryRawUnsafe<{ sessionVersion: number }[]>(
+    `UPDATE "User" SET "sessionVersion" = "sessionVersion" + 1, "updatedAt" = now() WHERE id = $1
+     RETURNING "sessionVersion"`,
+    id,
+  );
+  if (!rows[0]) return null;
+  await notifySessionsEnded(tx, id);
+  return rows[0].sessionVersion;
 }
 
 export function findAdminUserByEmail(email: string, tx: Transaction = db()): Promise<AdminUserRow | null> {

@@ -7,7 +7,7 @@ import { AirlockError } from "../../errors";
 import { RISK_CLASSES } from "../../shared/risk";
 import { logger } from "../../telemetry/logger";
 import { defaultToolRegistry } from "../../tools/default-registry";
-import { protectedProcedure, reviewerProcedure, router } from "../trpc";
+import { protectedProcedure, reviewerProcedure, router, whileSessionLasts } from "../trpc";
 
 const id = z.string().min(1).max(64);
 const STATUSES = ["PENDING", "APPROVED", "CONSUMED", "REJECTED", "EXPIRED", "CANCELLED", "VOIDED"] as const;
@@ -103,5 +103,5 @@ export const approvalsRouter = router({
   cancel: protectedProcedure
     .input(z.object({ requestId: id }))
     .mutation(({ ctx, input }) => cancelApprovalRequest({ requestId: input.requestId, userId: ctx.user.id })),
-  watch: reviewerProcedure.subscription(({ signal }) => watchApprovals(signal)),
+  watch: reviewerProcedure.subscription(({ ctx, signal }) => whileSessionLasts(ctx, signal, watchApprovals)),
 });

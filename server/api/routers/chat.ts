@@ -2,7 +2,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import * as conversations from "../../agent/conversations";
 import { streamRunEvents } from "../../agent/run-stream";
-import { protectedProcedure, router } from "../trpc";
+import { protectedProcedure, router, whileSessionLasts } from "../trpc";
 
 const id = z.string().min(1).max(64);
 
@@ -33,10 +33,10 @@ export const chatRouter = router({
       // proper NOT_FOUND rather than an error thrown from the middle of a stream.
       await conversations.requireOwnedRun(input.runId, ctx.user.id);
       const afterSeq = input.lastEventId ? Number.parseInt(input.lastEventId, 10) : 0;
-      return (async function* () {
-        for await (const event of streamRunEvents({ runId: input.runId, afterSeq, signal })) {
+      return whileSessionLasts(ctx, signal, async function* (streamSignal) {
+        for await (const event of streamRunEvents({ runId: input.runId, afterSeq, signal: streamSignal })) {
           yield tracked(String(event.seq), event.data);
         }
-      })();
+      });
     }),
 });

@@ -1,32 +1,49 @@
 import { changeOwnPassword } from "../../auth/change-password";
-import { findPasswordState, findSessionUser } from "../../db/users";
+import { checkSession } from "../../auth/session";
+import { signOutEverywhere } from "../../auth/sign-out-everywhere";
+import { findPasswordState } from "../../db/users";
 import { changeOwnPasswordSchema } from "../../shared/user-schemas";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 
 export const meRouter = router({
-  /** The signed-in user as the database has them now (not as the token remembers). */
+  /**
+   * The signed-in user as the database has them now (not as the token remembers); null
+   * when signed out, deactivated, or the session was ended (pages then send them to sign in).
+   */
   get: publicProcedure.query(async ({ ctx }) => {
     if (!ctx.userId) return null;
-    const [user, password] = await Promise.all([findSessionUser(ctx.userId), findPasswordState(ctx.userId)]);
-    return user?.active
-      ? {
-          id: user.id,
-          email: user.email,
-          name: user.name,
-          role: user.role,
-          /** Set by an admin's invite or reset: the UI asks them to choose their own. */
-          passwordTemporary: password?.passwordTemporary ?? false,
-          hasPassword: Boolean(password?.passwordHash),
-        }
-      : null;
+    const [session, password] = await Promise.all([
+      checkSession({ userId: ctx.userId, sessionVersion: ctx.sessionVersion }),
+      findPasswordState(ctx.userId),
+    ]);
+    if (session.status !== "current") return null;
+    const { user } = session;
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      /** Set by an admin's invite or reset: the UI asks them to choose their own. */
+      passwordTemporary: password?.passwordTemporary ?? false,
+      hasPassword: Boolean(password?.passwordHash),
+    };
   }),
-  /** Replaces the caller's own password (required after an admin set a temporary one). */
+  /**
+   * Replaces the caller's own password (required after an admin set a temporary one).
+   * Every other session ends; this one is renewed with the new session version.
+   */
   changePassword: protectedProcedure.input(changeOwnPasswordSchema).mutation(async ({ ctx, input }) => {
-    await changeOwnPassword({
+    const { sessionVersion } = await changeOwnPassword({
       userId: ctx.user.id,
       currentPassword: input.currentPassword,
       newPassword: input.newPassword,
     });
+    await ctx.renewSession?.(sessionVersion);
+    return { ok: true as const };
+  }),
+  /** Ends every session of the caller, this one included. */
+  signOutEverywhere: protectedProcedure.mutation(async ({ ctx }) => {
+    await signOutEverywhere({ userId: ctx.user.id });
     return { ok: true as const };
   }),
 });
