@@ -81,7 +81,10 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   return {
     request: {
       ...request,
-      preview: request.preview as ToolPreview | null,
+      // A model may have put a released value into the arguments of the call to decide on.
+      args: maskDeep(request.args, released),
+      editedArgs: maskDeep(request.editedArgs, released),
+      preview: maskDeep(request.preview as ToolPreview | null, released),
       reasons: request.reasons as string[],
       requester: users[0] ?? { id: request.requesterId, name: "Unknown user", email: "" },
     },

@@ -116,9 +116,15 @@ export function encodingsOf(value: string): readonly string[] {
   return result;
 }
 
-/** Every string leaf worth hiding, plus each line and each `KEY=value` value of multi-line text. */
+/**
+ * Every string leaf worth hiding, plus each line and each `KEY=value` value of multi-line
+ * text; long numbers too (a salary or an account number read from a sensitive table).
+ */
 export function collectSensitiveStrings(value: unknown, into: Set<string> = new Set()): Set<string> {
-  if (typeof value === "string") {
+  if (typeof value === "number" || typeof value === "bigint") {
+    const text = String(value);
+    if (text.length >= MIN_LENGTH) into.add(text);
+  } else if (typeof value === "string") {
     if (value.length >= MIN_LENGTH) into.add(value);
     if (value.includes("\n") || value.includes("=")) {
       for (const line of value.split(/\r?\n/)) {
