@@ -16,7 +16,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { decideApproval } from "../approvals/decide-approval";
-import { inboxDetail } from "../approvals/inbox";
+import { inboxDetail, listInbox } from "../approvals/inbox";
 import { resetEnvForTests } from "../env";
 import { resolveModel } from "../models/registry";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
@@ -226,6 +226,8 @@ describe("sensitive values read from a file and a table", () => {
     const postRequest = await pendingRequest(runId, "post_note");
     requests.push(writeRequest, postRequest);
     const inbox = await Promise.all(requests.map((requestId) => inboxDetail(requestId, deps.tools)));
+    const inboxList = await listInbox({ statuses: ["PENDING"], limit: 50 }, deps.tools);
+    expect(inboxList.map((row) => row.toolName).sort()).toEqual(["post_note", "write_file"]);
     // The reviewer posts something harmless instead: the audit records the original arguments too.
     await decideApproval({
       requestId: postRequest,
@@ -267,7 +269,7 @@ describe("sensitive values read from a file and a table", () => {
     expect(audit).toContain("approval.arguments-edited");
     expect({
       events: leaksIn(events),
-      inbox: leaksIn(JSON.stringify(inbox)),
+      inbox: leaksIn(JSON.stringify([inbox, inboxList])),
       logs: leaksIn(logLines.join("")),
       webhooks: leaksIn(webhookBodies.join("\n")),
       audit: leaksIn(audit),
