@@ -12,6 +12,7 @@ import { transitionRun } from "../db/runs";
 import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState, readToolCalls } from "../db/steps";
 import { inTransaction } from "../db/transaction";
 import { createStreamMasker } from "../shared/sensitive-values";
+import { maskingLogger } from "../telemetry/logger";
 import type { EngineDependencies } from "./engine-config";
 import { createEventWriter, type EventWriter } from "./event-writer";
 import { toModelMessages } from "./history";
@@ -65,12 +66,15 @@ async function finish(
   return moved ? status : "LEASE_LOST";
 }
 
-export async function executeRun(options: ExecuteRunOptions): Promise<RunOutcome> {
-  const { deps, runId, workerId } = options;
-  const log = deps.logger.child({ runId, workerId });
+export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
+  const { runId, workerId } = runOptions;
   const state = await loadRunState(runId);
   if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
-  const sensitive = sensitiveValuesFrom(state.sensitiveResults, deps.tools);
+  const sensitive = sensitiveValuesFrom(state.sensitiveResults, runOptions.deps.tools);
+  // Everything this run logs (the engine, the model step, its tools) hides released values.
+  const deps = { ...runOptions.deps, logger: maskingLogger(runOptions.deps.logger, () => sensitive) };
+  const options = { ...runOptions, deps };
+  const log = deps.logger.child({ runId, workerId });
 
   const timeout = new AbortController();
   const timer = setTimeout(
@@ -245,6 +249,7 @@ async function loop(
       assistantParts,
       planned,
       deferred: await writer.take(),
+      released: sensitive,
     });
     onPartialText("");
     if (assistantParts.length > 0) history.push({ role: "assistant", content: assistantParts as never });

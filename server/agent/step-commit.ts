@@ -16,6 +16,7 @@ import { applyRunWrite, emptyRunWrite, mergeRunWrites, type NewToolCall, type Ru
 import type { ToolCallState } from "../db/steps";
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData } from "../shared/run-events";
+import { maskDeep } from "../shared/sensitive-values";
 import { hashArguments } from "../tools/canonical-arguments";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
@@ -151,40 +152,45 @@ export async function commitStepFast(options: {
   planned: PlannedCall[];
   /** What the event writer still held: written first, in this same transaction. */
   deferred: RunWrite;
+  /** Values released by sensitive reads: hidden from the events and audit data (a model may repeat one in arguments). */
+  released: ReadonlySet<string>;
 }): Promise<CommittedStep> {
   const { runId, stepIndex, planned } = options;
   const stepId = randomUUID();
-  const events: RunEventData[] = [
-    {
-      type: "step-finished",
-      stepIndex,
-      finishReason: options.result.finishReason,
-      inputTokens: options.result.inputTokens,
-      outputTokens: options.result.outputTokens,
-      latencyMs: options.result.latencyMs,
-    },
-    ...planned.map(
-      (call): RunEventData => ({
-        type: "tool-call-proposed",
+  const events: RunEventData[] = maskDeep(
+    [
+      {
+        type: "step-finished",
         stepIndex,
-        toolCallId: call.id,
-        toolName: call.toolName,
-        args: call.args,
-        ...(call.riskClass ? { riskClass: call.riskClass } : {}),
-      }),
-    ),
-    ...planned
-      .filter((call) => call.status !== "PENDING")
-      .map(
+        finishReason: options.result.finishReason,
+        inputTokens: options.result.inputTokens,
+        outputTokens: options.result.outputTokens,
+        latencyMs: options.result.latencyMs,
+      },
+      ...planned.map(
         (call): RunEventData => ({
-          type: "tool-call-updated",
+          type: "tool-call-proposed",
           stepIndex,
           toolCallId: call.id,
-          status: call.status,
-          ...(call.error ? { error: call.error } : {}),
+          toolName: call.toolName,
+          args: call.args,
+          ...(call.riskClass ? { riskClass: call.riskClass } : {}),
         }),
       ),
-  ];
+      ...planned
+        .filter((call) => call.status !== "PENDING")
+        .map(
+          (call): RunEventData => ({
+            type: "tool-call-updated",
+            stepIndex,
+            toolCallId: call.id,
+            status: call.status,
+            ...(call.error ? { error: call.error } : {}),
+          }),
+        ),
+    ],
+    options.released,
+  );
   const allRefused = planned.length > 0 && planned.every((call) => call.status === "REFUSED");
   const results = allRefused ? planned.map((call) => toToolResult(asState(call, stepId))) : null;
   const { result } = options;
@@ -212,7 +218,7 @@ export async function commitStepFast(options: {
       events,
       audits: planned.flatMap((call) => {
         const audit = auditFor(call, options.actorId, runId);
-        return audit ? [auditRecord(audit)] : [];
+        return audit ? [auditRecord({ ...audit, data: maskDeep(audit.data, options.released) })] : [];
       }),
     }),
   );
@@ -251,15 +257,19 @@ export async function runStartedCalls(
   let writing: Promise<void> | null = null;
   let failure: unknown;
 
+  // Events and audit data hide released values: a read's result may repeat one the model put in its arguments.
   const eventFor = (call: PlannedCall, outcome: ToolOutcome): RunEventData =>
-    outcome.event ?? {
-      type: "tool-call-updated",
-      stepIndex,
-      toolCallId: call.id,
-      status: outcome.to,
-      ...(outcome.result !== undefined ? { result: outcome.result } : {}),
-      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-    };
+    maskDeep(
+      outcome.event ?? {
+        type: "tool-call-updated",
+        stepIndex,
+        toolCallId: call.id,
+        status: outcome.to,
+        ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      },
+      options.released,
+    );
 
   /** The outcomes' write; with the step's results, it also stores the tool-results message. */
   const writeFor = (batch: typeof queue, stepResults: ToolResultPart[] | null): RunWrite =>
@@ -279,7 +289,10 @@ export async function runStartedCalls(
           action: outcome.action,
           targetType: "tool-call",
           targetId: call.id,
-          data: { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
+          data: maskDeep(
+            { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
+            options.released,
+          ),
         }),
       ),
     });

@@ -145,14 +145,32 @@ async function audited(
   action: string,
   data: Record<string, unknown>,
 ) {
-  const moved = await updateToolCall(tx, { ...transition, runId: options.runId, stepIndex: options.stepIndex });
+  // The row keeps what the requester and the model see; its event and audit data, which
+  // others may come to see, hide the values released in this conversation.
+  const event: RunEventData = maskDeep(
+    transition.event ?? {
+      type: "tool-call-updated",
+      stepIndex: options.stepIndex,
+      toolCallId: transition.toolCallId,
+      status: transition.to,
+      ...(transition.result !== undefined ? { result: transition.result } : {}),
+      ...(transition.error !== undefined ? { error: transition.error } : {}),
+    },
+    options.released,
+  );
+  const moved = await updateToolCall(tx, {
+    ...transition,
+    runId: options.runId,
+    stepIndex: options.stepIndex,
+    event,
+  });
   if (moved) {
     await recordAuditEvent(tx, {
       actorId: options.actor.id,
       action,
       targetType: "tool-call",
       targetId: transition.toolCallId,
-      data: { runId: options.runId, ...data },
+      data: maskDeep({ runId: options.runId, ...data }, options.released),
     });
   }
   return moved;
@@ -271,7 +289,8 @@ export async function runTool(
         stepIndex: options.stepIndex,
         toolCallId: call.id,
         status: "SUCCEEDED",
-        result: maskDeep(stored, values),
+        // Masked before it is capped: a value cut at the cap would no longer be found.
+        result: capOutput(maskDeep(result, values), config.toolOutputCapChars),
       },
     };
   } catch (error) {
@@ -361,7 +380,7 @@ async function park(
       expiryMinutes: policy.defaultExpiryMinutes,
     });
   });
-  if (request) void announceApprovalRequest(request).catch(() => {});
+  if (request) void announceApprovalRequest(request, options.released).catch(() => {});
 }
 
 async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

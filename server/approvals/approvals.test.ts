@@ -64,6 +64,8 @@ const readFile = defineTool({
 });
 
 const SECRET_VALUE = "sk_live_do_not_show_reviewers_42";
+/** The reported case: a value JSON must escape, so a model quoting it writes another string. */
+const HOSTILE_VALUE = 'pa"ss\\word\nsecond-line-of-it\t\u00e9\u{1F511}';
 const readSecret = defineTool({
   name: "read_secret",
   description: "Read a secret",
@@ -72,7 +74,7 @@ const readSecret = defineTool({
   risk: "SENSITIVE_READ",
   sensitiveValues: (output) => [output.value],
   async execute(input) {
-    return { name: input.name, value: SECRET_VALUE };
+    return { name: input.name, value: input.name === "HOSTILE_KEY" ? HOSTILE_VALUE : SECRET_VALUE };
   },
 });
 
@@ -461,6 +463,33 @@ describe("approvals", () => {
     const detail = await inboxDetail(await pendingRequestFor(deletion), deps.tools);
     expect(JSON.stringify(detail.context)).toContain("STRIPE_KEY");
     expect(JSON.stringify(detail)).not.toContain(SECRET_VALUE);
+  });
+
+  it("a value with a quote, a backslash and a newline stays hidden from reviewers, in every form the model wrote it", async () => {
+    const user = await createTestUser("USER");
+    const conversation = await createTestConversation(user.id);
+    const reviewer = await createTestUser("REVIEWER");
+    const read = await sendTestMessage(user.id, conversation.id, "read the HOSTILE_KEY secret");
+    const readRequest = await pendingRequestFor(read);
+    await approve(readRequest, reviewer.id);
+    await waitForRunStatus(read, ["COMPLETED"]);
+    const escaped = JSON.stringify(HOSTILE_VALUE).slice(1, -1);
+    const transcript = JSON.stringify(
+      await database.query(`SELECT parts FROM "Message" WHERE "runId" = $1 AND role = 'ASSISTANT'`, [read]),
+    );
+    // The demo model quotes the result as JSON, so its text holds the escaped form.
+    expect(transcript).toContain(JSON.stringify(escaped).slice(1, -1));
+    const betraying = [HOSTILE_VALUE, escaped, "second-line-of-it", 'pa\\"ss'];
+    const later = await sendTestMessage(user.id, conversation.id, "delete hostile-notes.txt");
+    for (const requestId of [readRequest, await pendingRequestFor(later)]) {
+      const detail = JSON.stringify(await inboxDetail(requestId, deps.tools));
+      expect(detail).toContain("HOSTILE_KEY");
+      for (const text of betraying) expect(detail).not.toContain(JSON.stringify(text).slice(1, -1));
+    }
+    const events = JSON.stringify(
+      await database.query(`SELECT data FROM "RunEvent" WHERE "runId" = ANY($1)`, [[read, later]]),
+    );
+    for (const text of betraying) expect(events).not.toContain(JSON.stringify(text).slice(1, -1));
   });
 
   it("notifies the webhook with a link to the request in the inbox", async () => {

@@ -21,12 +21,14 @@ import { setToolCallStatus } from "../db/tool-calls";
 import { inTransaction, type Transaction } from "../db/transaction";
 import { AirlockError } from "../errors";
 import type { Role } from "../shared/risk";
+import { maskDeep } from "../shared/sensitive-values";
 import type { ToolRegistry } from "../tools/registry";
 import { bindingHash } from "./binding";
 import { closeRequestWithoutRunning } from "./close-request";
 import { loadPolicy } from "./current-policy";
 import { evaluateCall } from "./evaluate-call";
 import { expireApprovalRequest } from "./expire-approvals";
+import { loadSensitiveValues } from "./released-values";
 
 export type ReviewDecision =
   | { verdict: "approve"; editedArgs?: unknown; reason?: string }
@@ -177,7 +179,11 @@ async function decideInTransaction(
       action: "approval.arguments-edited",
       targetType: "approval",
       targetId: request.id,
-      data: { original: request.args, edited: evaluation.input, previousEdit: request.editedArgs },
+      // The model may have put a value released earlier in the conversation into the arguments.
+      data: maskDeep(
+        { original: request.args, edited: evaluation.input, previousEdit: request.editedArgs },
+        await loadSensitiveValues(request.conversationId, options.tools),
+      ),
     });
   } else {
     const voided = await voidIfStale(tx, request, options.tools, policy.version, reviewer.id);

@@ -20,18 +20,23 @@ import { loadSensitiveValues } from "./released-values";
 
 export const MASKED = "[hidden: sensitive value]";
 
-export async function listInbox(filter: InboxFilter) {
+export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
   const rows = await listApprovalRequests(filter);
   const users = new Map(
     (await findUserNames([...new Set(rows.map((row) => row.requesterId))])).map((user) => [user.id, user]),
+  );
+  // Each request's arguments and summary hide what was released in its own conversation.
+  const conversations = [...new Set(rows.map((row) => row.conversationId))];
+  const released = new Map(
+    await Promise.all(conversations.map(async (id) => [id, await loadSensitiveValues(id, tools)] as const)),
   );
   return rows.map((row) => ({
     id: row.id,
     toolName: row.toolName,
     riskClass: row.riskClass,
     status: row.status,
-    summary: (row.preview as ToolPreview | null)?.summary ?? null,
-    args: row.editedArgs ?? row.args,
+    summary: maskDeep((row.preview as ToolPreview | null)?.summary ?? null, released.get(row.conversationId) ?? []),
+    args: maskDeep(row.editedArgs ?? row.args, released.get(row.conversationId) ?? []),
     requester: users.get(row.requesterId) ?? { id: row.requesterId, name: "Unknown user", email: "" },
     requiredApprovals: row.requiredApprovals,
     approvals: row.decisions.filter(
@@ -81,7 +86,10 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   return {
     request: {
       ...request,
-      preview: request.preview as ToolPreview | null,
+      // A model may have put a released value into the arguments of the call to decide on.
+      args: maskDeep(request.args, released),
+      editedArgs: maskDeep(request.editedArgs, released),
+      preview: maskDeep(request.preview as ToolPreview | null, released),
       reasons: request.reasons as string[],
       requester: users[0] ?? { id: request.requesterId, name: "Unknown user", email: "" },
     },

@@ -8,6 +8,7 @@ import type { Transaction } from "../db/transaction";
 import { findSessionUser } from "../db/users";
 import type { PolicyDecision } from "../policy/types";
 import type { RiskClass } from "../shared/risk";
+import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
 import { bindingHash } from "./binding";
 import { sendWebhookNotice } from "./webhook";
@@ -65,15 +66,27 @@ export async function createApprovalRequest(
   return request;
 }
 
-export async function announceApprovalRequest(request: ApprovalRequestRow): Promise<void> {
+/** The webhook notice leaves Airlock: values released in the conversation are hidden from it. */
+export async function announceApprovalRequest(
+  request: ApprovalRequestRow,
+  released: ReadonlySet<string>,
+): Promise<void> {
   const requester = await findSessionUser(request.requesterId);
   const preview = request.preview as ToolPreview | null;
-  await sendWebhookNotice({
-    kind: "approval-requested",
-    requestId: request.id,
-    toolName: request.toolName,
-    riskClass: request.riskClass,
-    summary: preview?.summary ?? `${request.toolName} with ${JSON.stringify(request.args).slice(0, 200)}`,
-    requester: requester?.email ?? request.requesterId,
-  });
+  // Masked before it is cut: a value cut in half would no longer be found.
+  const summary =
+    preview?.summary ?? `${request.toolName} with ${JSON.stringify(maskDeep(request.args, released)).slice(0, 200)}`;
+  await sendWebhookNotice(
+    maskDeep(
+      {
+        kind: "approval-requested",
+        requestId: request.id,
+        toolName: request.toolName,
+        riskClass: request.riskClass,
+        summary,
+        requester: requester?.email ?? request.requesterId,
+      },
+      released,
+    ),
+  );
 }

@@ -4,6 +4,7 @@
  * cannot leak a credential into the log (invariant 4).
  */
 import { env } from "../env";
+import { maskDeep, maskSensitive } from "../shared/sensitive-values";
 
 type Level = "debug" | "info" | "warn" | "error";
 const LEVEL_ORDER: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -55,6 +56,35 @@ export function createLogger(base: LogFields = {}): Logger {
     warn: (message, fields) => write("warn", message, fields),
     error: (message, fields) => write("error", message, fields),
     child: (fields) => createLogger({ ...base, ...fields }),
+  };
+}
+
+/**
+ * A logger that hides the given sensitive values (in every form the masker knows) from
+ * each line: the engine wraps a run's logger with the values released in its
+ * conversation, so an error message or a tool's log line that repeats one is written
+ * masked. Keys are redacted first, so errors become plain objects the masker can walk.
+ */
+export function maskingLogger(base: Logger, values: () => ReadonlySet<string>): Logger {
+  const write =
+    (level: Level) =>
+    (message: string, fields?: LogFields): void => {
+      const sensitive = values();
+      if (sensitive.size === 0) {
+        base[level](message, fields);
+        return;
+      }
+      base[level](
+        maskSensitive(message, sensitive),
+        fields ? (maskDeep(redact(fields), sensitive) as LogFields) : undefined,
+      );
+    };
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    child: (fields) => maskingLogger(base.child(fields), values),
   };
 }
 

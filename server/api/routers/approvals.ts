@@ -37,7 +37,7 @@ export const approvalsRouter = router({
         })
         .default({ limit: 100 }),
     )
-    .query(({ input }) => listInbox(input)),
+    .query(({ input }) => listInbox(input, defaultToolRegistry())),
   get: reviewerProcedure.input(z.object({ id })).query(({ input }) => inboxDetail(input.id, defaultToolRegistry())),
   pendingCount: reviewerProcedure.query(() => pendingCount()),
   decide: reviewerProcedure.input(z.object({ requestId: id }).and(decision)).mutation(({ ctx, input }) =>

@@ -71,8 +71,29 @@ const SIDE_EFFECT_FREE_FUNCTIONS = new Set(
     .filter((name) => name !== ""),
 );
 
-/** Catalogs that hold credentials: reading them is sensitive whatever an admin configured. */
-export const ALWAYS_SENSITIVE_TABLES = ["pg_authid", "pg_shadow", "pg_user_mapping", "pg_user_mappings"];
+/**
+ * Catalogs whose rows reveal what reading them must not: credentials, and values of other
+ * tables — the planner's statistics hold each column's most common values and histogram
+ * bounds (so `pg_stats` shows a sensitive table's data to anyone who may read it), query
+ * texts carry their literals, and large objects are data. Reading them is sensitive
+ * whatever an admin configured.
+ */
+export const ALWAYS_SENSITIVE_TABLES = [
+  "pg_authid",
+  "pg_shadow",
+  "pg_user_mapping",
+  "pg_user_mappings",
+  "pg_statistic",
+  "pg_stats",
+  "pg_statistic_ext",
+  "pg_statistic_ext_data",
+  "pg_stats_ext",
+  "pg_stats_ext_exprs",
+  "pg_stat_activity",
+  "pg_stat_statements",
+  "pg_prepared_statements",
+  "pg_largeobject",
+];
 
 const STATEMENT_TYPES: Record<string, string> = {
   SelectStmt: "SELECT",
@@ -113,17 +134,25 @@ function statementType(key: string): string {
   );
 }
 
+/**
+ * Relation names, unlike function names, are lower-cased: they are only matched against
+ * sensitive tables, and matching them regardless of case can only find more of them
+ * (`"Payment_Methods"` is treated as sensitive when `payment_methods` is), never fewer.
+ */
 function relationName(node: Node): string {
   const schema = typeof node.schemaname === "string" ? `${node.schemaname}.` : "";
   return `${schema}${String(node.relname)}`.toLowerCase();
 }
 
+/**
+ * A function's name as PostgreSQL resolves it: the parser has already folded unquoted
+ * names to lower case, and a quoted name keeps its case — `"NOW"()` is not `now()` but
+ * whatever function a user created under that name. Folding it again here would pass a
+ * user's function off as a known one.
+ */
 function functionName(node: Node): string {
   const parts = (node.funcname as Node[] | undefined) ?? [];
-  return parts
-    .map((part) => String((part.String as Node | undefined)?.sval ?? ""))
-    .join(".")
-    .toLowerCase();
+  return parts.map((part) => String((part.String as Node | undefined)?.sval ?? "")).join(".");
 }
 
 interface Findings {
