@@ -229,6 +229,27 @@ describe("decide: rules", () => {
     );
   });
 
+  it("a glob on a directory's contents also matches the directory itself", () => {
+    const rules = [
+      rule({
+        toolName: "delete_file",
+        conditions: [{ path: "args.path", operator: "glob", value: "X/deny/**" }],
+        effect: { decision: "DENY" },
+      }),
+    ];
+    for (const [path, expected] of [
+      ["X/deny", "DENY"],
+      ["X/deny/p", "DENY"],
+      ["X/deny/a/b", "DENY"],
+      ["X/denyx", "REQUIRE_APPROVAL"],
+      ["X/deny.txt", "REQUIRE_APPROVAL"],
+    ] as const) {
+      expect(decide(call("delete_file", { path }, { risk: "DESTRUCTIVE" }), policy({ rules })).decision, path).toBe(
+        expected,
+      );
+    }
+  });
+
   it("a rule can require approval even for a read, and can match the actor's role", () => {
     const rules = [
       rule({
