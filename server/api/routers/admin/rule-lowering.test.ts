@@ -134,7 +134,7 @@ describe("rules that lower review", () => {
     const arbitraryRule = fc.record({
       toolName: fc.constantFrom("*", "delete_file", "write_file", "run_shell", "sql_query", "read_file", "list_files"),
       description: fc.constant("generated"),
-      conditions: fc.constantFrom(
+      conditions: fc.constantFrom<PolicyRuleInput["conditions"]>(
         [],
         [{ path: "args.path", operator: "glob" as const, value: "**" }],
         [{ path: "actor.role", operator: "equals" as const, value: "USER" }],
@@ -155,9 +155,7 @@ describe("rules that lower review", () => {
       fc.asyncProperty(fc.array(arbitraryRule, { minLength: 1, maxLength: 4 }), async (rules) => {
         try {
           for (const rule of rules) {
-            expect(["OK", "admin:confirmation-required"]).toContain(
-              await domainCodeOf(admin.admin.rules.create(rule)),
-            );
+            expect(["OK", "admin:confirmation-required"]).toContain(await domainCodeOf(admin.admin.rules.create(rule)));
           }
           for (const call of GATED_CALLS) {
             expect((await admin.admin.tools.simulate(call)).decision, call.toolName).not.toBe("ALLOW");
