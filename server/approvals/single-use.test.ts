@@ -16,7 +16,6 @@ import {
   createTestUser,
   sendTestMessage,
   startTestWorker,
-  type TestWorker,
   testEngineDependencies,
   waitForRunStatus,
 } from "../testing/fixtures";
