@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { settleToolCalls } from "../agent/tool-calls";
+import { consumeApproval } from "../approvals/consume-approval";
+import { loadPolicy } from "../approvals/current-policy";
+import { decideApproval } from "../approvals/decide-approval";
 import { LeaseLostError, readToolCalls } from "../db/steps";
 import { inTransaction } from "../db/transaction";
 import { createDemoModel } from "../models/demo-model";
@@ -20,9 +22,7 @@ import {
   waitForRunStatus,
 } from "../testing/fixtures";
 import { defineTool } from "../tools/define-tool";
-import { consumeApproval } from "./consume-approval";
-import { loadPolicy } from "./current-policy";
-import { decideApproval } from "./decide-approval";
+import { settleToolCalls } from "./tool-calls";
 
 let database: TestDatabase;
 /** Every effect the tool applied, by path: the ledger outside the database. */
