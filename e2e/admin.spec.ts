@@ -391,6 +391,50 @@ test.describe("admin console", () => {
     await second.page.context().close();
   });
 
+  test("a rule that lets destructive calls run with less review asks for the tool's name, and is audited as confirmed", async ({
+    browser,
+  }) => {
+    const adminPage = await signedInPage(browser, "ADMIN");
+    const admin = new AdminPage(adminPage);
+    await admin.openTool("delete_file");
+    await admin.rulesPanel().getByRole("button", { name: "Add rule" }).click();
+    const form = admin.ruleForm();
+    await form.getByLabel("Description").fill("deletes under tmp/ are reads");
+    await form.getByRole("button", { name: "Add condition" }).click();
+    await form.getByLabel("Condition 1 path").fill("args.path");
+    await form.getByLabel("Condition 1 operator").selectOption("glob");
+    await form.getByLabel("Condition 1 value").fill("tmp/**");
+    await form.getByLabel("Risk class").selectOption("READ");
+    await form.getByRole("button", { name: "Add rule" }).click();
+
+    // The server refuses it without the confirmation; the form asks for it.
+    const dialog = adminPage.getByRole("dialog", { name: "Let calls run with less review?" });
+    await expect(dialog).toBeVisible();
+    await expect(dialog).toContainText("type delete_file to confirm");
+    const confirm = dialog.getByRole("button", { name: "Add rule" });
+    await dialog.getByRole("textbox").fill("delete file");
+    await expect(confirm).toBeDisabled();
+    await dialog.getByRole("textbox").fill("delete_file");
+    await screenshot(adminPage, "admin-rule-lowering-confirm");
+    await confirm.click();
+    await expect(dialog).toBeHidden();
+    await expect(form).toBeHidden();
+    await expect(admin.ruleRow("deletes under tmp/ are reads")).toBeVisible();
+    const audits = await resultOf<{ events: { data: { confirmed?: boolean } }[] }>(
+      adminPage,
+      "admin.audit.list",
+      { action: "policy.rule-created", limit: 1 },
+      "query",
+    );
+    expect(audits.events[0]?.data.confirmed).toBe(true);
+
+    // Clean up: other specs expect destructive calls to wait.
+    await admin.ruleRow("deletes under tmp/ are reads").getByRole("button", { name: "Delete", exact: true }).click();
+    await adminPage.getByRole("dialog").getByRole("button", { name: "Delete rule" }).click();
+    await expect(admin.ruleRow("deletes under tmp/ are reads")).toHaveCount(0);
+    await adminPage.context().close();
+  });
+
   test("approval settings: destructive auto-run needs the typed phrase, and it is audited", async ({ browser }) => {
     const page = await signedInPage(browser, "ADMIN");
     await page.goto("/admin/settings");

@@ -7,7 +7,7 @@
 import type { ModelMessage } from "ai";
 import { policyForNewCalls } from "../approvals/current-policy";
 import { sensitiveValuesFrom } from "../approvals/released-values";
-import { isDatabaseUnavailable } from "../db/errors";
+import { isDatabaseError, isDatabaseUnavailable } from "../db/errors";
 import { transitionRun } from "../db/runs";
 import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState, readToolCalls } from "../db/steps";
 import { inTransaction } from "../db/transaction";
@@ -115,7 +115,9 @@ export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutc
     const message =
       reason instanceof RunTimeoutError || reason instanceof ModelCallError
         ? reason.message
-        : `The run failed: ${reason instanceof Error ? reason.message : String(reason)}`;
+        : isDatabaseError(reason)
+          ? "The run failed because of an error on the server. It has been logged."
+          : `The run failed: ${reason instanceof Error ? reason.message : String(reason)}`;
     log.error("run failed", { error: reason });
     return finish(options, "FAILED", message);
   } finally {

@@ -69,7 +69,17 @@ export async function planCalls(options: {
       });
       if (!evaluation.ok) return { ...base, status: "REFUSED", riskClass: null, error: evaluation.reason, reasons: [] };
       const { decision, riskClass } = evaluation;
-      const decided = { ...base, riskClass, tool, parsedInput: evaluation.input, reasons: decision.reasons };
+      // The call is stored in its canonical form: what policy decided on, what an approval
+      // binds to and what runs are one and the same arguments.
+      const decided = {
+        ...base,
+        args: evaluation.input,
+        argsHash: hashArguments({ tool: call.toolName, args: evaluation.input }),
+        riskClass,
+        tool,
+        parsedInput: evaluation.input,
+        reasons: decision.reasons,
+      };
       if (decision.decision === "DENY") {
         return { ...decided, status: "REFUSED", error: `Denied by policy: ${decision.reasons.join("; ")}` };
       }

@@ -8,7 +8,8 @@
  * decision and execution is audited in the same transaction as its state change.
  */
 import type { ToolResultPart } from "ai";
-import { consumeApproval } from "../approvals/consume-approval";
+import { bindingHash } from "../approvals/binding";
+import { consumeApproval, voidUnusedApproval } from "../approvals/consume-approval";
 import { loadPolicy, type PolicyInForce } from "../approvals/current-policy";
 import { evaluateCall, formatIssues } from "../approvals/evaluate-call";
 import { sensitiveValuesOf } from "../approvals/released-values";
@@ -100,7 +101,12 @@ async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyI
   if (TERMINAL.has(status) || status === "AWAITING_APPROVAL") return { kind: "none", call };
   const tool = options.deps.tools.get(call.toolName);
   let approval: ApprovalRequestRow | null = null;
-  if (status === "APPROVED" || status === "RUNNING") approval = await findApprovalRequestByToolCall(call.id);
+  if (status === "APPROVED" || status === "RUNNING") {
+    // Only the approval this call is running (or about to run) under counts: a voided
+    // earlier request's edited arguments are not the ones to run.
+    const latest = await findApprovalRequestByToolCall(call.id);
+    if (latest && latest.status === (status === "APPROVED" ? "APPROVED" : "CONSUMED")) approval = latest;
+  }
   // An approved edit runs with the reviewer's arguments, and is evaluated as such.
   const args = approval?.editedArgs ?? call.args;
   const edited = approval?.editedArgs != null;
@@ -117,8 +123,17 @@ async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyI
   const { decision, riskClass, input } = evaluation;
   if (status === "RUNNING") {
     // The worker that started this call died before recording its outcome: only a call
-    // that is safe to repeat runs again; anything else is never re-executed blindly.
-    return riskClass === "READ" || tool.idempotent
+    // that is safe to repeat runs again; anything else is never re-executed blindly. An
+    // approved call repeats only what its approval was bound to.
+    const rebinds =
+      approval === null ||
+      bindingHash({
+        toolName: tool.name,
+        args: input,
+        toolVersion: tool.version,
+        policyVersion: approval.policyVersion,
+      }) === approval.bindingHash;
+    return rebinds && (riskClass === "READ" || tool.idempotent)
       ? { kind: "run", call, tool, input, riskClass, approved: approval !== null, edited, reasons: decision.reasons }
       : { kind: "unknown-outcome", call };
   }
@@ -189,6 +204,7 @@ async function start(
         toolCallId: call.id,
         toolName: tool.name,
         toolVersion: tool.version,
+        args: step.input,
         policyVersion: policy.version,
         workerId: options.workerId,
       });
@@ -423,8 +439,8 @@ export async function settleToolCalls(calls: ToolCallState[], options: SettleOpt
     const plans = await Promise.all(current.map((call) => plan(call, options, policy)));
     for (const step of plans) {
       if (step.kind === "refuse") {
-        await withLease(options.runId, options.workerId, (tx) =>
-          audited(
+        await withLease(options.runId, options.workerId, async (tx) => {
+          const moved = await audited(
             tx,
             options,
             {
@@ -436,8 +452,11 @@ export async function settleToolCalls(calls: ToolCallState[], options: SettleOpt
             },
             "tool-call.refused",
             { toolName: step.call.toolName, reason: step.reason },
-          ),
-        );
+          );
+          if (moved && step.call.status === "APPROVED") {
+            await voidUnusedApproval(tx, { toolCallId: step.call.id, why: `the call was refused: ${step.reason}` });
+          }
+        });
       } else if (step.kind === "await") {
         await park(step, options, policy);
       } else if (step.kind === "unknown-outcome") {

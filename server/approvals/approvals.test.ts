@@ -328,6 +328,118 @@ describe("approvals", () => {
     }
   });
 
+  /** Requests a deletion with no worker running, approves it, lets `tamper` act, then resumes on `resumeWith`. */
+  async function approveThenTamper(
+    path: string,
+    tamper: (runId: string, requestId: string) => Promise<void>,
+    resumeWith: ReturnType<typeof testEngineDependencies>,
+    until: Parameters<typeof waitForRunStatus>[1],
+  ) {
+    await worker.stop();
+    try {
+      const user = await createTestUser("USER");
+      const conversation = await createTestConversation(user.id);
+      const solo = await startTestWorker(deps);
+      const runId = await sendTestMessage(user.id, conversation.id, `delete ${path}`);
+      const requestId = await pendingRequestFor(runId);
+      await solo.stop();
+      await approve(requestId, (await createTestUser("REVIEWER")).id);
+      await tamper(runId, requestId);
+      const resumed = await startTestWorker(resumeWith);
+      try {
+        await waitForRunStatus(runId, until);
+      } finally {
+        await resumed.stop();
+      }
+      return { runId, requestId };
+    } finally {
+      worker = await startTestWorker(deps);
+    }
+  }
+
+  async function voidedBecause(requestId: string): Promise<string[]> {
+    const rows = await database.query<{ why: string }>(
+      `SELECT data->>'why' AS why FROM "AuditEvent" WHERE action = 'approval.voided' AND "targetId" = $1`,
+      [requestId],
+    );
+    return rows.map((row) => row.why);
+  }
+
+  it("the stored call's arguments changed after approval: the approval is void and nothing runs", async () => {
+    const { runId, requestId } = await approveThenTamper(
+      "bound.txt",
+      async (tampered) => {
+        await database.query(`UPDATE "ToolCall" SET args = '{"path":"tampered.txt"}' WHERE "runId" = $1`, [tampered]);
+      },
+      deps,
+      ["AWAITING_APPROVAL"],
+    );
+    expect(deleted).not.toContain("tampered.txt");
+    expect(deleted).not.toContain("bound.txt");
+    expect(await voidedBecause(requestId)).toEqual(["the arguments changed after approval"]);
+    // The changed call is asked for anew, showing what it would now do.
+    const requests = await database.query<{ status: string; args: unknown }>(
+      `SELECT status, args FROM "ApprovalRequest" WHERE "runId" = $1 ORDER BY "createdAt"`,
+      [runId],
+    );
+    expect(requests).toEqual([
+      { status: "VOIDED", args: { path: "bound.txt" } },
+      { status: "PENDING", args: { path: "tampered.txt" } },
+    ]);
+  });
+
+  it("the tool's definition changed after approval: the approval is void and nothing runs", async () => {
+    const changed = testEngineDependencies({
+      model: createDemoModel({ tokenDelayMs: 0 }),
+      tools: [defineTool({ ...deleteFile, description: "Delete a file in the workspace, now differently" }), readFile],
+    });
+    const { requestId } = await approveThenTamper("redefined.txt", async () => {}, changed, ["AWAITING_APPROVAL"]);
+    expect(deleted).not.toContain("redefined.txt");
+    expect(await voidedBecause(requestId)).toEqual(["the tool's definition changed after approval"]);
+  });
+
+  it("the tool was removed after approval: the call is refused, the approval voided, and nothing runs", async () => {
+    const without = testEngineDependencies({ model: createDemoModel({ tokenDelayMs: 0 }), tools: [readFile] });
+    const { runId, requestId } = await approveThenTamper("orphan.txt", async () => {}, without, ["COMPLETED"]);
+    expect(deleted).not.toContain("orphan.txt");
+    const [call] = await database.query<{ status: string }>(`SELECT status FROM "ToolCall" WHERE "runId" = $1`, [
+      runId,
+    ]);
+    expect(call?.status).toBe("REFUSED");
+    const [request] = await database.query<{ status: string }>(`SELECT status FROM "ApprovalRequest" WHERE id = $1`, [
+      requestId,
+    ]);
+    expect(request?.status).toBe("VOIDED");
+    expect(await voidedBecause(requestId)).toHaveLength(1);
+  });
+
+  it("a repeatable approved call retried after a crash runs only what was approved", async () => {
+    // The worker died after consuming the approval and starting the call; meanwhile the stored arguments changed.
+    const idempotent = testEngineDependencies({
+      model: createDemoModel({ tokenDelayMs: 0 }),
+      tools: [defineTool({ ...deleteFile, idempotent: true }), readFile],
+    });
+    const { runId } = await approveThenTamper(
+      "retried.txt",
+      async (tampered, requestId) => {
+        await database.query(`UPDATE "ApprovalRequest" SET status = 'CONSUMED', "consumedAt" = now() WHERE id = $1`, [
+          requestId,
+        ]);
+        await database.query(
+          `UPDATE "ToolCall" SET status = 'RUNNING', attempts = 1, args = '{"path":"retried-tampered.txt"}' WHERE "runId" = $1`,
+          [tampered],
+        );
+      },
+      idempotent,
+      ["COMPLETED"],
+    );
+    expect(deleted).not.toContain("retried-tampered.txt");
+    const [call] = await database.query<{ status: string }>(`SELECT status FROM "ToolCall" WHERE "runId" = $1`, [
+      runId,
+    ]);
+    expect(call?.status).toBe("UNKNOWN_OUTCOME");
+  });
+
   it("approve with edits binds to the edited arguments, re-validated and audited with both", async () => {
     const { runId, requestId } = await requestDeletion("original.txt");
     const reviewer = await createTestUser("REVIEWER");

@@ -1,32 +1,37 @@
 /**
  * Right before an approved call executes: the approval must still bind to exactly what
- * will run (tool, arguments, tool definition version, policy version). If it does, it is
- * consumed — a single-use, conditional state change in the caller's transaction — and
- * the arguments to run are returned (the edited ones, when a reviewer edited them).
+ * will run. The hash is recomputed from what the caller is about to execute — the tool
+ * it will call, the canonical arguments it will pass, that tool's current definition
+ * version and the policy version in force — never from the request's own copy of the
+ * arguments, so a stored call changed after approval (its arguments, its tool) voids the
+ * approval instead of running. If it binds, it is consumed: a single-use, conditional
+ * state change in the caller's transaction.
  */
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { findApprovalRequestByToolCall, notifyApprovalsChanged, transitionApprovalRequest } from "../db/approvals";
 import type { Transaction } from "../db/transaction";
 import { bindingHash } from "./binding";
 
-export type Consumption = { ok: true; args: unknown; requestId: string } | { ok: false; reason: string };
+export type Consumption = { ok: true; requestId: string } | { ok: false; reason: string };
 
 export async function consumeApproval(
   tx: Transaction,
   options: {
     toolCallId: string;
+    /** The tool that will run, as the registry has it now. */
     toolName: string;
     toolVersion: string | undefined;
+    /** The canonical arguments that will be passed to it. */
+    args: unknown;
     policyVersion: number;
     workerId: string;
   },
 ): Promise<Consumption> {
   const request = await findApprovalRequestByToolCall(options.toolCallId, tx);
   if (request?.status !== "APPROVED") return { ok: false, reason: "there is no unused approval for this call" };
-  const args = request.editedArgs ?? request.args;
   const current = bindingHash({
     toolName: options.toolName,
-    args,
+    args: options.args,
     toolVersion: options.toolVersion ?? "(tool missing)",
     policyVersion: options.policyVersion,
   });
@@ -34,23 +39,14 @@ export async function consumeApproval(
     const why =
       options.toolVersion === undefined
         ? "the tool no longer exists"
-        : options.toolVersion !== request.toolVersion
-          ? "the tool's definition changed after approval"
-          : options.policyVersion !== request.policyVersion
-            ? "the policy changed after approval"
-            : "the arguments changed after approval";
-    await transitionApprovalRequest(tx, request.id, ["APPROVED"], {
-      status: "VOIDED",
-      decisionReason: `Voided: ${why}.`,
-    });
-    await recordAuditEvent(tx, {
-      actorId: null,
-      action: "approval.voided",
-      targetType: "approval",
-      targetId: request.id,
-      data: { why },
-    });
-    await notifyApprovalsChanged(tx, request.id);
+        : options.toolName !== request.toolName
+          ? "the call names a different tool than the one approved"
+          : options.toolVersion !== request.toolVersion
+            ? "the tool's definition changed after approval"
+            : options.policyVersion !== request.policyVersion
+              ? "the policy changed after approval"
+              : "the arguments changed after approval";
+    await voidApproval(tx, request.id, why);
     return { ok: false, reason: why };
   }
   if (!(await transitionApprovalRequest(tx, request.id, ["APPROVED"], { status: "CONSUMED", consumed: true }))) {
@@ -63,5 +59,29 @@ export async function consumeApproval(
     targetId: request.id,
     data: { toolName: options.toolName, workerId: options.workerId },
   });
-  return { ok: true, args, requestId: request.id };
+  return { ok: true, requestId: request.id };
+}
+
+async function voidApproval(tx: Transaction, requestId: string, why: string): Promise<void> {
+  if (
+    !(await transitionApprovalRequest(tx, requestId, ["APPROVED"], {
+      status: "VOIDED",
+      decisionReason: `Voided: ${why}.`,
+    }))
+  )
+    return;
+  await recordAuditEvent(tx, {
+    actorId: null,
+    action: "approval.voided",
+    targetType: "approval",
+    targetId: requestId,
+    data: { why },
+  });
+  await notifyApprovalsChanged(tx, requestId);
+}
+
+/** An approved call that will not run after all (its tool is gone, its arguments no longer valid): its approval goes void. */
+export async function voidUnusedApproval(tx: Transaction, options: { toolCallId: string; why: string }): Promise<void> {
+  const request = await findApprovalRequestByToolCall(options.toolCallId, tx);
+  if (request?.status === "APPROVED") await voidApproval(tx, request.id, options.why);
 }

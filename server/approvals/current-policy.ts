@@ -9,7 +9,7 @@ import { listen, onReconnect } from "../db/notifications";
 import { POLICY_CHANNEL, readPolicyRows, readPolicyVersion } from "../db/policy";
 import type { Transaction } from "../db/transaction";
 import type { PolicyConfig, PolicyRule } from "../policy/types";
-import { ruleConditionSchema, ruleEffectSchema } from "../shared/policy-schemas";
+import { ruleConditionSchema, storedRuleEffectSchema } from "../shared/policy-schemas";
 import type { RiskClass } from "../shared/risk";
 
 export interface PolicyInForce extends PolicyConfig {
@@ -20,7 +20,7 @@ let cached: PolicyInForce | undefined;
 
 function toRule(row: Awaited<ReturnType<typeof readPolicyRows>>["rules"][number]): PolicyRule {
   const conditions = z.array(ruleConditionSchema).safeParse(row.conditions);
-  const effect = ruleEffectSchema.safeParse(row.effect);
+  const effect = storedRuleEffectSchema.safeParse(row.effect);
   if (!conditions.success || !effect.success) {
     // A condition on an unknown path makes decide() deny calls to this tool: fail closed.
     return {

@@ -144,6 +144,8 @@ async function decideInTransaction(
   const { editedArgs } = options.decision;
   let binding = request.bindingHash;
   let requiredApprovals = request.requiredApprovals;
+  // The edit as validated: canonical, the same arguments the new binding covers.
+  let canonicalEdit: unknown;
   if (editedArgs !== undefined) {
     const tool = options.tools.get(request.toolName);
     const evaluation = await evaluateCall({
@@ -161,6 +163,7 @@ async function decideInTransaction(
         `The edited call is denied by policy: ${evaluation.decision.reasons.join("; ")}`,
       );
     }
+    canonicalEdit = evaluation.input;
     binding = bindingHash({
       toolName: request.toolName,
       args: evaluation.input,
@@ -196,7 +199,7 @@ async function decideInTransaction(
       verdict: "APPROVE",
       ...(options.decision.reason ? { reason: options.decision.reason } : {}),
       bindingHash: binding,
-      editedArgs,
+      editedArgs: canonicalEdit,
     })) === "duplicate"
   ) {
     throw new AirlockError(

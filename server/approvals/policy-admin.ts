@@ -20,10 +20,13 @@ import {
   writePolicySettings,
   writeToolPolicy,
 } from "../db/policy";
-import { inTransaction } from "../db/transaction";
+import { inTransaction, type Transaction } from "../db/transaction";
 import { AirlockError } from "../errors";
-import type { PolicyRuleInput } from "../shared/policy-schemas";
+import { RISK_ORDER } from "../policy/decide";
+import type { RuleEffect } from "../policy/types";
+import { type PolicyRuleInput, ruleLoweringConfirmation } from "../shared/policy-schemas";
 import type { RiskClass, Role } from "../shared/risk";
+import type { AnyTool } from "../tools/define-tool";
 import type { ToolRegistry } from "../tools/registry";
 import { forgetCachedPolicy, loadPolicy } from "./current-policy";
 import { evaluateCall } from "./evaluate-call";
@@ -115,17 +118,69 @@ function checkToolName(tools: ToolRegistry, toolName: string) {
     throw new AirlockError("admin:invalid", `There is no tool named ${toolName}.`);
 }
 
-export async function createRule(options: { tools: ToolRegistry; rule: PolicyRuleInput; actorId: string }) {
+/** The classes a tool's calls can have before rules: the admin's override, else whatever its classifier may say. */
+function possibleBaseClasses(tool: AnyTool, override: RiskClass | undefined): RiskClass[] {
+  if (override) return [override];
+  return tool.classify ? [tool.risk, "READ", "SENSITIVE_READ", "DESTRUCTIVE"] : [tool.risk];
+}
+
+/**
+ * Whether a rule could let some call run with less review than its own class asks for:
+ * set a class below a class a targeted tool's calls can have, or ALLOW calls that are not
+ * plain reads. Such a rule needs the same typed confirmation as lowering a tool's class.
+ */
+async function ruleLowersReview(tools: ToolRegistry, rule: PolicyRuleInput, tx: Transaction): Promise<boolean> {
+  const { riskClass, decision } = rule.effect;
+  if (riskClass === undefined && decision !== "ALLOW") return false;
+  const overrides = new Map(
+    (await listToolPolicies(tx)).map((override) => [override.toolName, override.riskClass as RiskClass]),
+  );
+  const targets =
+    rule.toolName === "*" ? tools.list() : [tools.get(rule.toolName)].filter((tool) => tool !== undefined);
+  return targets.some((tool) =>
+    possibleBaseClasses(tool, overrides.get(tool.name)).some(
+      (base) =>
+        (riskClass !== undefined && RISK_ORDER[riskClass] < RISK_ORDER[base]) ||
+        (decision === "ALLOW" && base !== "READ" && base !== "DISABLED"),
+    ),
+  );
+}
+
+/** The rule as stored: marked confirmed when it lowers review and the admin typed the confirmation. */
+async function confirmedRule(
+  tools: ToolRegistry,
+  rule: PolicyRuleInput,
+  confirmation: string | undefined,
+  tx: Transaction,
+): Promise<{ stored: PolicyRuleInput & { effect: RuleEffect }; confirmed: boolean }> {
+  if (!(await ruleLowersReview(tools, rule, tx))) return { stored: rule, confirmed: false };
+  const expected = ruleLoweringConfirmation(rule.toolName);
+  if (confirmation !== expected) {
+    throw new AirlockError(
+      "admin:confirmation-required",
+      `This rule lets ${rule.toolName === "*" ? "calls of any tool" : `${rule.toolName} calls`} run with less review than their risk class asks for. To save it, type ${expected} to confirm.`,
+    );
+  }
+  return { stored: { ...rule, effect: { ...rule.effect, confirmedLowering: true } }, confirmed: true };
+}
+
+export async function createRule(options: {
+  tools: ToolRegistry;
+  rule: PolicyRuleInput;
+  confirmation?: string;
+  actorId: string;
+}) {
   checkToolName(options.tools, options.rule.toolName);
   const created = await inTransaction(async (tx) => {
-    const row = await insertPolicyRule(tx, { ...options.rule, updatedBy: options.actorId });
+    const { stored, confirmed } = await confirmedRule(options.tools, options.rule, options.confirmation, tx);
+    const row = await insertPolicyRule(tx, { ...stored, updatedBy: options.actorId });
     const version = await bumpPolicyVersion(tx, options.actorId);
     await recordAuditEvent(tx, {
       actorId: options.actorId,
       action: "policy.rule-created",
       targetType: "policy-rule",
       targetId: row.id,
-      data: { rule: options.rule, policyVersion: version },
+      data: { rule: stored, policyVersion: version, confirmed },
     });
     return row;
   });
@@ -138,17 +193,19 @@ export async function editRule(options: {
   id: string;
   expectedVersion: number;
   rule: PolicyRuleInput;
+  confirmation?: string;
   actorId: string;
 }) {
   checkToolName(options.tools, options.rule.toolName);
   await inTransaction(async (tx) => {
     const before = await findPolicyRule(options.id, tx);
     if (!before) throw new AirlockError("admin:not-found", "This rule no longer exists.");
+    const { stored, confirmed } = await confirmedRule(options.tools, options.rule, options.confirmation, tx);
     if (
       !(await updatePolicyRule(tx, {
         id: options.id,
         expectedVersion: options.expectedVersion,
-        ...options.rule,
+        ...stored,
         updatedBy: options.actorId,
       }))
     ) {
@@ -160,7 +217,7 @@ export async function editRule(options: {
       action: "policy.rule-changed",
       targetType: "policy-rule",
       targetId: options.id,
-      data: { before, after: options.rule, policyVersion: version },
+      data: { before, after: stored, policyVersion: version, confirmed },
     });
   });
   forgetCachedPolicy();

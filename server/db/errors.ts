@@ -1,8 +1,13 @@
 /**
  * Telling "the database is unreachable right now" apart from every other failure: the
  * engine must not record a run as failed because Postgres restarted; it leaves the run to
- * be resumed when the database is back.
+ * be resumed when the database is back. And telling an error the database raised apart
+ * from the rest, so its text (table names, constraint and trigger messages) is logged,
+ * never shown to a user.
  */
+import pg from "pg";
+import { BatchError } from "./sql-batch";
+
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -26,6 +31,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
     if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
     if (typeof candidate.message === "string" && UNAVAILABLE_TEXT.test(candidate.message)) return true;
+    current = candidate.cause;
+  }
+  return false;
+}
+
+/** Errors of Prisma's client and its driver adapter, by class name (they come from several packages). */
+const PRISMA_ERROR_NAME = /^(PrismaClient\w*Error|DriverAdapterError)$/;
+
+export function isDatabaseError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current; depth++) {
+    if (current instanceof pg.DatabaseError || current instanceof BatchError) return true;
+    const candidate = current as { name?: unknown; cause?: unknown };
+    if (typeof candidate.name === "string" && PRISMA_ERROR_NAME.test(candidate.name)) return true;
     current = candidate.cause;
   }
   return false;

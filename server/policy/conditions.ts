@@ -30,11 +30,19 @@ export function resolvePath(subject: ConditionSubject, path: string): unknown {
   }
 }
 
-/** Glob over path-like strings: `*` within a segment, `**` across segments, `?` one character. */
+/**
+ * Glob over path-like strings: `*` within a segment, `**` across segments, `?` one
+ * character. A trailing `/**` also matches the directory itself (`secrets/**` matches
+ * `secrets`): deleting or moving the directory acts on everything in it.
+ */
 export function globToRegExp(glob: string): RegExp {
   let pattern = "";
   for (let index = 0; index < glob.length; index++) {
     const character = glob[index] as string;
+    if (character === "/" && index === glob.length - 3 && glob.endsWith("/**")) {
+      pattern += "(?:/.*)?";
+      break;
+    }
     if (character === "*") {
       if (glob[index + 1] === "*") {
         pattern += ".*";

@@ -155,7 +155,7 @@ describe("decide: rules", () => {
     const specific = rule({
       toolName: "tool",
       conditions: [{ path: "args.safe", operator: "equals", value: true }],
-      effect: { decision: "ALLOW" },
+      effect: { decision: "ALLOW", confirmedLowering: true },
     });
     expect(
       decide(call("tool", { safe: true }, { risk: "SENSITIVE_READ" }), policy({ rules: [general, specific] })).decision,
@@ -193,14 +193,61 @@ describe("decide: rules", () => {
     expect(decide(call("tool", {}), policy({ rules: badPath })).decision).toBe("DENY");
   });
 
-  it("an ALLOW rule releases a sensitive read, but not a destructive call unless auto-run was confirmed", () => {
-    const rules = [rule({ toolName: "*", effect: { decision: "ALLOW" } })];
+  it("a confirmed ALLOW rule releases a sensitive read, but not a destructive call unless auto-run was confirmed", () => {
+    const rules = [rule({ toolName: "*", effect: { decision: "ALLOW", confirmedLowering: true } })];
     expect(decide(call("read_secret", {}, { risk: "SENSITIVE_READ" }), policy({ rules })).decision).toBe("ALLOW");
     expect(decide(call("delete_file", {}, { risk: "DESTRUCTIVE" }), policy({ rules })).decision).toBe(
       "REQUIRE_APPROVAL",
     );
     const confirmed = policy({ rules, settings: { ...DEFAULT_POLICY_SETTINGS, destructiveAutoRunConfirmed: true } });
     expect(decide(call("delete_file", {}, { risk: "DESTRUCTIVE" }), confirmed).decision).toBe("ALLOW");
+  });
+
+  it("a rule saved without confirmation cannot lower a class or let a gated call run unreviewed", () => {
+    const autoRun = { ...DEFAULT_POLICY_SETTINGS, destructiveAutoRunConfirmed: true };
+    const lowering = [rule({ toolName: "*", effect: { riskClass: "READ" } })];
+    const destructive = decide(call("delete_file", {}, { risk: "DESTRUCTIVE" }), policy({ rules: lowering }));
+    expect(destructive).toMatchObject({ decision: "REQUIRE_APPROVAL", riskClass: "DESTRUCTIVE" });
+    expect(destructive.reasons.join(" ")).toMatch(/without the typed confirmation/);
+    expect(decide(call("read_secret", {}, { risk: "SENSITIVE_READ" }), policy({ rules: lowering })).decision).toBe(
+      "REQUIRE_APPROVAL",
+    );
+    expect(decide(call("x", {}), policy({ rules: lowering, toolClasses: { x: "DISABLED" } })).decision).toBe("DENY");
+    const allow = [rule({ toolName: "*", effect: { decision: "ALLOW" } })];
+    expect(decide(call("read_secret", {}, { risk: "SENSITIVE_READ" }), policy({ rules: allow })).decision).toBe(
+      "REQUIRE_APPROVAL",
+    );
+    expect(
+      decide(call("delete_file", {}, { risk: "DESTRUCTIVE" }), policy({ rules: allow, settings: autoRun })).decision,
+    ).toBe("REQUIRE_APPROVAL");
+    // Raising needs no confirmation, and a confirmed rule lowers.
+    const raising = [rule({ toolName: "*", effect: { riskClass: "DESTRUCTIVE" } })];
+    expect(decide(call("list_files", {}), policy({ rules: raising })).decision).toBe("REQUIRE_APPROVAL");
+    const confirmed = [rule({ toolName: "*", effect: { riskClass: "READ", confirmedLowering: true } })];
+    expect(decide(call("delete_file", {}, { risk: "DESTRUCTIVE" }), policy({ rules: confirmed })).decision).toBe(
+      "ALLOW",
+    );
+  });
+
+  it("a glob on a directory's contents also matches the directory itself", () => {
+    const rules = [
+      rule({
+        toolName: "delete_file",
+        conditions: [{ path: "args.path", operator: "glob", value: "X/deny/**" }],
+        effect: { decision: "DENY" },
+      }),
+    ];
+    for (const [path, expected] of [
+      ["X/deny", "DENY"],
+      ["X/deny/p", "DENY"],
+      ["X/deny/a/b", "DENY"],
+      ["X/denyx", "REQUIRE_APPROVAL"],
+      ["X/deny.txt", "REQUIRE_APPROVAL"],
+    ] as const) {
+      expect(decide(call("delete_file", { path }, { risk: "DESTRUCTIVE" }), policy({ rules })).decision, path).toBe(
+        expected,
+      );
+    }
   });
 
   it("a rule can require approval even for a read, and can match the actor's role", () => {
@@ -284,6 +331,23 @@ describe("decide: properties", () => {
         if (result.decision === "REQUIRE_APPROVAL") expect(result.requiredApprovals).toBeGreaterThanOrEqual(1);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("rules saved without confirmation never let a call run with less review than its class before rules", () => {
+    // Stated over the class BEFORE rules (the override, else the classifier, else the
+    // default): a rule that lowers it, to READ or anything else, must not make it run.
+    fc.assert(
+      fc.property(arbitraryCall, arbitraryPolicy, (proposed, config) => {
+        const result = decide(proposed as ProposedCall, config as PolicyConfig);
+        const base = config.toolClasses.tool ?? proposed.tool.classifiedRisk ?? proposed.tool.defaultRisk;
+        if (base === "DESTRUCTIVE") expect(result.decision).not.toBe("ALLOW");
+        if (base === "SENSITIVE_READ" && config.settings.sensitiveReadsNeedApproval) {
+          expect(result.decision).not.toBe("ALLOW");
+        }
+        if (base === "DISABLED") expect(result.decision).toBe("DENY");
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -12,9 +12,14 @@
  *    earlier in the admin's list. The winner may set the class, the decision, and the
  *    number of approvals.
  * 3. The class decides unless the winning rule set a decision: READ runs, SENSITIVE_READ
- *    and DESTRUCTIVE need approval, DISABLED is denied. A rule's ALLOW lets a sensitive
- *    read through, but a DESTRUCTIVE call runs without approval only when an admin has
- *    confirmed destructive auto-run.
+ *    and DESTRUCTIVE need approval, DISABLED is denied.
+ *
+ * A rule may raise a call's class freely, but it may make a call run with less review —
+ * set a class below the call's own class (from step 1), or ALLOW a sensitive read or a
+ * destructive call — only if an admin typed a confirmation when saving it
+ * (`confirmedLowering`, set by the admin service only). An unconfirmed rule's lowering is
+ * ignored here, whoever wrote the row. A DESTRUCTIVE call allowed by a confirmed rule
+ * still runs without approval only when destructive auto-run is confirmed as well.
  */
 import type { Decision, RiskClass } from "../shared/risk";
 import { conditionHolds } from "./conditions";
@@ -91,7 +96,13 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
     if (winner.effect.riskClass !== undefined) {
       if (!isRiskClass(winner.effect.riskClass))
         return deny(policy, `rule "${winner.description}" sets an unknown class`, baseClass);
-      riskClass = winner.effect.riskClass;
+      if (RISK_ORDER[winner.effect.riskClass] < RISK_ORDER[baseClass] && winner.effect.confirmedLowering !== true) {
+        reasons.push(
+          `rule "${winner.description}" would lower ${baseClass} to ${winner.effect.riskClass}, but it was saved without the typed confirmation that needs, so the class stays ${baseClass}`,
+        );
+      } else {
+        riskClass = winner.effect.riskClass;
+      }
     }
     ruleDecision = winner.effect.decision;
     if (winner.effect.requiredApprovals !== undefined) requiredApprovals = winner.effect.requiredApprovals;
@@ -106,7 +117,13 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
   } else if (ruleDecision === "DENY" || ruleDecision === "REQUIRE_APPROVAL") {
     decision = ruleDecision;
   } else if (ruleDecision === "ALLOW") {
-    if (riskClass === "DESTRUCTIVE" && !policy.settings.destructiveAutoRunConfirmed) {
+    if (riskClass !== "READ" && winner?.effect.confirmedLowering !== true) {
+      reasons.push(
+        `the rule allows it, but it was saved without the typed confirmation a rule needs to let a ${riskClass} call run unreviewed, so a reviewer must approve`,
+      );
+      decision = byClass.decision;
+      if (riskClass === "SENSITIVE_READ" && !policy.settings.sensitiveReadsNeedApproval) decision = "ALLOW";
+    } else if (riskClass === "DESTRUCTIVE" && !policy.settings.destructiveAutoRunConfirmed) {
       reasons.push("the rule allows it, but destructive auto-run is not enabled, so a reviewer must approve");
       decision = "REQUIRE_APPROVAL";
     } else {

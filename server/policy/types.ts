@@ -21,6 +21,12 @@ export interface RuleEffect {
   riskClass?: RiskClass;
   decision?: Decision;
   requiredApprovals?: number;
+  /**
+   * An admin typed the confirmation for a rule that lets calls run with less review than
+   * their own class asks for. Set by the admin service only; without it decide() ignores
+   * the lowering.
+   */
+  confirmedLowering?: true;
 }
 
 export interface PolicyRule {

@@ -40,19 +40,35 @@ export const ruleConditionSchema = z
     }
   });
 
-export const ruleEffectSchema = z
-  .object({
-    riskClass: z.enum(RISK_CLASSES).optional(),
-    decision: z.enum(DECISIONS).optional(),
-    requiredApprovals: z.number().int().min(1, "At least 1").max(10, "At most 10").optional(),
-  })
-  .refine(
-    (effect) =>
-      effect.riskClass !== undefined || effect.decision !== undefined || effect.requiredApprovals !== undefined,
-    {
-      message: "A rule must change the class, the decision or the number of approvals",
-    },
-  );
+const ruleEffectFields = {
+  riskClass: z.enum(RISK_CLASSES).optional(),
+  decision: z.enum(DECISIONS).optional(),
+  requiredApprovals: z.number().int().min(1, "At least 1").max(10, "At most 10").optional(),
+};
+
+const changesSomething = [
+  (effect: { riskClass?: unknown; decision?: unknown; requiredApprovals?: unknown }) =>
+    effect.riskClass !== undefined || effect.decision !== undefined || effect.requiredApprovals !== undefined,
+  { message: "A rule must change the class, the decision or the number of approvals" },
+] as const;
+
+/** An effect as an admin submits it: a confirmation flag sent by a client is dropped. */
+export const ruleEffectSchema = z.object(ruleEffectFields).refine(...changesSomething);
+
+/** An effect as stored: the admin service adds `confirmedLowering` when the admin typed the confirmation. */
+export const storedRuleEffectSchema = z
+  .object({ ...ruleEffectFields, confirmedLowering: z.literal(true).optional() })
+  .refine(...changesSomething);
+
+/**
+ * What an admin types to save a rule that lets calls run with less review than their
+ * class asks for: the tool's name, as for lowering a tool's class, or this for `*`.
+ */
+export const EVERY_TOOL_CONFIRMATION = "every tool";
+
+export function ruleLoweringConfirmation(toolName: string): string {
+  return toolName === "*" ? EVERY_TOOL_CONFIRMATION : toolName;
+}
 
 export const policyRuleInputSchema = z.object({
   toolName: z.string().trim().min(1, "Pick a tool or *").max(128),

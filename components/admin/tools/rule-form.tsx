@@ -3,9 +3,10 @@
 import { useMutation } from "@tanstack/react-query";
 import { useId, useMemo, useState } from "react";
 import { CONDITION_OPERATORS_LIST } from "@/server/shared/policy-operators";
+import { ruleLoweringConfirmation } from "@/server/shared/policy-schemas";
 import { DECISIONS, RISK_CLASSES } from "@/server/shared/risk";
 import { useTRPC } from "../../trpc";
-import { Button, ErrorNotice, Field, inputClass, invalidInputClass } from "../admin-ui";
+import { Button, ErrorNotice, Field, inputClass, invalidInputClass, TypedConfirmDialog } from "../admin-ui";
 import {
   type ConditionDraft,
   type ConditionOperator,
@@ -71,6 +72,9 @@ export function RuleForm({
   const update = useMutation(trpc.admin.rules.update.mutationOptions({ onSuccess: onDone }));
   const saving = create.isPending || update.isPending;
   const serverError = create.error ?? update.error;
+  // The server decides whether a rule lowers review (it knows every tool's classes) and
+  // asks for the typed confirmation; the form then asks the admin for it.
+  const needsConfirmation = serverError?.data?.domainCode === "admin:confirmation-required";
   const tool = tools.find((candidate) => candidate.name === draft.toolName);
   const suggestions = pathSuggestions(tool);
 
@@ -89,218 +93,238 @@ export function RuleForm({
     setTouched((current) => new Set(current).add(`condition-${index}-${field}`));
   }
 
-  function submit() {
+  function submit(confirmation?: string) {
     setSubmitted(true);
     if (!validation.ok) return;
-    if (existing) update.mutate({ id: existing.id, expectedVersion: existing.version, rule: validation.rule });
-    else create.mutate(validation.rule);
+    const confirmed = confirmation ? { confirmation } : {};
+    if (existing)
+      update.mutate({ id: existing.id, expectedVersion: existing.version, rule: validation.rule, ...confirmed });
+    else create.mutate({ ...validation.rule, ...confirmed });
   }
 
   return (
-    <form
-      noValidate
-      onSubmit={(event) => {
-        event.preventDefault();
-        submit();
-      }}
-      className="space-y-4"
-      data-testid="rule-form"
-    >
-      <div className="grid gap-4 sm:grid-cols-[14rem_1fr]">
-        <Field label="Tool" htmlFor={`${formId}-tool`} error={show("toolName") ? errors.toolName : undefined}>
-          <select
-            id={`${formId}-tool`}
-            value={draft.toolName}
-            onChange={(event) => change({ toolName: event.target.value }, "toolName")}
-            className={`${inputClass} font-mono ${show("toolName") && errors.toolName ? invalidInputClass : ""}`}
-          >
-            <option value="">Choose…</option>
-            <option value="*">* (every tool)</option>
-            {tools.map((candidate) => (
-              <option key={candidate.name} value={candidate.name}>
-                {candidate.name}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field
-          label="Description"
-          htmlFor={`${formId}-description`}
-          error={show("description") ? errors.description : undefined}
-          hint="Shown to reviewers as the reason a call was gated."
-        >
-          <input
-            id={`${formId}-description`}
-            value={draft.description}
-            placeholder="shell rm needs 2 approvals"
-            onChange={(event) => change({ description: event.target.value }, "description")}
-            className={`${inputClass} ${show("description") && errors.description ? invalidInputClass : ""}`}
-          />
-        </Field>
-      </div>
-
-      <fieldset className="rounded-lg border border-slate-200 p-3">
-        <legend className="px-1 text-xs font-medium text-slate-700">When (all must hold)</legend>
-        {draft.conditions.length === 0 ? (
-          <p className="text-xs text-slate-500">No conditions: the rule applies to every call of the tool.</p>
-        ) : null}
-        <datalist id={`${formId}-paths`}>
-          {suggestions.map((path) => (
-            <option key={path} value={path} />
-          ))}
-        </datalist>
-        <ul className="space-y-2">
-          {draft.conditions.map((condition, index) => {
-            const conditionErrors = errors.conditions[index] ?? {};
-            const pathError = show(`condition-${index}-path`) ? conditionErrors.path : undefined;
-            const valueError = show(`condition-${index}-value`) ? conditionErrors.value : undefined;
-            return (
-              <li key={condition.key} className="grid grid-cols-[1fr_9rem_1fr_auto] items-start gap-2">
-                <div>
-                  <input
-                    aria-label={`Condition ${index + 1} path`}
-                    list={`${formId}-paths`}
-                    value={condition.path}
-                    placeholder="facts.command"
-                    onChange={(event) => changeCondition(index, { path: event.target.value }, "path")}
-                    className={`${inputClass} font-mono ${pathError ? invalidInputClass : ""}`}
-                  />
-                  {pathError ? <p className="mt-1 text-xs text-rose-700">{pathError}</p> : null}
-                </div>
-                <select
-                  aria-label={`Condition ${index + 1} operator`}
-                  value={condition.operator}
-                  onChange={(event) =>
-                    changeCondition(index, { operator: event.target.value as ConditionOperator }, "operator")
-                  }
-                  className={inputClass}
-                >
-                  {CONDITION_OPERATORS_LIST.map((operator) => (
-                    <option key={operator} value={operator}>
-                      {OPERATOR_LABEL[operator]}
-                    </option>
-                  ))}
-                </select>
-                <div>
-                  <input
-                    aria-label={`Condition ${index + 1} value`}
-                    value={condition.value}
-                    disabled={condition.operator === "exists"}
-                    placeholder={condition.operator === "exists" ? "—" : valuePlaceholder(condition.operator)}
-                    onChange={(event) => changeCondition(index, { value: event.target.value }, "value")}
-                    className={`${inputClass} font-mono ${valueError ? invalidInputClass : ""}`}
-                  />
-                  {valueError ? <p className="mt-1 text-xs text-rose-700">{valueError}</p> : null}
-                </div>
-                <Button
-                  variant="ghost"
-                  aria-label={`Remove condition ${index + 1}`}
-                  onClick={() =>
-                    setDraft((current) => ({
-                      ...current,
-                      conditions: current.conditions.filter((_, position) => position !== index),
-                    }))
-                  }
-                >
-                  ✕
-                </Button>
-              </li>
-            );
-          })}
-        </ul>
-        <Button
-          size="sm"
-          className="mt-2"
-          onClick={() => setDraft((current) => ({ ...current, conditions: [...current.conditions, emptyCondition()] }))}
-          disabled={draft.conditions.length >= 10}
-        >
-          Add condition
-        </Button>
-        <p className="mt-2 text-xs text-slate-500">
-          Paths: <code className="font-mono">args.&lt;name&gt;</code> (the call's arguments),{" "}
-          <code className="font-mono">facts.&lt;name&gt;</code> (what the tool reports, see the simulator) or{" "}
-          <code className="font-mono">actor.role</code>.
-        </p>
-      </fieldset>
-
-      <fieldset className="rounded-lg border border-slate-200 p-3">
-        <legend className="px-1 text-xs font-medium text-slate-700">Then</legend>
-        <div className="grid gap-3 sm:grid-cols-3">
-          <Field label="Risk class" htmlFor={`${formId}-class`}>
+    <>
+      <form
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          submit();
+        }}
+        className="space-y-4"
+        data-testid="rule-form"
+      >
+        <div className="grid gap-4 sm:grid-cols-[14rem_1fr]">
+          <Field label="Tool" htmlFor={`${formId}-tool`} error={show("toolName") ? errors.toolName : undefined}>
             <select
-              id={`${formId}-class`}
-              value={draft.riskClass}
-              onChange={(event) => change({ riskClass: event.target.value as RuleDraft["riskClass"] }, "effect")}
-              className={inputClass}
+              id={`${formId}-tool`}
+              value={draft.toolName}
+              onChange={(event) => change({ toolName: event.target.value }, "toolName")}
+              className={`${inputClass} font-mono ${show("toolName") && errors.toolName ? invalidInputClass : ""}`}
             >
-              <option value="">Keep the tool's class</option>
-              {RISK_CLASSES.map((riskClass) => (
-                <option key={riskClass} value={riskClass}>
-                  {riskClass}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Decision" htmlFor={`${formId}-decision`}>
-            <select
-              id={`${formId}-decision`}
-              value={draft.decision}
-              onChange={(event) => change({ decision: event.target.value as RuleDraft["decision"] }, "effect")}
-              className={inputClass}
-            >
-              <option value="">As the class decides</option>
-              {DECISIONS.map((decision) => (
-                <option key={decision} value={decision}>
-                  {DECISION_LABEL[decision]}
+              <option value="">Choose…</option>
+              <option value="*">* (every tool)</option>
+              {tools.map((candidate) => (
+                <option key={candidate.name} value={candidate.name}>
+                  {candidate.name}
                 </option>
               ))}
             </select>
           </Field>
           <Field
-            label="Required approvals"
-            htmlFor={`${formId}-approvals`}
-            error={show("requiredApprovals") ? errors.requiredApprovals : undefined}
-            hint="Empty: the default from approval settings."
+            label="Description"
+            htmlFor={`${formId}-description`}
+            error={show("description") ? errors.description : undefined}
+            hint="Shown to reviewers as the reason a call was gated."
           >
             <input
-              id={`${formId}-approvals`}
-              inputMode="numeric"
-              value={draft.requiredApprovals}
-              placeholder="default"
-              onChange={(event) => change({ requiredApprovals: event.target.value }, "requiredApprovals")}
-              className={`${inputClass} ${show("requiredApprovals") && errors.requiredApprovals ? invalidInputClass : ""}`}
+              id={`${formId}-description`}
+              value={draft.description}
+              placeholder="shell rm needs 2 approvals"
+              onChange={(event) => change({ description: event.target.value }, "description")}
+              className={`${inputClass} ${show("description") && errors.description ? invalidInputClass : ""}`}
             />
           </Field>
         </div>
-        {show("effect") && errors.effect ? <p className="mt-2 text-xs text-rose-700">{errors.effect}</p> : null}
-        {draft.decision === "ALLOW" ? (
-          <p className="mt-2 text-xs text-amber-800">
-            ALLOW lets sensitive reads through. Destructive calls still need a reviewer unless destructive auto-run is
-            confirmed in approval settings.
+
+        <fieldset className="rounded-lg border border-slate-200 p-3">
+          <legend className="px-1 text-xs font-medium text-slate-700">When (all must hold)</legend>
+          {draft.conditions.length === 0 ? (
+            <p className="text-xs text-slate-500">No conditions: the rule applies to every call of the tool.</p>
+          ) : null}
+          <datalist id={`${formId}-paths`}>
+            {suggestions.map((path) => (
+              <option key={path} value={path} />
+            ))}
+          </datalist>
+          <ul className="space-y-2">
+            {draft.conditions.map((condition, index) => {
+              const conditionErrors = errors.conditions[index] ?? {};
+              const pathError = show(`condition-${index}-path`) ? conditionErrors.path : undefined;
+              const valueError = show(`condition-${index}-value`) ? conditionErrors.value : undefined;
+              return (
+                <li key={condition.key} className="grid grid-cols-[1fr_9rem_1fr_auto] items-start gap-2">
+                  <div>
+                    <input
+                      aria-label={`Condition ${index + 1} path`}
+                      list={`${formId}-paths`}
+                      value={condition.path}
+                      placeholder="facts.command"
+                      onChange={(event) => changeCondition(index, { path: event.target.value }, "path")}
+                      className={`${inputClass} font-mono ${pathError ? invalidInputClass : ""}`}
+                    />
+                    {pathError ? <p className="mt-1 text-xs text-rose-700">{pathError}</p> : null}
+                  </div>
+                  <select
+                    aria-label={`Condition ${index + 1} operator`}
+                    value={condition.operator}
+                    onChange={(event) =>
+                      changeCondition(index, { operator: event.target.value as ConditionOperator }, "operator")
+                    }
+                    className={inputClass}
+                  >
+                    {CONDITION_OPERATORS_LIST.map((operator) => (
+                      <option key={operator} value={operator}>
+                        {OPERATOR_LABEL[operator]}
+                      </option>
+                    ))}
+                  </select>
+                  <div>
+                    <input
+                      aria-label={`Condition ${index + 1} value`}
+                      value={condition.value}
+                      disabled={condition.operator === "exists"}
+                      placeholder={condition.operator === "exists" ? "—" : valuePlaceholder(condition.operator)}
+                      onChange={(event) => changeCondition(index, { value: event.target.value }, "value")}
+                      className={`${inputClass} font-mono ${valueError ? invalidInputClass : ""}`}
+                    />
+                    {valueError ? <p className="mt-1 text-xs text-rose-700">{valueError}</p> : null}
+                  </div>
+                  <Button
+                    variant="ghost"
+                    aria-label={`Remove condition ${index + 1}`}
+                    onClick={() =>
+                      setDraft((current) => ({
+                        ...current,
+                        conditions: current.conditions.filter((_, position) => position !== index),
+                      }))
+                    }
+                  >
+                    ✕
+                  </Button>
+                </li>
+              );
+            })}
+          </ul>
+          <Button
+            size="sm"
+            className="mt-2"
+            onClick={() =>
+              setDraft((current) => ({ ...current, conditions: [...current.conditions, emptyCondition()] }))
+            }
+            disabled={draft.conditions.length >= 10}
+          >
+            Add condition
+          </Button>
+          <p className="mt-2 text-xs text-slate-500">
+            Paths: <code className="font-mono">args.&lt;name&gt;</code> (the call's arguments),{" "}
+            <code className="font-mono">facts.&lt;name&gt;</code> (what the tool reports, see the simulator) or{" "}
+            <code className="font-mono">actor.role</code>.
           </p>
-        ) : null}
-      </fieldset>
+        </fieldset>
 
-      <label className="flex items-center gap-2 text-sm">
-        <input
-          type="checkbox"
-          checked={draft.enabled}
-          onChange={(event) => change({ enabled: event.target.checked }, "enabled")}
+        <fieldset className="rounded-lg border border-slate-200 p-3">
+          <legend className="px-1 text-xs font-medium text-slate-700">Then</legend>
+          <div className="grid gap-3 sm:grid-cols-3">
+            <Field label="Risk class" htmlFor={`${formId}-class`}>
+              <select
+                id={`${formId}-class`}
+                value={draft.riskClass}
+                onChange={(event) => change({ riskClass: event.target.value as RuleDraft["riskClass"] }, "effect")}
+                className={inputClass}
+              >
+                <option value="">Keep the tool's class</option>
+                {RISK_CLASSES.map((riskClass) => (
+                  <option key={riskClass} value={riskClass}>
+                    {riskClass}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Decision" htmlFor={`${formId}-decision`}>
+              <select
+                id={`${formId}-decision`}
+                value={draft.decision}
+                onChange={(event) => change({ decision: event.target.value as RuleDraft["decision"] }, "effect")}
+                className={inputClass}
+              >
+                <option value="">As the class decides</option>
+                {DECISIONS.map((decision) => (
+                  <option key={decision} value={decision}>
+                    {DECISION_LABEL[decision]}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field
+              label="Required approvals"
+              htmlFor={`${formId}-approvals`}
+              error={show("requiredApprovals") ? errors.requiredApprovals : undefined}
+              hint="Empty: the default from approval settings."
+            >
+              <input
+                id={`${formId}-approvals`}
+                inputMode="numeric"
+                value={draft.requiredApprovals}
+                placeholder="default"
+                onChange={(event) => change({ requiredApprovals: event.target.value }, "requiredApprovals")}
+                className={`${inputClass} ${show("requiredApprovals") && errors.requiredApprovals ? invalidInputClass : ""}`}
+              />
+            </Field>
+          </div>
+          {show("effect") && errors.effect ? <p className="mt-2 text-xs text-rose-700">{errors.effect}</p> : null}
+          {draft.decision === "ALLOW" ? (
+            <p className="mt-2 text-xs text-amber-800">
+              ALLOW lets sensitive reads through. Destructive calls still need a reviewer unless destructive auto-run is
+              confirmed in approval settings.
+            </p>
+          ) : null}
+        </fieldset>
+
+        <label className="flex items-center gap-2 text-sm">
+          <input
+            type="checkbox"
+            checked={draft.enabled}
+            onChange={(event) => change({ enabled: event.target.checked }, "enabled")}
+          />
+          Enabled
+        </label>
+
+        <p className="rounded-lg bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="rule-preview">
+          {describeRule(draft)}
+        </p>
+        {submitted && errors.form ? <p className="text-xs text-rose-700">{errors.form}</p> : null}
+        <ErrorNotice error={needsConfirmation ? null : serverError} onReload={onReload} />
+        <div className="flex justify-end gap-2">
+          <Button onClick={onCancel}>Cancel</Button>
+          <Button type="submit" variant="primary" disabled={saving || (submitted && !validation.ok)}>
+            {saving ? "Saving…" : existing ? "Save rule" : "Add rule"}
+          </Button>
+        </div>
+      </form>
+      {needsConfirmation ? (
+        <TypedConfirmDialog
+          title="Let calls run with less review?"
+          body={serverError?.message}
+          phrase={ruleLoweringConfirmation(draft.toolName)}
+          confirmLabel={existing ? "Save rule" : "Add rule"}
+          pending={saving}
+          onConfirm={(typed) => submit(typed)}
+          onCancel={() => {
+            create.reset();
+            update.reset();
+          }}
         />
-        Enabled
-      </label>
-
-      <p className="rounded-lg bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="rule-preview">
-        {describeRule(draft)}
-      </p>
-      {submitted && errors.form ? <p className="text-xs text-rose-700">{errors.form}</p> : null}
-      <ErrorNotice error={serverError} onReload={onReload} />
-      <div className="flex justify-end gap-2">
-        <Button onClick={onCancel}>Cancel</Button>
-        <Button type="submit" variant="primary" disabled={saving || (submitted && !validation.ok)}>
-          {saving ? "Saving…" : existing ? "Save rule" : "Add rule"}
-        </Button>
-      </div>
-    </form>
+      ) : null}
+    </>
   );
 }

@@ -10,7 +10,7 @@ export function createListFilesTool(workspace: Workspace) {
     description:
       "List the files and directories in a workspace directory (default: the root), with sizes. Set recursive to include subdirectories.",
     input: z.object({
-      path: workspacePath.default("."),
+      path: workspacePath.prefault("."),
       recursive: z.boolean().default(false),
     }),
     output: z.object({

@@ -19,7 +19,7 @@ export function createSearchFilesTool(workspace: Workspace) {
       "Search the workspace's text files for a literal string (not a regular expression) and return matching lines with their file and line number.",
     input: z.object({
       query: z.string().min(1).max(500),
-      path: workspacePath.default("."),
+      path: workspacePath.prefault("."),
       caseSensitive: z.boolean().default(false),
     }),
     output: z.object({

@@ -71,6 +71,37 @@ describe("path arguments that try to escape the workspace", () => {
     }
     expect((await execute(tool("read_file"), { path: "./src//format.ts" })).path).toBe("src/format.ts");
   });
+
+  it("puts every path field of every tool in one canonical spelling, the root as `.`", () => {
+    const spellings: [string, string][] = [
+      ["./a", "a"],
+      ["a//b", "a/b"],
+      ["a/./b", "a/b"],
+      ["a/b/", "a/b"],
+      [".//a/.//b/.", "a/b"],
+      ["naïve.md", "naïve.md"],
+      ["a/b.", "a/b."], // a different name on Linux, not a spelling of a/b
+      ["", "."],
+      ["./", "."],
+    ];
+    const fields: [string, string, Record<string, unknown>][] = [
+      ["read_file", "path", {}],
+      ["list_files", "path", {}],
+      ["search_files", "path", { query: "x" }],
+      ["write_file", "path", { content: "x" }],
+      ["edit_file", "path", { oldText: "a", newText: "b" }],
+      ["move_file", "from", { to: "b" }],
+      ["move_file", "to", { from: "a" }],
+      ["delete_file", "path", {}],
+    ];
+    for (const [name, field, rest] of fields) {
+      for (const [spelling, canonical] of spellings) {
+        const parsed = tool(name).input.parse({ ...rest, [field]: spelling });
+        expect(parsed[field], `${name}.${field} ${JSON.stringify(spelling)}`).toBe(canonical);
+      }
+    }
+    expect(tool("list_files").input.parse({}).path).toBe(".");
+  });
 });
 
 describe("symlinks are checked at the moment of use", () => {

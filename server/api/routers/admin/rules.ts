@@ -22,16 +22,21 @@ const storedRule = z.object({
 
 const done = z.object({ ok: z.literal(true) });
 
+/** Typed by the admin when the rule lets calls run with less review than their class asks for. */
+const confirmation = z.string().max(200).optional();
+
 export const adminRulesRouter = router({
   list: adminProcedure
     .output(z.object({ policyVersion: z.number(), rules: z.array(storedRule) }))
     .query(() => listRulesForAdmin()),
   create: adminProcedure
-    .input(policyRuleInputSchema)
+    .input(policyRuleInputSchema.extend({ confirmation }))
     .output(storedRule)
-    .mutation(({ ctx, input }) => createRule({ tools: defaultToolRegistry(), rule: input, actorId: ctx.user.id })),
+    .mutation(({ ctx, input: { confirmation, ...rule } }) =>
+      createRule({ tools: defaultToolRegistry(), rule, confirmation, actorId: ctx.user.id }),
+    ),
   update: adminProcedure
-    .input(z.object({ id, expectedVersion: version, rule: policyRuleInputSchema }))
+    .input(z.object({ id, expectedVersion: version, rule: policyRuleInputSchema, confirmation }))
     .output(done)
     .mutation(async ({ ctx, input }) => {
       await editRule({ ...input, tools: defaultToolRegistry(), actorId: ctx.user.id });
