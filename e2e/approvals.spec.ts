@@ -1,6 +1,30 @@
+import type { Page } from "@playwright/test";
 import { expect, screenshot, signedInPage, test } from "./fixtures";
 import { ChatPage } from "./pages/chat-page";
 import { InboxPage } from "./pages/inbox-page";
+
+/**
+ * Dispatches `key` from a MutationObserver the moment the inbox shows `count` items: a
+ * microtask after React's commit, before any passive effect, as a fast user would. Also
+ * records which item was selected at that moment (as window.selectedBeforeKey).
+ */
+async function pressAsTheListAppears(page: Page, key: string, count: number) {
+  await page.addInitScript(
+    ({ key, count }) => {
+      const observer = new MutationObserver(() => {
+        const items = [...document.querySelectorAll('[data-testid="inbox-item"]')];
+        if (items.length < count) return;
+        observer.disconnect();
+        (window as unknown as { selectedBeforeKey?: string }).selectedBeforeKey = String(
+          items.findIndex((item) => item.getAttribute("aria-current") === "true"),
+        );
+        window.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
+      });
+      observer.observe(document, { childList: true, subtree: true });
+    },
+    { key, count },
+  );
+}
 
 test.describe("approval as authorization", () => {
   test("a destructive request waits; a reviewer sees it arrive live, approves, and the user's chat continues", async ({
@@ -84,6 +108,17 @@ test.describe("approval as authorization", () => {
         "AWAITING_APPROVAL",
       );
     }
+    // The first key pressed as the list appears (in the same moment, before React's
+    // passive effects have run) already acts on that list.
+    const early = await signedInPage(browser, "REVIEWER");
+    await pressAsTheListAppears(early, "j", 2);
+    await new InboxPage(early).open();
+    await expect(new InboxPage(early).items().nth(1)).toHaveAttribute("aria-current", "true");
+    expect(await early.evaluate(() => (window as unknown as { selectedBeforeKey?: string }).selectedBeforeKey)).toBe(
+      "0",
+    );
+    await early.context().close();
+
     const reviewer = await signedInPage(browser, "REVIEWER");
     const inbox = new InboxPage(reviewer);
     await inbox.open();
@@ -94,6 +129,8 @@ test.describe("approval as authorization", () => {
     await reviewer.keyboard.press("k");
     await expect(inbox.items().nth(0)).toHaveAttribute("aria-current", "true");
     expect(first).toBe("true");
+    // A request is decided once it is on screen: r acts on the request shown, not on one still loading.
+    await expect(inbox.detail()).toHaveAttribute("data-status", "PENDING");
     await reviewer.keyboard.press("r");
     await expect(reviewer.getByLabel(/Reason for rejecting/)).toBeFocused();
     await reviewer.keyboard.press("Escape");

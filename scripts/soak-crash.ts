@@ -59,6 +59,7 @@ let dataDir: string | undefined;
 let crashDatabase: CrashDatabase | undefined;
 let connected = false;
 
+/** Never throws: a failure here must not replace the report (the last line) with a crash. */
 async function cleanUp() {
   await killAllCrashWorkers();
   await crashDatabase?.close().catch(() => {});
@@ -68,7 +69,30 @@ async function cleanUp() {
       .catch(() => {});
   }
   await postgres?.stop().catch(() => {});
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) {
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 }).catch((error: unknown) => {
+      process.stderr.write(`[soak:crash] could not remove ${dataDir}: ${(error as Error).message}\n`);
+    });
+  }
+}
+
+/** The last line machine readers take, for a campaign that could not finish. */
+function reportFailure(error: unknown) {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`[soak:crash] seed ${seed}: ${message}\n`);
+  process.stdout.write(`${JSON.stringify({ seed, runs: runCount, error: message.split("\n")[0] })}\n`);
+}
+
+// Anything thrown outside main()'s await chain (an event nobody listens to, a rejected
+// promise nobody awaits) ends the script with the same clear last line, not Node's banner.
+let failingOutside = false;
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (error: unknown) => {
+    if (failingOutside) return;
+    failingOutside = true;
+    reportFailure(error);
+    void cleanUp().finally(() => process.exit(1));
+  });
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -184,10 +208,8 @@ let passed = false;
 try {
   passed = await main();
 } catch (error) {
-  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`[soak:crash] seed ${seed}: ${message}\n`);
   // Machine readers take the last line; give them the failure too.
-  process.stdout.write(`${JSON.stringify({ seed, runs: runCount, error: message.split("\n")[0] })}\n`);
+  reportFailure(error);
 } finally {
   await cleanUp();
 }

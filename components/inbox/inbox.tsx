@@ -1,9 +1,10 @@
 "use client";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useSearchParams } from "next/navigation";
+import { useCallback, useMemo, useState } from "react";
 import type { RiskClass } from "@/server/shared/risk";
+import { useKeyboardShortcuts } from "../hooks/use-keyboard-shortcuts";
 import { type RouterInputs, type RouterOutputs, useTRPC } from "../trpc";
 import { RequestDetail } from "./request-detail";
 import { RiskBadge, timeAgo } from "./risk-badge";
@@ -23,17 +24,9 @@ const AGES = [
   { label: "Older than 1 day", value: "1440" },
 ];
 
-function isTyping(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLElement &&
-    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
-  );
-}
-
 export function Inbox({ meId }: { meId: string }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const router = useRouter();
   const params = useSearchParams();
   const [view, setView] = useState<keyof typeof VIEWS>("pending");
   const [riskClass, setRiskClass] = useState<RiskClass | "">("");
@@ -42,7 +35,6 @@ export function Inbox({ meId }: { meId: string }) {
   const [age, setAge] = useState("");
   const [checked, setChecked] = useState<Set<string>>(new Set());
   const [batchResult, setBatchResult] = useState<BatchResult | null>(null);
-  const selectedId = params.get("request");
 
   const filter: Filter = {
     statuses: [...VIEWS[view].statuses],
@@ -67,40 +59,37 @@ export function Inbox({ meId }: { meId: string }) {
   }, [queryClient, trpc]);
   useSubscription(trpc.approvals.watch.subscriptionOptions(undefined, { onData: refresh }));
 
-  const select = useCallback(
-    (id: string | null) =>
-      router.replace(id ? `/inbox?request=${encodeURIComponent(id)}` : "/inbox", { scroll: false }),
-    [router],
-  );
-
-  useEffect(() => {
-    if (!selectedId && items[0]) select(items[0].id);
-  }, [items, selectedId, select]);
+  // The request shown is the one in the URL, else the first in the list, from the very
+  // render that shows the list: nothing waits for an effect or a navigation to select it.
+  const selectedId = params.get("request") ?? items[0]?.id ?? null;
+  // Shallow: the URL keeps the selection (reload, back, a shared link) without a server
+  // round trip; Next.js syncs useSearchParams with history.replaceState.
+  function select(id: string | null) {
+    window.history.replaceState(null, "", id ? `/inbox?request=${encodeURIComponent(id)}` : "/inbox");
+  }
 
   const index = items.findIndex((item) => item.id === selectedId);
-  useEffect(() => {
-    function onKey(event: KeyboardEvent) {
-      if (isTyping(event.target) || event.metaKey || event.ctrlKey || event.altKey) return;
-      if (event.key === "j" || event.key === "ArrowDown") {
-        const next = items[Math.min(items.length - 1, index + 1)];
-        if (next) select(next.id);
-        event.preventDefault();
-      } else if (event.key === "k" || event.key === "ArrowUp") {
-        const previous = items[Math.max(0, index - 1)];
-        if (previous) select(previous.id);
-        event.preventDefault();
-      } else if (event.key === "x" && selectedId) {
-        setChecked((current) => {
-          const next = new Set(current);
-          if (next.has(selectedId)) next.delete(selectedId);
-          else next.add(selectedId);
-          return next;
-        });
-      }
-    }
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  }, [items, index, selectedId, select]);
+  useKeyboardShortcuts({
+    j: () => moveSelection(1),
+    ArrowDown: () => moveSelection(1),
+    k: () => moveSelection(-1),
+    ArrowUp: () => moveSelection(-1),
+    x: selectedId ? () => toggleChecked(selectedId) : undefined,
+  });
+
+  function moveSelection(step: 1 | -1) {
+    const next = items[Math.min(items.length - 1, Math.max(0, index + step))];
+    if (next) select(next.id);
+  }
+
+  function toggleChecked(id: string) {
+    setChecked((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  }
 
   const batch = useMutation(
     trpc.approvals.decideMany.mutationOptions({

@@ -1,7 +1,8 @@
 "use client";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { Markdown } from "../chat/markdown";
+import { useKeyboardShortcuts } from "../hooks/use-keyboard-shortcuts";
 import { type RouterOutputs, useTRPC } from "../trpc";
 import { RiskBadge, timeAgo, timeLeft } from "./risk-badge";
 
@@ -16,13 +17,6 @@ type ContextPart = {
 
 function pretty(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value, null, 2);
-}
-
-function isTyping(target: EventTarget | null): boolean {
-  return (
-    target instanceof HTMLElement &&
-    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
-  );
 }
 
 function ContextMessage({ message }: { message: Detail["context"][number] }) {
@@ -101,26 +95,23 @@ export function RequestDetail({
     }
   }
 
-  useEffect(() => {
-    function onKey(event: KeyboardEvent) {
-      if (isTyping(event.target) || event.metaKey || event.ctrlKey || event.altKey || !canDecide) return;
-      if (event.key === "a") {
-        event.preventDefault();
-        approve();
-      } else if (event.key === "r") {
-        event.preventDefault();
-        setMode("reject");
-        setTimeout(() => reasonRef.current?.focus(), 0);
-      } else if (event.key === "e" && request) {
-        event.preventDefault();
-        setEdited(pretty(request.editedArgs ?? request.args));
-        setMode("edit");
-        setTimeout(() => editRef.current?.focus(), 0);
-      }
-    }
-    window.addEventListener("keydown", onKey);
-    return () => window.removeEventListener("keydown", onKey);
-  });
+  useKeyboardShortcuts(
+    canDecide
+      ? {
+          a: approve,
+          r: () => {
+            setMode("reject");
+            setTimeout(() => reasonRef.current?.focus(), 0);
+          },
+          e: () => {
+            if (!request) return;
+            setEdited(pretty(request.editedArgs ?? request.args));
+            setMode("edit");
+            setTimeout(() => editRef.current?.focus(), 0);
+          },
+        }
+      : {},
+  );
 
   if (detail.isPending) return <p className="p-8 text-slate-500">Loading request…</p>;
   if (detail.error)

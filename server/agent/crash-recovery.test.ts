@@ -14,6 +14,7 @@ import { transitionRun } from "../db/runs";
 import { inTransaction } from "../db/transaction";
 import {
   approveWaitingCalls,
+  CRASH_CAMPAIGN_APPLICATION,
   CRASH_CAMPAIGN_DEFAULTS,
   type CrashDatabase,
   countUnfinished,
@@ -33,11 +34,19 @@ import type { CrashWorkerMessage } from "../testing/crash-worker";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { createTestUser } from "../testing/fixtures";
 import type { BlockPoint, ToolBlockedNotice } from "../testing/ledger-tools";
-import { createSeededRandom, randomSeed } from "../testing/seeded-random";
+import { createSeededRandom } from "../testing/seeded-random";
+
+// Deadlines here only catch hangs: every crash worker is a fresh Node + tsx process, which
+// takes over 10 s to start on a 2-core machine loaded ten-fold (seen while the suite ran
+// beside five other checkouts), and a campaign starts 13 of them.
+const HANG_MS = 120_000;
+const CAMPAIGN_HANG_MS = 480_000;
 
 const RUNS = 24;
 const KILLS = 12;
-const SEED = randomSeed();
+// Pinned, so every run of the suite plays the same campaign (plans, kill points, pauses);
+// \`npm run soak:crash\` draws a fresh seed each time to explore others.
+const SEED = 1_733_011_200;
 const random = createSeededRandom(SEED);
 const { leaseMs: LEASE_MS } = CRASH_CAMPAIGN_DEFAULTS;
 
@@ -118,13 +127,13 @@ async function killWhileToolRuns(
   const approver = startApprover(crashDatabase);
   try {
     const blocking = startWorker({ block });
-    const notice = await blocking.waitForMessage(isToolBlocked, 20_000);
+    const notice = await blocking.waitForMessage(isToolBlocked, HANG_MS);
     expect(notice).toMatchObject({ tool: block.tool, point: block.point, runId: run.runId });
     await blocking.kill();
     const atKill = await readCall(notice.idempotencyKey);
 
     const restarted = startWorker();
-    expect(await waitForTerminal(crashDatabase, [run.runId], 20_000, approver.failure)).toBe(true);
+    expect(await waitForTerminal(crashDatabase, [run.runId], HANG_MS, approver.failure)).toBe(true);
     await restarted.stop();
     const [final] = await database.query<{ text: string }>(
       `SELECT parts->0->>'text' AS text FROM "Message"
@@ -137,8 +146,10 @@ async function killWhileToolRuns(
   }
 }
 
-describe("crash recovery: workers killed with SIGKILL", () => {
-  it(`completes ${RUNS} runs exactly once through ${KILLS} random kills`, { timeout: 120_000 }, async () => {
+describe("crash recovery: workers killed with SIGKILL", { timeout: 3 * HANG_MS }, () => {
+  it(`completes ${RUNS} runs exactly once through ${KILLS} random kills`, {
+    timeout: CAMPAIGN_HANG_MS + 60_000,
+  }, async () => {
     console.info(`crash campaign seed ${SEED}`);
     const runs = await queueCrashRuns({ count: RUNS, random });
     const campaign = await runCrashCampaign({
@@ -146,7 +157,7 @@ describe("crash recovery: workers killed with SIGKILL", () => {
       runs,
       random,
       kills: KILLS,
-      timeoutMs: 100_000,
+      timeoutMs: CAMPAIGN_HANG_MS,
       ...CRASH_CAMPAIGN_DEFAULTS,
     });
     const report = await checkCrashRuns(crashDatabase.query, runs);
@@ -162,6 +173,29 @@ describe("crash recovery: workers killed with SIGKILL", () => {
     // The kills must have hit work in flight, or this test proves nothing.
     expect(campaign.kills.length).toBe(KILLS);
     expect(campaign.kills.some((kill) => kill.runs.length > 0)).toBe(true);
+  });
+
+  it("the campaign's database outlives the server dropping its idle connections", async () => {
+    const campaign = await openCrashDatabase(database.url);
+    try {
+      expect(await campaign.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+      const [dropped] = await database.query<{ count: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS count FROM pg_stat_activity
+         WHERE application_name = $1 AND datname = current_database() AND state = 'idle'`,
+        [CRASH_CAMPAIGN_APPLICATION],
+      );
+      expect(dropped?.count).toBeGreaterThan(0);
+      // Unheard, the dropped connection's 'error' event was an uncaught exception that
+      // ended the soak script with Node's crash banner instead of its report.
+      const deadline = Date.now() + 10_000;
+      while (campaign.pool.totalCount > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(campaign.pool.totalCount).toBe(0);
+      expect(await campaign.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    } finally {
+      await campaign.close();
+    }
   });
 
   it.each<BlockPoint>(["before-effect", "after-effect"])(
@@ -211,8 +245,8 @@ describe("crash recovery: workers killed with SIGKILL", () => {
         block: { tool: LEDGER_TOOL_NAMES.append, point: "after-effect" },
         toolTimeoutMs: 300,
       });
-      const notice = await worker.waitForMessage(isToolBlocked, 20_000);
-      expect(await waitForTerminal(crashDatabase, [run.runId], 20_000, approver.failure)).toBe(true);
+      const notice = await worker.waitForMessage(isToolBlocked, HANG_MS);
+      expect(await waitForTerminal(crashDatabase, [run.runId], HANG_MS, approver.failure)).toBe(true);
       await worker.kill();
       expect(await readCall(notice.idempotencyKey)).toEqual({
         status: "UNKNOWN_OUTCOME",
@@ -232,14 +266,14 @@ describe("crash recovery: workers killed with SIGKILL", () => {
 
     /** Kills the victim as soon as it holds a run; undefined if every run finished first. */
     const killWhileHolding = async (victim: CrashWorkerProcess) => {
-      const deadline = Date.now() + 20_000;
+      const deadline = Date.now() + HANG_MS;
       while (Date.now() < deadline && (await countUnfinished(crashDatabase, runIds)) > 0) {
         const held = await database.query(`SELECT 1 FROM "Run" WHERE "leaseOwner" = $1 AND status = 'RUNNING'`, [
           victim.workerId,
         ]);
         if (held.length > 0) {
           await victim.kill();
-          return recordKill(crashDatabase, victim, 0, false);
+          return recordKill(crashDatabase, victim, { ms: 0 }, false);
         }
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
@@ -247,7 +281,7 @@ describe("crash recovery: workers killed with SIGKILL", () => {
     };
     /** Waits until none of `held` is leased by the dead worker any more. */
     const takenOver = async (held: string[], deadWorkerId: string) => {
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + HANG_MS;
       while (Date.now() < deadline) {
         const stuck = await database.query(`SELECT 1 FROM "Run" WHERE id = ANY($1) AND "leaseOwner" = $2`, [
           held,
@@ -275,7 +309,7 @@ describe("crash recovery: workers killed with SIGKILL", () => {
       const secondKill = await killWhileHolding(second);
       if (secondKill) expect(await takenOver(secondKill.runs, secondKill.workerId)).toBe(true);
 
-      expect(await waitForTerminal(crashDatabase, runIds, 40_000, approver.failure)).toBe(true);
+      expect(await waitForTerminal(crashDatabase, runIds, HANG_MS, approver.failure)).toBe(true);
       await replacement.stop();
     } finally {
       await approver.stop();
@@ -291,7 +325,7 @@ describe("crash recovery: workers killed with SIGKILL", () => {
     const [run] = await queueCrashRuns({ count: 1, random, plan: [["write"]] });
     if (!run) throw new Error("no run queued");
     const parking = startWorker();
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + HANG_MS;
     while (
       (await database.query(`SELECT 1 FROM "Run" WHERE id = $1 AND status = 'AWAITING_APPROVAL'`, [run.runId]))
         .length === 0
@@ -317,7 +351,7 @@ describe("crash recovery: workers killed with SIGKILL", () => {
     expect(await runRow(run.runId)).toEqual({ status: "QUEUED", leaseOwner: null });
 
     const worker = startWorker();
-    expect(await waitForTerminal(crashDatabase, [run.runId], 20_000)).toBe(true);
+    expect(await waitForTerminal(crashDatabase, [run.runId], HANG_MS)).toBe(true);
     await worker.stop();
     expectExactlyOnce(await checkCrashRuns(crashDatabase.query, [run]));
   });

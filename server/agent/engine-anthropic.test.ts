@@ -18,6 +18,7 @@ import {
   startFakeAnthropicServer,
 } from "../testing/fake-anthropic-server";
 import {
+  expectNaps,
   getWeather,
   nap,
   napIntervals,
@@ -161,7 +162,7 @@ describe("engine with the Anthropic provider", () => {
   });
 
   it("runs two tool_use blocks of one message concurrently and answers both in one user message", async () => {
-    napIntervals.length = 0;
+    expectNaps(2);
     fake.enqueue(
       {
         type: "stream",

@@ -11,7 +11,15 @@ import { resetEnvForTests } from "../env";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { type ChatRequestBody, type FakeOpenAIServer, startFakeOpenAIServer } from "../testing/fake-openai-server";
 import { createTestConversation, createTestUser } from "../testing/fixtures";
-import { getWeather, nap, napIntervals, runRows, runThroughRegistry, streamedText } from "../testing/provider-runs";
+import {
+  expectNaps,
+  getWeather,
+  nap,
+  napIntervals,
+  runRows,
+  runThroughRegistry,
+  streamedText,
+} from "../testing/provider-runs";
 import { type AnyTool, defineTool } from "../tools/define-tool";
 import { cancelRun } from "./conversations";
 
@@ -155,7 +163,7 @@ describe("engine with the OpenAI-compatible provider", () => {
   });
 
   it("runs the tool calls of one step concurrently", async () => {
-    napIntervals.length = 0;
+    expectNaps(3);
     fake.enqueue(
       {
         type: "stream",

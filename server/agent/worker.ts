@@ -107,7 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       woken = false;
       try {
         while (!stopped && running.size < options.concurrency) {
-          const runId = await claimNextRun(workerId, leaseMs);
+          const runId = await claimNextRun(workerId, leaseMs, [...running.keys()]);
           if (!runId) break;
           execute(runId);
         }

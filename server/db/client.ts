@@ -18,8 +18,20 @@ export function databaseUrl(): string {
   return url;
 }
 
+/**
+ * Prisma's defaults (2 s to get a connection, 5 s for an interactive transaction) are
+ * latency limits, and a loaded machine passes them with healthy work: a step commit that
+ * took 5.9 s failed its run ("expired transaction"; soak:crash on a 2-core machine with a
+ * load of 15). These are the bounds inTransaction() already uses, now for every
+ * transaction (the engine's step commits call $transaction directly).
+ */
+const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+
 export function createDatabase(connectionString: string): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString, max: 20 }) });
+  return new PrismaClient({
+    adapter: new PrismaPg({ connectionString, max: 20 }),
+    transactionOptions: TRANSACTION_OPTIONS,
+  });
 }
 
 export function db(): PrismaClient {

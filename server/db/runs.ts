@@ -59,15 +59,22 @@ export async function findRun(runId: string, tx: Transaction = db()): Promise<Ru
 /**
  * Claims the oldest runnable run: QUEUED, or RUNNING with an expired lease (its worker
  * died). SKIP LOCKED lets many workers claim concurrently without waiting on each other.
+ * `executing` are the runs the calling worker is running right now: one whose lease ran
+ * out because a heartbeat stalled (a loaded machine) is still this worker's, and a second
+ * engine on it, under the same worker id, would pass every lease check the first passes.
  */
-export async function claimNextRun(workerId: string, leaseMs: number): Promise<string | null> {
+export async function claimNextRun(
+  workerId: string,
+  leaseMs: number,
+  executing: readonly string[] = [],
+): Promise<string | null> {
   const rows = await db().$queryRawUnsafe<{ id: string }[]>(
     `UPDATE "Run" SET status = 'RUNNING', "leaseOwner" = $1,
             "leaseExpiresAt" = now() + ($2::int * interval '1 millisecond'),
             attempts = attempts + 1, "startedAt" = coalesce("startedAt", now()), "updatedAt" = now()
      WHERE id = (
        SELECT id FROM "Run"
-       WHERE status = 'QUEUED' OR (status = 'RUNNING' AND "leaseExpiresAt" < now())
+       WHERE (status = 'QUEUED' OR (status = 'RUNNING' AND "leaseExpiresAt" < now())) AND NOT (id = ANY($3::text[]))
        ORDER BY "createdAt"
        LIMIT 1
        FOR UPDATE SKIP LOCKED
@@ -75,6 +82,7 @@ export async function claimNextRun(workerId: string, leaseMs: number): Promise<s
      RETURNING id`,
     workerId,
     leaseMs,
+    executing,
   );
   return rows[0]?.id ?? null;
 }

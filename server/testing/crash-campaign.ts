@@ -3,6 +3,11 @@
  * destructive calls like a reviewer would, and runs worker child processes that it
  * kill -9s at random moments (from a seeded PRNG) and restarts, until every run is
  * terminal. What each kill interrupted is recorded for the summary.
+ *
+ * A kill lands after the worker has written a random number of run events, not after a
+ * random number of milliseconds: on a loaded machine the runs slow down as much as the
+ * kills, so a campaign sized to outlast its kills does so however fast the machine is,
+ * and makes exactly the kills it was asked for.
  */
 import pg from "pg";
 import { decideApproval } from "../approvals/decide-approval";
@@ -27,9 +32,16 @@ export interface CrashDatabase {
   close(): Promise<void>;
 }
 
+/** The application_name of the campaign's own connections (as pg_stat_activity shows them). */
+export const CRASH_CAMPAIGN_APPLICATION = "airlock-crash-campaign";
+
 /** A pg pool on the test database (db() must already point there), with the ledger tables. */
 export async function openCrashDatabase(url: string): Promise<CrashDatabase> {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const pool = new pg.Pool({ connectionString: url, max: 4, application_name: CRASH_CAMPAIGN_APPLICATION });
+  // An idle connection the server drops (a restart, a terminated backend) is an 'error'
+  // event on the pool; unheard, it is an uncaught exception that kills the whole campaign.
+  // The pool replaces the connection; a query that needed it fails and says so.
+  pool.on("error", () => {});
   await pool.query(LEDGER_TABLES_SQL);
   return {
     url,
@@ -163,6 +175,38 @@ export function startApprover(database: CrashDatabase, intervalMs = 25): Approve
   };
 }
 
+/** How many run events `runIds` have so far: the campaign's measure of progress. */
+export async function countRunEvents(database: CrashDatabase, runIds: string[]): Promise<number> {
+  const rows = await database.query<{ events: number }>(
+    `SELECT count(*)::int AS events FROM "RunEvent" WHERE "runId" = ANY($1)`,
+    [runIds],
+  );
+  return rows[0]?.events ?? 0;
+}
+
+/**
+ * Waits `ms`, or until `runIds` have `events` more run events than `from`, whichever comes
+ * first: "moment" then. "finished" when every run is terminal (nothing is left to interrupt).
+ */
+export async function waitForKillMoment(options: {
+  database: CrashDatabase;
+  runIds: string[];
+  from: number;
+  events: number;
+  ms: number;
+  failure: () => unknown;
+}): Promise<"moment" | "finished"> {
+  const until = Date.now() + options.ms;
+  for (;;) {
+    if ((await countUnfinished(options.database, options.runIds)) === 0) return "finished";
+    const problem = options.failure();
+    if (problem) throw problem;
+    if (Date.now() >= until) return "moment";
+    if ((await countRunEvents(options.database, options.runIds)) >= options.from + options.events) return "moment";
+    await new Promise((resolve) => setTimeout(resolve, Math.min(10, Math.max(1, until - Date.now()))));
+  }
+}
+
 export async function countUnfinished(database: CrashDatabase, runIds: string[]): Promise<number> {
   const rows = await database.query<{ unfinished: number }>(
     `SELECT count(*)::int AS unfinished FROM "Run" WHERE id = ANY($1) AND NOT (status::text = ANY($2))`,
@@ -206,7 +250,8 @@ export async function describeUnfinished(database: CrashDatabase, runIds: string
 /** What one kill caught in flight: runs the dead worker held, and tool calls it had started. */
 export interface KillRecord {
   workerId: string;
-  afterMs: number;
+  /** When it landed: `ms` after the spawn (before ready), or after ready at `ms` or `events` more run events, whichever came first. */
+  after: { ms: number; events?: number };
   beforeReady: boolean;
   runs: string[];
   runningCalls: { runId: string; toolCallId: string; toolName: string }[];
@@ -215,7 +260,7 @@ export interface KillRecord {
 export async function recordKill(
   database: CrashDatabase,
   worker: CrashWorkerProcess,
-  afterMs: number,
+  after: KillRecord["after"],
   beforeReady: boolean,
 ): Promise<KillRecord> {
   const runs = await database.query<{ id: string }>(
@@ -227,7 +272,7 @@ export async function recordKill(
      WHERE r."leaseOwner" = $1 AND tc.status = 'RUNNING'`,
     [worker.workerId],
   );
-  return { workerId: worker.workerId, afterMs, beforeReady, runs: runs.map((run) => run.id), runningCalls };
+  return { workerId: worker.workerId, after, beforeReady, runs: runs.map((run) => run.id), runningCalls };
 }
 
 /**
@@ -238,9 +283,13 @@ export async function recordKill(
 export const CRASH_CAMPAIGN_DEFAULTS = {
   concurrency: 8,
   leaseMs: 1_000,
-  // The runs must still be going when the last kill lands: short gaps between kills and
-  // token pauses long enough that 24 runs outlast 12 kills with the engine's fast path.
+  // The runs must still be going when the last kill lands. Time alone does not ensure it
+  // (a fast machine finishes the runs between few kills), so a kill also lands once the
+  // runs have written killAfterEvents more run events (most streamed tokens are one):
+  // between two kills the runs progress at most that far, so a campaign whose runs write
+  // more than K * killAfterEvents[1] events in all makes all K kills, however fast.
   killDelayMs: [80, 700] as [number, number],
+  killAfterEvents: [20, 100] as [number, number],
   earlyKillShare: 0.1,
   maxTokenDelayMs: 15,
   maxToolDelayMs: 30,
@@ -251,8 +300,10 @@ export interface CampaignOptions {
   runs: QueuedCrashRun[];
   random: SeededRandom;
   kills: number;
-  /** A kill lands this long after the worker is ready (uniformly at random). */
+  /** A kill lands this long after the worker is ready (uniformly at random)… */
   killDelayMs: [number, number];
+  /** …or once the runs have written this many more events, if that comes first. */
+  killAfterEvents: [number, number];
   /** Share of kills that land while the worker is still starting. */
   earlyKillShare?: number;
   concurrency: number;
@@ -320,15 +371,35 @@ export async function runCrashCampaign(options: CampaignOptions): Promise<Campai
         break;
       }
       const early = random.next() < (options.earlyKillShare ?? 0.1);
-      if (!early) await worker.ready;
-      const afterMs = early ? random.integer(0, 400) : random.integer(...options.killDelayMs);
-      if (await waitForTerminal(database, runIds, afterMs, approver.failure)) {
-        await worker.stop();
-        break;
+      let after: KillRecord["after"];
+      if (early) {
+        // While it is still starting: nothing it does counts yet, so the moment is a time.
+        after = { ms: random.integer(0, 400) };
+        if (await waitForTerminal(database, runIds, after.ms, approver.failure)) {
+          await worker.stop();
+          break;
+        }
+      } else {
+        await worker.ready;
+        const ms = random.integer(...options.killDelayMs);
+        const events = random.integer(...options.killAfterEvents);
+        after = { ms, events };
+        const moment = await waitForKillMoment({
+          database,
+          runIds,
+          from: await countRunEvents(database, runIds),
+          events,
+          ms,
+          failure: approver.failure,
+        });
+        if (moment === "finished") {
+          await worker.stop();
+          break;
+        }
       }
       if (Date.now() > deadline) throw new Error(`crash campaign ran out of time (seed ${random.seed})`);
       await worker.kill();
-      const record = await recordKill(database, worker, afterMs, early);
+      const record = await recordKill(database, worker, after, early);
       kills.push(record);
       options.onKill?.(record, kills.length);
     }

@@ -57,11 +57,22 @@ export function spawnCrashWorker(options: { databaseUrl: string; config: CrashWo
       exitedState = { code, signal };
       resolve(exitedState);
     });
+    // A process that could not be started (EAGAIN, ENOMEM on a loaded machine) or signalled
+    // reports an 'error' event, which unheard is an uncaught exception in the campaign.
+    // One that never started also never exits: count it as exited, so waiters fail clearly.
+    child.on("error", (error) => {
+      output = `${output}\n[crash worker: ${error.message}]`.slice(-OUTPUT_TAIL_CHARS);
+      if (child.pid !== undefined || exitedState) return;
+      liveChildren.delete(child);
+      exitedState = { code: null, signal: null };
+      resolve(exitedState);
+      child.emit("exit", null, null);
+    });
   });
 
   const waitForMessage = <T extends CrashWorkerMessage>(
     predicate: (message: CrashWorkerMessage) => message is T,
-    timeoutMs = 30_000,
+    timeoutMs = 120_000,
   ): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const cleanup = () => {

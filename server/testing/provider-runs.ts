@@ -29,8 +29,33 @@ export const getWeather = defineTool({
   },
 });
 
-/** When each call of `nap` ran, so a test can see calls overlap. Clear it before use. */
+/**
+ * When each call of `nap` ran, as ticks of one counter (so "started before another ended"
+ * is exact, not a reading of two clocks). Reset with expectNaps() before use.
+ */
 export const napIntervals: { start: number; end: number }[] = [];
+
+/** A nap waits this long at most for its siblings; the calls of a step that ran one after another end anyway. */
+const NAP_GIVE_UP_MS = 2_000;
+let napTicks = 0;
+let napsExpected = 0;
+let napsStarted = 0;
+let allNapsStarted: () => void = () => {};
+let allNapsStartedPromise = Promise.resolve();
+
+/**
+ * The next `count` naps each wait until all `count` have started: a gate instead of a
+ * sleep, so calls that run concurrently always overlap, however slow the machine, and
+ * calls run one after another still do not (the first ends after NAP_GIVE_UP_MS alone).
+ */
+export function expectNaps(count: number): void {
+  napIntervals.length = 0;
+  napsExpected = count;
+  napsStarted = 0;
+  allNapsStartedPromise = new Promise((resolve) => {
+    allNapsStarted = resolve;
+  });
+}
 
 export const nap = defineTool({
   name: "nap",
@@ -39,9 +64,17 @@ export const nap = defineTool({
   output: z.object({ label: z.string() }),
   risk: "READ",
   async execute(input) {
-    const start = performance.now();
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    napIntervals.push({ start, end: performance.now() });
+    const start = ++napTicks;
+    if (++napsStarted >= napsExpected) allNapsStarted();
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      allNapsStartedPromise,
+      new Promise((resolve) => {
+        giveUp = setTimeout(resolve, NAP_GIVE_UP_MS);
+      }),
+    ]);
+    clearTimeout(giveUp);
+    napIntervals.push({ start, end: ++napTicks });
     return { label: input.label };
   },
 });
