@@ -309,13 +309,16 @@ describe("engine with the OpenAI-compatible provider", () => {
   });
 
   it("gives up on a model that stalls between tokens, with a clear message", async () => {
-    const slow = { type: "stream" as const, text: ["The ", "answer ", "is ", "slow."], tokenDelayMs: 1_000 };
+    // The idle clock starts with the request, so it must leave a loaded machine time to deliver
+    // the request to the fake (150 ms did not: the fake then saw one request of two attempts);
+    // the stall between tokens stays far longer than that.
+    const slow = { type: "stream" as const, text: ["The ", "answer ", "is ", "slow."], tokenDelayMs: 10_000 };
     fake.enqueue(slow, slow, slow);
-    const run = await runMessage({ config: { modelIdleTimeoutMs: 150, modelMaxRetries: 1, modelRetryBaseMs: 5 } });
+    const run = await runMessage({ config: { modelIdleTimeoutMs: 1_500, modelMaxRetries: 1, modelRetryBaseMs: 5 } });
     expect(run.outcome).toBe("FAILED");
     expect(fake.requests).toHaveLength(2);
     const { error } = (await runRow(run.runId)) ?? {};
-    expect(error).toMatch(/sent nothing for 150 ms/);
+    expect(error).toMatch(/sent nothing for 1500 ms/);
     expect(error).toMatch(/after 2 attempts/);
   });
 
