@@ -79,6 +79,7 @@ function toolContext(
   call: ToolCallState,
   tool: AnyTool,
   signal: AbortSignal,
+  authority: { riskClass: RiskClass; approved: boolean },
 ): ToolContext {
   let logger: ToolContext["logger"] | undefined;
   return {
@@ -87,6 +88,8 @@ function toolContext(
     runId: options.runId,
     toolCallId: call.id,
     idempotencyKey: call.idempotencyKey,
+    riskClass: authority.riskClass,
+    approved: authority.approved,
     // Made when a tool first logs: most calls never do.
     get logger() {
       logger ??= options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name });
@@ -217,7 +220,15 @@ export interface ToolOutcome {
  * records the outcome (per call on the slow path, batched on the engine's fast path).
  */
 export async function runTool(
-  step: { call: ToolCallState; tool: AnyTool; input: unknown; riskClass: RiskClass; edited: boolean },
+  step: {
+    call: ToolCallState;
+    tool: AnyTool;
+    input: unknown;
+    riskClass: RiskClass;
+    edited: boolean;
+    /** A reviewer's approval was consumed to start it (the slow path); the fast path runs unreviewed calls. */
+    approved?: boolean;
+  },
   options: Pick<SettleOptions, "runId" | "actor" | "signal" | "deps" | "released" | "stepIndex">,
 ): Promise<ToolOutcome> {
   const { call, tool } = step;
@@ -239,7 +250,12 @@ export async function runTool(
       // A call whose run was stopped before it started is not started at all.
       if (signal.aborted) return reject(signal.reason);
       signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      tool.execute(step.input, toolContext(options, call, tool, signal)).then(resolve, reject);
+      tool
+        .execute(
+          step.input,
+          toolContext(options, call, tool, signal, { riskClass: step.riskClass, approved: step.approved ?? false }),
+        )
+        .then(resolve, reject);
     });
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
@@ -333,7 +349,10 @@ async function park(
   let preview: ToolPreview | null = null;
   if (tool.preview) {
     try {
-      preview = await tool.preview(step.input, toolContext(options, call, tool, options.signal));
+      preview = await tool.preview(
+        step.input,
+        toolContext(options, call, tool, options.signal, { riskClass: step.riskClass, approved: false }),
+      );
     } catch (error) {
       preview = { summary: `No preview: ${error instanceof Error ? error.message : String(error)}` };
     }

@@ -38,8 +38,10 @@ function conflict(what: string): never {
 export async function listToolsForAdmin(tools: ToolRegistry) {
   const [overrides, policy] = await Promise.all([listToolPolicies(), loadPolicy()]);
   const byName = new Map(overrides.map((override) => [override.toolName, override]));
-  return tools.list().map((tool) => {
+  const unavailable = await Promise.all(tools.list().map((tool) => tool.unavailable?.() ?? null));
+  return tools.list().map((tool, index) => {
     const override = byName.get(tool.name);
+    const unavailableReason = unavailable[index] ?? null;
     return {
       name: tool.name,
       description: tool.description,
@@ -50,7 +52,11 @@ export async function listToolsForAdmin(tools: ToolRegistry) {
         ? { riskClass: override.riskClass as RiskClass, version: override.version, updatedAt: override.updatedAt }
         : null,
       overrideVersion: override?.version ?? 0,
-      effectiveRisk: (override?.riskClass as RiskClass | undefined) ?? tool.risk,
+      // A tool that cannot run here is disabled whatever its class says.
+      effectiveRisk: unavailableReason
+        ? ("DISABLED" as const)
+        : ((override?.riskClass as RiskClass | undefined) ?? tool.risk),
+      unavailableReason,
       rules: policy.rules.filter((rule) => rule.toolName === tool.name || rule.toolName === "*").map((rule) => rule.id),
     };
   });
