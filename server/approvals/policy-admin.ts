@@ -218,6 +218,7 @@ export async function getPolicySettings() {
 }
 
 export const AUTO_RUN_CONFIRMATION = "let destructive actions run without approval";
+export const UNSANDBOXED_SHELL_CONFIRMATION = "run shell commands without a sandbox";
 
 export async function updatePolicySettings(options: {
   expectedVersion: number;
@@ -227,11 +228,24 @@ export async function updatePolicySettings(options: {
   sensitiveReadsNeedApproval: boolean;
   sensitiveTables: string[];
   confirmation?: string;
+  unsandboxedShellConfirmed?: boolean;
+  unsandboxedShellConfirmation?: string;
   actorId: string;
 }) {
-  const { confirmation, actorId, ...settings } = options;
+  const { confirmation, unsandboxedShellConfirmation, actorId, ...given } = options;
   await inTransaction(async (tx) => {
     const before = await readPolicySettings(tx);
+    const settings = {
+      ...given,
+      unsandboxedShellConfirmed: given.unsandboxedShellConfirmed ?? before?.unsandboxedShellConfirmed ?? false,
+    };
+    const turningOnUnsandboxed = settings.unsandboxedShellConfirmed && !before?.unsandboxedShellConfirmed;
+    if (turningOnUnsandboxed && unsandboxedShellConfirmation !== UNSANDBOXED_SHELL_CONFIRMATION) {
+      throw new AirlockError(
+        "admin:confirmation-required",
+        `To let the shell run without a sandbox, type exactly: ${UNSANDBOXED_SHELL_CONFIRMATION}`,
+      );
+    }
     if (
       settings.destructiveAutoRunConfirmed &&
       !before?.destructiveAutoRunConfirmed &&
@@ -256,6 +270,7 @@ export async function updatePolicySettings(options: {
         after: afterSettings,
         policyVersion: settings.expectedVersion + 1,
         typedConfirmation: settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed,
+        unsandboxedShellTypedConfirmation: turningOnUnsandboxed,
       },
     });
   });

@@ -5,7 +5,7 @@
  * Each tool lives in its own file; this only wires them.
  */
 import path from "node:path";
-import { readSensitiveTables } from "../db/policy";
+import { readSensitiveTables, readUnsandboxedShellAllowed } from "../db/policy";
 import { env } from "../env";
 import type { AnyTool } from "./define-tool";
 import { createSendMessageTool } from "./outbox/send-message";
@@ -60,6 +60,7 @@ export function builtInToolList(): AnyTool[] {
       sensitivePatterns,
       timeoutMs: Math.max(1_000, config.TOOL_TIMEOUT_MS - 1_000),
       ...(config.SHELL_READ_ALLOWLIST ? { readAllowlist: config.SHELL_READ_ALLOWLIST } : {}),
+      unsandboxedAllowed: readUnsandboxedShellAllowed,
     }),
     createReadSecretTool({ key: secretsKeyFromEnv }),
     createSendMessageTool({ transports: outboxTransports(), from: config.SMTP_FROM }),
