@@ -206,6 +206,9 @@ async function start(
   });
 }
 
+/** How long an aborted tool may take to stop before its outcome is reported anyway. */
+export const ABORT_GRACE_MS = 3_000;
+
 export interface ToolOutcome {
   to: ToolCallStatus;
   action: string;
@@ -249,13 +252,27 @@ export async function runTool(
     const output = await new Promise<unknown>((resolve, reject) => {
       // A call whose run was stopped before it started is not started at all.
       if (signal.aborted) return reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      let stopping = false;
+      signal.addEventListener(
+        "abort",
+        () => {
+          // The tool was told (its signal) and gets a moment to stop what it started —
+          // the shell kills its sandbox — so the outcome is reported only once nothing
+          // of the call runs any more; a tool that ignores its signal is not waited for.
+          stopping = true;
+          setTimeout(() => reject(signal.reason), ABORT_GRACE_MS).unref();
+        },
+        { once: true },
+      );
       tool
         .execute(
           step.input,
           toolContext(options, call, tool, signal, { riskClass: step.riskClass, approved: step.approved ?? false }),
         )
-        .then(resolve, reject);
+        .then(
+          (value) => (stopping ? reject(signal.reason) : resolve(value)),
+          (error) => reject(stopping ? signal.reason : error),
+        );
     });
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
