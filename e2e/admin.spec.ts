@@ -482,6 +482,43 @@ test.describe("admin console", () => {
     await page.context().close();
   });
 
+  test("shell sandbox: the console shows it is available; the unsandboxed shell needs its own typed phrase", async ({
+    browser,
+  }) => {
+    const page = await signedInPage(browser, "ADMIN");
+    await page.goto("/admin/settings");
+    await expect(page.getByTestId("shell-sandbox-status")).toContainText("Sandbox available");
+    const unsandboxed = page.getByLabel(
+      "Where no sandbox is available, let run_shell run commands directly on the server",
+    );
+    await unsandboxed.check();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    const dialog = page.getByRole("dialog");
+    await expect(dialog).toContainText("Run shell commands without a sandbox?");
+    const confirm = dialog.getByRole("button", { name: "Allow an unsandboxed shell" });
+    await dialog.getByRole("textbox").fill("let destructive actions run without approval");
+    await expect(confirm).toBeDisabled();
+    await dialog.getByRole("textbox").fill("run shell commands without a sandbox");
+    await confirm.click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByText("Saved. The next call is decided with these settings.")).toBeVisible();
+    await unsandboxed.uncheck();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect(page.getByText("Saved. The next call is decided with these settings.")).toBeVisible();
+    const settings = await resultOf<{ unsandboxedShellConfirmed: boolean }>(
+      page,
+      "admin.settings.get",
+      undefined,
+      "query",
+    );
+    expect(settings.unsandboxedShellConfirmed).toBe(false);
+    // With a working sandbox the shell is not disabled.
+    await page.goto("/admin/tools");
+    await expect(page.getByTestId("tool-item").filter({ hasText: "run_shell" })).toBeVisible();
+    await expect(page.getByTestId("tool-unavailable")).toHaveCount(0);
+    await page.context().close();
+  });
+
   test("models, secrets and the audit log are usable product screens", async ({ browser }) => {
     const page = await signedInPage(browser, "ADMIN");
     await page.goto("/admin");

@@ -1,8 +1,9 @@
 /**
  * `npm test`: everything, in order — lint (Biome, module direction, types), unit and
  * integration tests (Vitest on an embedded PostgreSQL), then browser tests (Playwright
- * on Chromium against the built app). Fetches what it needs: Chromium through apt on
- * Debian when it is missing, Playwright's own browser elsewhere.
+ * on Chromium against the built app). Fetches what it needs: bubblewrap (the shell
+ * tool's sandbox; its tests run the real one) and Chromium through apt on Debian when
+ * they are missing, Playwright's own browser elsewhere.
  * Ends with one line: "<passed> passed, <failed> failed".
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -28,26 +29,36 @@ function commandExists(command: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
+let aptUpdated = false;
+
+/** Installs a Debian package with apt-get (through sudo when not root); false where that is not possible. */
+async function aptInstall(packageName: string): Promise<boolean> {
+  const isRoot = process.getuid?.() === 0;
+  if (!existsSync("/etc/debian_version") || !commandExists("apt-get") || !(isRoot || commandExists("sudo"))) {
+    return false;
+  }
+  const apt = (args: string[]) => (isRoot ? run("apt-get", args) : run("sudo", ["apt-get", ...args]));
+  if (!aptUpdated) {
+    if ((await apt(["update", "-qq"])) !== 0) return false;
+    aptUpdated = true;
+  }
+  return (await apt(["install", "-y", "-qq", packageName])) === 0;
+}
+
+/** The shell tool's tests run the real sandbox: bubblewrap must be there before Vitest starts. */
+async function ensureBubblewrap(): Promise<void> {
+  if (existsSync("/usr/bin/bwrap")) return;
+  say("bubblewrap is missing: installing Debian's bubblewrap with apt-get");
+  if ((await aptInstall("bubblewrap")) && existsSync("/usr/bin/bwrap")) return;
+  say("Could not install bubblewrap: the shell sandbox tests will fail (install the bubblewrap package).");
+}
+
 async function ensureBrowser(): Promise<Record<string, string>> {
   if (process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) return {};
   if (existsSync("/usr/bin/chromium")) return {};
-  const isRoot = process.getuid?.() === 0;
-  if (existsSync("/etc/debian_version") && commandExists("apt-get") && (isRoot || commandExists("sudo"))) {
+  if (existsSync("/etc/debian_version")) {
     say("Chromium is missing: installing Debian's chromium with apt-get");
-    const sudo = isRoot ? [] : ["sudo"];
-    const update = await run(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(isRoot ? [] : ["apt-get"]), "update", "-qq"]);
-    const install =
-      update === 0
-        ? await run(sudo[0] ?? "apt-get", [
-            ...sudo.slice(1),
-            ...(isRoot ? [] : ["apt-get"]),
-            "install",
-            "-y",
-            "-qq",
-            "chromium",
-          ])
-        : update;
-    if (install === 0 && existsSync("/usr/bin/chromium")) return {};
+    if ((await aptInstall("chromium")) && existsSync("/usr/bin/chromium")) return {};
     say("apt-get could not install chromium; trying Playwright's own browser");
   }
   say("Installing Playwright's Chromium");
@@ -105,7 +116,8 @@ async function main() {
     total.failed += 1;
   }
 
-  say("Unit and integration tests (Vitest, embedded PostgreSQL)");
+  await ensureBubblewrap();
+  say("Unit and integration tests (Vitest, embedded PostgreSQL, the bubblewrap sandbox)");
   const vitestReport = path.join(reports, "vitest.json");
   const vitest = await run(bin("vitest"), [
     "run",

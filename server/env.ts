@@ -93,7 +93,10 @@ const schema = z.object({
   AIRLOCK_WORKER: booleanFlag.default(true),
 
   // Built-in tools (server/tools). Lists are comma-separated.
-  /** The directory the file and shell tools work in; default `<AIRLOCK_DATA_DIR>/workspace`. */
+  /**
+   * The directory the file and shell tools work in; default `<AIRLOCK_DATA_DIR>-workspace`,
+   * next to the data directory and never inside it (an old `<AIRLOCK_DATA_DIR>/workspace` is moved there on start).
+   */
   WORKSPACE_ROOT: z.string().min(1).optional(),
   /** Files whose reading is SENSITIVE_READ, gitignore-style: no `/` matches a name at any depth. */
   WORKSPACE_SENSITIVE_PATTERNS: commaList.default([".env*", "*.pem", "id_*", "secrets/**"]),

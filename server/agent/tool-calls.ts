@@ -80,6 +80,7 @@ function toolContext(
   call: ToolCallState,
   tool: AnyTool,
   signal: AbortSignal,
+  authority: { riskClass: RiskClass; approved: boolean },
 ): ToolContext {
   let logger: ToolContext["logger"] | undefined;
   return {
@@ -88,6 +89,8 @@ function toolContext(
     runId: options.runId,
     toolCallId: call.id,
     idempotencyKey: call.idempotencyKey,
+    riskClass: authority.riskClass,
+    approved: authority.approved,
     // Made when a tool first logs: most calls never do.
     get logger() {
       logger ??= options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name });
@@ -237,6 +240,9 @@ async function start(
   });
 }
 
+/** How long an aborted tool may take to stop before its outcome is reported anyway. */
+export const ABORT_GRACE_MS = 3_000;
+
 export interface ToolOutcome {
   to: ToolCallStatus;
   action: string;
@@ -251,7 +257,15 @@ export interface ToolOutcome {
  * records the outcome (per call on the slow path, batched on the engine's fast path).
  */
 export async function runTool(
-  step: { call: ToolCallState; tool: AnyTool; input: unknown; riskClass: RiskClass; edited: boolean },
+  step: {
+    call: ToolCallState;
+    tool: AnyTool;
+    input: unknown;
+    riskClass: RiskClass;
+    edited: boolean;
+    /** A reviewer's approval was consumed to start it (the slow path); the fast path runs unreviewed calls. */
+    approved?: boolean;
+  },
   options: Pick<SettleOptions, "runId" | "actor" | "signal" | "deps" | "released" | "stepIndex">,
 ): Promise<ToolOutcome> {
   const { call, tool } = step;
@@ -272,8 +286,27 @@ export async function runTool(
     const output = await new Promise<unknown>((resolve, reject) => {
       // A call whose run was stopped before it started is not started at all.
       if (signal.aborted) return reject(signal.reason);
-      signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      tool.execute(step.input, toolContext(options, call, tool, signal)).then(resolve, reject);
+      let stopping = false;
+      signal.addEventListener(
+        "abort",
+        () => {
+          // The tool was told (its signal) and gets a moment to stop what it started —
+          // the shell kills its sandbox — so the outcome is reported only once nothing
+          // of the call runs any more; a tool that ignores its signal is not waited for.
+          stopping = true;
+          setTimeout(() => reject(signal.reason), ABORT_GRACE_MS).unref();
+        },
+        { once: true },
+      );
+      tool
+        .execute(
+          step.input,
+          toolContext(options, call, tool, signal, { riskClass: step.riskClass, approved: step.approved ?? false }),
+        )
+        .then(
+          (value) => (stopping ? reject(signal.reason) : resolve(value)),
+          (error) => reject(stopping ? signal.reason : error),
+        );
     });
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
@@ -368,7 +401,10 @@ async function park(
   let preview: ToolPreview | null = null;
   if (tool.preview) {
     try {
-      preview = await tool.preview(step.input, toolContext(options, call, tool, options.signal));
+      preview = await tool.preview(
+        step.input,
+        toolContext(options, call, tool, options.signal, { riskClass: step.riskClass, approved: false }),
+      );
     } catch (error) {
       preview = { summary: `No preview: ${error instanceof Error ? error.message : String(error)}` };
     }

@@ -31,6 +31,8 @@ export async function evaluateCall(options: {
     const available = options.availableTools().join(", ");
     return { ok: false, reason: `Unknown tool "${options.toolName}". Available tools: ${available || "none"}.` };
   }
+  const unavailable = tool.unavailable ? await tool.unavailable() : null;
+  if (unavailable) return { ok: false, reason: unavailable };
   const parsed = tool.input.safeParse(options.args);
   if (!parsed.success)
     return { ok: false, reason: `Invalid arguments for ${tool.name}: ${formatIssues(parsed.error)}` };

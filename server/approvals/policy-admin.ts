@@ -41,8 +41,10 @@ function conflict(what: string): never {
 export async function listToolsForAdmin(tools: ToolRegistry) {
   const [overrides, policy] = await Promise.all([listToolPolicies(), loadPolicy()]);
   const byName = new Map(overrides.map((override) => [override.toolName, override]));
-  return tools.list().map((tool) => {
+  const unavailable = await Promise.all(tools.list().map((tool) => tool.unavailable?.() ?? null));
+  return tools.list().map((tool, index) => {
     const override = byName.get(tool.name);
+    const unavailableReason = unavailable[index] ?? null;
     return {
       name: tool.name,
       description: tool.description,
@@ -53,7 +55,11 @@ export async function listToolsForAdmin(tools: ToolRegistry) {
         ? { riskClass: override.riskClass as RiskClass, version: override.version, updatedAt: override.updatedAt }
         : null,
       overrideVersion: override?.version ?? 0,
-      effectiveRisk: (override?.riskClass as RiskClass | undefined) ?? tool.risk,
+      // A tool that cannot run here is disabled whatever its class says.
+      effectiveRisk: unavailableReason
+        ? ("DISABLED" as const)
+        : ((override?.riskClass as RiskClass | undefined) ?? tool.risk),
+      unavailableReason,
       rules: policy.rules.filter((rule) => rule.toolName === tool.name || rule.toolName === "*").map((rule) => rule.id),
     };
   });
@@ -269,6 +275,7 @@ export async function getPolicySettings() {
 }
 
 export const AUTO_RUN_CONFIRMATION = "let destructive actions run without approval";
+export const UNSANDBOXED_SHELL_CONFIRMATION = "run shell commands without a sandbox";
 
 export async function updatePolicySettings(options: {
   expectedVersion: number;
@@ -278,11 +285,24 @@ export async function updatePolicySettings(options: {
   sensitiveReadsNeedApproval: boolean;
   sensitiveTables: string[];
   confirmation?: string;
+  unsandboxedShellConfirmed?: boolean;
+  unsandboxedShellConfirmation?: string;
   actorId: string;
 }) {
-  const { confirmation, actorId, ...settings } = options;
+  const { confirmation, unsandboxedShellConfirmation, actorId, ...given } = options;
   await inTransaction(async (tx) => {
     const before = await readPolicySettings(tx);
+    const settings = {
+      ...given,
+      unsandboxedShellConfirmed: given.unsandboxedShellConfirmed ?? before?.unsandboxedShellConfirmed ?? false,
+    };
+    const turningOnUnsandboxed = settings.unsandboxedShellConfirmed && !before?.unsandboxedShellConfirmed;
+    if (turningOnUnsandboxed && unsandboxedShellConfirmation !== UNSANDBOXED_SHELL_CONFIRMATION) {
+      throw new AirlockError(
+        "admin:confirmation-required",
+        `To let the shell run without a sandbox, type exactly: ${UNSANDBOXED_SHELL_CONFIRMATION}`,
+      );
+    }
     if (
       settings.destructiveAutoRunConfirmed &&
       !before?.destructiveAutoRunConfirmed &&
@@ -307,6 +327,7 @@ export async function updatePolicySettings(options: {
         after: afterSettings,
         policyVersion: settings.expectedVersion + 1,
         typedConfirmation: settings.destructiveAutoRunConfirmed && !before?.destructiveAutoRunConfirmed,
+        unsandboxedShellTypedConfirmation: turningOnUnsandboxed,
       },
     });
   });

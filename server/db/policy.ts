@@ -24,6 +24,7 @@ const policySettingsSelect = {
   destructiveAutoRunConfirmed: true,
   sensitiveReadsNeedApproval: true,
   sensitiveTables: true,
+  unsandboxedShellConfirmed: true,
 } satisfies Prisma.PolicyStateSelect;
 
 /** The SQL tables an admin marked sensitive (read per classification: changes apply at once). */
@@ -202,6 +203,7 @@ export async function writePolicySettings(
     destructiveAutoRunConfirmed: boolean;
     sensitiveReadsNeedApproval: boolean;
     sensitiveTables: string[];
+    unsandboxedShellConfirmed: boolean;
     updatedBy: string;
   },
 ): Promise<boolean> {
@@ -212,4 +214,10 @@ export async function writePolicySettings(
   });
   if (updated.count === 1) await tx.$executeRawUnsafe(`SELECT pg_notify('${POLICY_CHANNEL}', 'settings')`);
   return updated.count === 1;
+}
+
+/** The admin's audited "unsandboxed shell" setting, read at each shell call that finds no sandbox. */
+export async function readUnsandboxedShellAllowed(): Promise<boolean> {
+  const state = await db().policyState.findUnique({ where: { id: 1 }, select: { unsandboxedShellConfirmed: true } });
+  return state?.unsandboxedShellConfirmed ?? false;
 }

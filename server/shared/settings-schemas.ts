@@ -31,6 +31,9 @@ export const approvalSettingsSchema = z.object({
     .default([]),
   destructiveAutoRunConfirmed: z.boolean(),
   confirmation: z.string().max(200).optional(),
+  /** Let run_shell run without an OS sandbox where none is available; absent: unchanged. */
+  unsandboxedShellConfirmed: z.boolean().optional(),
+  unsandboxedShellConfirmation: z.string().max(200).optional(),
 });
 
 export type ApprovalSettingsInput = z.infer<typeof approvalSettingsSchema>;

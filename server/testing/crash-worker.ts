@@ -5,6 +5,9 @@
  * worker and engine with the scripted crash model and the ledger tools, and a short
  * lease so that another process reclaims its runs soon after it dies.
  *
+ * With `shell` set it runs the demo model and the real run_shell tool on that workspace
+ * instead (for kill tests of a sandboxed command).
+ *
  * Talks to its parent over the IPC channel: `ready` once it is claiming runs, and
  * `tool-blocked` when a tool configured to block has reached its block point.
  */
@@ -12,6 +15,8 @@ import pg from "pg";
 import { z } from "zod";
 import { startWorker } from "../agent/worker";
 import { databaseUrl } from "../db/client";
+import { createDemoModel } from "../models/demo-model";
+import { createRunShellTool } from "../tools/shell/run-shell";
 import { testEngineDependencies } from "./fixtures";
 import { createLedgerTools, type ToolBlockedNotice } from "./ledger-tools";
 import { createScriptedCrashModel } from "./scripted-crash-model";
@@ -32,6 +37,8 @@ export const crashWorkerConfigSchema = z.object({
       point: z.enum(["before-effect", "after-effect"]),
     })
     .optional(),
+  /** Run the demo model with the real run_shell tool on this workspace instead of the ledger. */
+  shell: z.object({ root: z.string().min(1), timeoutMs: z.number().int().positive() }).optional(),
 });
 
 export type CrashWorkerConfig = z.input<typeof crashWorkerConfigSchema>;
@@ -47,14 +54,18 @@ async function main() {
   const random = createSeededRandom(config.seed);
   const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4 });
   const deps = testEngineDependencies({
-    model: createScriptedCrashModel({ random, maxTokenDelayMs: config.maxTokenDelayMs }),
-    tools: createLedgerTools({
-      pool,
-      random,
-      maxDelayMs: config.maxToolDelayMs,
-      ...(config.block ? { block: config.block } : {}),
-      onBlocked: send,
-    }),
+    model: config.shell
+      ? createDemoModel({ tokenDelayMs: 0 })
+      : createScriptedCrashModel({ random, maxTokenDelayMs: config.maxTokenDelayMs }),
+    tools: config.shell
+      ? [createRunShellTool({ root: config.shell.root, timeoutMs: config.shell.timeoutMs })]
+      : createLedgerTools({
+          pool,
+          random,
+          maxDelayMs: config.maxToolDelayMs,
+          ...(config.block ? { block: config.block } : {}),
+          onBlocked: send,
+        }),
     config: { leaseMs: config.leaseMs, toolTimeoutMs: config.toolTimeoutMs, runTimeoutMs: 120_000 },
   });
   const worker = await startWorker({

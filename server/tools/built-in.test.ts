@@ -36,7 +36,7 @@ describe("built-in tools", () => {
   it("resolve the workspace and the demo database from the defaults", () => {
     process.env.DATABASE_URL = "postgresql://postgres:pw@127.0.0.1:54329/airlock";
     resetEnvForTests();
-    expect(workspaceRoot()).toBe(`${process.cwd()}/.data/workspace`);
+    expect(workspaceRoot()).toBe(`${process.cwd()}/.data-workspace`);
     expect(sqlTargetUrl()).toBe("postgresql://postgres:pw@127.0.0.1:54329/demo");
   });
 });

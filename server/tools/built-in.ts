@@ -1,11 +1,11 @@
 /**
  * The tools every run gets, configured from the environment with working defaults: the
- * workspace under the data directory, the `demo` database next to DATABASE_URL, the
+ * workspace next to (never inside) the data directory, the `demo` database next to DATABASE_URL, the
  * built-in shell allowlist, the secret store, and an outbox that only stores messages.
  * Each tool lives in its own file; this only wires them.
  */
 import path from "node:path";
-import { readSensitiveTables } from "../db/policy";
+import { readSensitiveTables, readUnsandboxedShellAllowed } from "../db/policy";
 import { env } from "../env";
 import type { AnyTool } from "./define-tool";
 import { createSendMessageTool } from "./outbox/send-message";
@@ -16,12 +16,13 @@ import { secretsKeyFromEnv } from "./secrets/secrets-key";
 import { createRunShellTool } from "./shell/run-shell";
 import { demoDatabaseUrl } from "./sql/seed-demo-database";
 import { createSqlQueryTool } from "./sql/sql-query";
+import { defaultWorkspaceRoot } from "./workspace/workspace-location";
 import { createWorkspaceTools } from "./workspace/workspace-tools";
 
-/** WORKSPACE_ROOT, or `<AIRLOCK_DATA_DIR>/workspace`, relative to the working directory. */
+/** WORKSPACE_ROOT, or `<AIRLOCK_DATA_DIR>-workspace` (outside the data directory), relative to the working directory. */
 export function workspaceRoot(): string {
   const config = env();
-  return path.resolve(config.WORKSPACE_ROOT ?? path.join(config.AIRLOCK_DATA_DIR, "workspace"));
+  return config.WORKSPACE_ROOT ? path.resolve(config.WORKSPACE_ROOT) : defaultWorkspaceRoot(config.AIRLOCK_DATA_DIR);
 }
 
 /** SQL_TARGET_URL, or the `demo` database on DATABASE_URL's server. Resolved at use: DATABASE_URL may come later. */
@@ -60,6 +61,7 @@ export function builtInToolList(): AnyTool[] {
       sensitivePatterns,
       timeoutMs: Math.max(1_000, config.TOOL_TIMEOUT_MS - 1_000),
       ...(config.SHELL_READ_ALLOWLIST ? { readAllowlist: config.SHELL_READ_ALLOWLIST } : {}),
+      unsandboxedAllowed: readUnsandboxedShellAllowed,
     }),
     createReadSecretTool({ key: secretsKeyFromEnv }),
     createSendMessageTool({ transports: outboxTransports(), from: config.SMTP_FROM }),

@@ -21,6 +21,14 @@ export interface ToolContext {
   toolCallId: string;
   /** Stable across retries of the same call: idempotent tools use it to apply a change once. */
   idempotencyKey: string;
+  /**
+   * The class policy settled on for this call as it runs. A call runs as DESTRUCTIVE only
+   * with a human's approval (or an admin's confirmed auto-run rule), so a tool may take
+   * write access from it: the shell binds the workspace writable only then.
+   */
+  riskClass: RiskClass;
+  /** A reviewer approved this call (consumed its approval) before it started. */
+  approved: boolean;
   logger: Logger;
 }
 
@@ -44,6 +52,12 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   risk: RiskClass;
   /** Safe to run again after a crash with the same idempotency key. READ tools always are. */
   idempotent?: boolean;
+  /**
+   * Why the tool cannot run on this server right now (e.g. no OS sandbox), or null. A
+   * reason makes every call refused with it, whatever class an admin set; the admin
+   * console shows the tool as DISABLED with it.
+   */
+  unavailable?: () => Promise<string | null>;
   /** Refines the class per call (e.g. by parsed SQL statement type); throwing fails closed (DENY). */
   classify?: (input: Input) => RiskClass | Promise<RiskClass>;
   /**

@@ -29,6 +29,7 @@ function formFrom(settings: Settings) {
     sensitiveReadsNeedApproval: settings.sensitiveReadsNeedApproval,
     destructiveAutoRunConfirmed: settings.destructiveAutoRunConfirmed,
     sensitiveTables: settings.sensitiveTables.join(", "),
+    unsandboxedShellConfirmed: settings.unsandboxedShellConfirmed,
   };
 }
 
@@ -71,12 +72,14 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
   const stored = JSON.stringify(formFrom(settings));
   const [form, setForm] = useState(() => formFrom(settings));
   useEffect(() => setForm(JSON.parse(stored) as ReturnType<typeof formFrom>), [stored]);
-  const [confirming, setConfirming] = useState(false);
+  // Each setting that needs a typed phrase gets its own dialog, one after the other.
+  const [confirming, setConfirming] = useState<null | "auto-run" | "unsandboxed">(null);
+  const [autoRunTyped, setAutoRunTyped] = useState<string | undefined>(undefined);
   const [saved, setSaved] = useState(false);
   const save = useMutation(
     trpc.admin.settings.update.mutationOptions({
       onSuccess: async () => {
-        setConfirming(false);
+        setConfirming(null);
         setSaved(true);
         await onChanged();
       },
@@ -90,20 +93,22 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
     sensitiveReadsNeedApproval: form.sensitiveReadsNeedApproval,
     destructiveAutoRunConfirmed: form.destructiveAutoRunConfirmed,
     sensitiveTables: tableList(form.sensitiveTables),
+    unsandboxedShellConfirmed: form.unsandboxedShellConfirmed,
   };
   const parsed = approvalSettingsSchema.safeParse(candidate);
   const errorFor = (field: string) =>
     parsed.success ? undefined : parsed.error.issues.find((issue) => issue.path[0] === field)?.message;
   const dirty = JSON.stringify(form) !== stored;
   const turningOnAutoRun = form.destructiveAutoRunConfirmed && !settings.destructiveAutoRunConfirmed;
+  const turningOnUnsandboxed = form.unsandboxedShellConfirmed && !settings.unsandboxedShellConfirmed;
   const set = (patch: Partial<typeof form>) => {
     setForm((current) => ({ ...current, ...patch }));
     setSaved(false);
   };
 
-  function submit(confirmation?: string) {
+  function submit(confirmations: { confirmation?: string; unsandboxedShellConfirmation?: string } = {}) {
     if (!parsed.success) return;
-    save.mutate({ ...parsed.data, ...(confirmation ? { confirmation } : {}) });
+    save.mutate({ ...parsed.data, ...confirmations });
   }
 
   return (
@@ -113,7 +118,8 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
         className="space-y-5"
         onSubmit={(event) => {
           event.preventDefault();
-          if (turningOnAutoRun) setConfirming(true);
+          if (turningOnAutoRun) setConfirming("auto-run");
+          else if (turningOnUnsandboxed) setConfirming("unsandboxed");
           else submit();
         }}
       >
@@ -227,6 +233,36 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
           </ul>
         </Card>
 
+        <Card
+          title="Shell sandbox"
+          description="run_shell runs every command in a bubblewrap sandbox that sees only the workspace (read-only for reads), with no network. Where no sandbox can start, the shell is disabled."
+        >
+          <div className="space-y-2 text-sm text-slate-700">
+            <p data-testid="shell-sandbox-status">
+              {settings.shellSandbox.available ? (
+                <Pill tone="slate">Sandbox available</Pill>
+              ) : (
+                <>
+                  <Pill tone="rose">No sandbox on this server</Pill>{" "}
+                  <span className="text-xs text-slate-600">{settings.shellSandbox.reason}</span>
+                </>
+              )}
+            </p>
+            <label className="flex items-center gap-2">
+              <input
+                type="checkbox"
+                data-testid="unsandboxed-shell"
+                checked={form.unsandboxedShellConfirmed}
+                onChange={(event) => set({ unsandboxedShellConfirmed: event.target.checked })}
+              />
+              Where no sandbox is available, let run_shell run commands directly on the server
+            </label>
+            {turningOnUnsandboxed ? (
+              <p className="text-xs text-amber-800">You will be asked to type a confirmation; it is audited.</p>
+            ) : null}
+          </div>
+        </Card>
+
         <div className="space-y-3">
           <ErrorNotice
             error={confirming ? null : save.error}
@@ -247,7 +283,7 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
           </div>
         </div>
       </form>
-      {confirming ? (
+      {confirming === "auto-run" ? (
         <TypedConfirmDialog
           title="Let destructive actions run without approval?"
           body={
@@ -260,9 +296,34 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
           confirmLabel="Allow auto-run"
           pending={save.isPending}
           error={save.error}
-          onConfirm={(typed) => submit(typed)}
+          onConfirm={(typed) => {
+            setAutoRunTyped(typed);
+            if (turningOnUnsandboxed) setConfirming("unsandboxed");
+            else submit({ confirmation: typed });
+          }}
           onCancel={() => {
-            setConfirming(false);
+            setConfirming(null);
+            save.reset();
+          }}
+        />
+      ) : null}
+      {confirming === "unsandboxed" ? (
+        <TypedConfirmDialog
+          title="Run shell commands without a sandbox?"
+          body={
+            <>
+              Where bubblewrap is not available, approved and read-only shell commands alike will run directly on the
+              server as its user: they can read the data directory, the app's files and the network. Classification
+              alone then decides what runs without a reviewer.
+            </>
+          }
+          phrase={settings.unsandboxedShellConfirmation}
+          confirmLabel="Allow an unsandboxed shell"
+          pending={save.isPending}
+          error={save.error}
+          onConfirm={(typed) => submit({ confirmation: autoRunTyped, unsandboxedShellConfirmation: typed })}
+          onCancel={() => {
+            setConfirming(null);
             save.reset();
           }}
         />

@@ -95,6 +95,15 @@ export function ToolDetail({
           <span className="ml-auto rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-600">built-in</span>
         </div>
         <p className="max-w-3xl text-sm text-slate-700">{tool.description}</p>
+        {tool.unavailableReason ? (
+          <p
+            role="alert"
+            data-testid="tool-unavailable-reason"
+            className="max-w-3xl rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800"
+          >
+            Disabled on this server: {tool.unavailableReason}
+          </p>
+        ) : null}
       </header>
 
       <div className="grid gap-5 lg:grid-cols-2">

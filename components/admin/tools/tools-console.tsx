@@ -97,6 +97,11 @@ export function ToolsConsole() {
                   </span>
                   <span className="mt-0.5 line-clamp-2 text-xs text-slate-500">{item.description}</span>
                   <span className="mt-1 flex gap-2 text-[11px] text-slate-500">
+                    {item.unavailableReason ? (
+                      <span className="font-medium text-red-700" data-testid="tool-unavailable">
+                        unavailable on this server
+                      </span>
+                    ) : null}
                     {item.override ? <span className="font-medium text-amber-700">class overridden</span> : null}
                     {ruleCount(item.name) > 0 ? (
                       <span>

@@ -25,6 +25,17 @@ interface CommandRule {
   findExpression?: boolean;
   /** grep: the first operand is a pattern, not a file (unless -e gave one). */
   patternFirst?: boolean;
+  /**
+   * Long options whose value the program takes only attached (`--pretty=oneline`): bare,
+   * they are switches and the next word is an operand (git's `--pretty ..` is a range).
+   */
+  attachedOnly?: string[];
+  /**
+   * Options that make git compute diffs, which runs an external diff or a textconv
+   * driver from the repository's config unless --no-ext-diff and --no-textconv are given.
+   * `"always"`: the subcommand always diffs (git diff).
+   */
+  diffs?: string[] | "always";
 }
 
 const GIT_COMMON = ["--no-color", "--color=never", "--no-pager"];
@@ -168,24 +179,29 @@ export const READ_ONLY_COMMANDS: Record<string, CommandRule> = {
           "--merges",
           "--abbrev-commit",
           "--follow",
+          "-u",
+          "--no-ext-diff",
+          "--no-textconv",
           ...GIT_COMMON,
         ],
         valued: [
           "-n",
           "--max-count",
+          "-U",
+          "--unified",
           "--since",
           "--until",
           "--after",
           "--before",
           "--author",
           "--grep",
-          "--format",
-          "--pretty",
           "--date",
           "--skip",
         ],
+        attachedOnly: ["--pretty", "--format"],
         numericFlag: true,
         readsContent: false,
+        diffs: ["-p", "--patch", "-u", "--stat", "--shortstat", "--follow", "-U", "--unified"],
       },
       diff: {
         switches: [
@@ -209,6 +225,7 @@ export const READ_ONLY_COMMANDS: Record<string, CommandRule> = {
         ],
         valued: ["-U", "--unified", "--diff-filter"],
         readsContent: false,
+        diffs: "always",
       },
     },
   },
@@ -218,6 +235,83 @@ export const READ_ONLY_COMMANDS: Record<string, CommandRule> = {
 
 /** find actions that delete, write files or run programs. */
 const FIND_FORBIDDEN = /^-(delete|exec|execdir|ok|okdir|fprint|fprint0|fprintf|fls)$/;
+
+/** find's options before the starting points: `-H -L -P`, `-D debugopts`, `-O3`. */
+const FIND_GLOBAL_SWITCHES = new Set(["-H", "-L", "-P"]);
+
+/** find primaries that take no value. */
+const FIND_NULLARY = new Set([
+  "-empty",
+  "-readable",
+  "-writable",
+  "-executable",
+  "-true",
+  "-false",
+  "-depth",
+  "-d",
+  "-prune",
+  "-print",
+  "-print0",
+  "-ls",
+  "-quit",
+  "-nouser",
+  "-nogroup",
+  "-mount",
+  "-xdev",
+  "-noleaf",
+  "-daystart",
+  "-follow",
+  "-ignore_readdir_race",
+  "-noignore_readdir_race",
+  "-not",
+  "-a",
+  "-and",
+  "-o",
+  "-or",
+  "!",
+  "(",
+  ")",
+  ",",
+]);
+
+/** find primaries whose value is a pattern, a number or a format, never a file. */
+const FIND_VALUED = new Set([
+  "-name",
+  "-iname",
+  "-path",
+  "-ipath",
+  "-wholename",
+  "-iwholename",
+  "-regex",
+  "-iregex",
+  "-lname",
+  "-ilname",
+  "-type",
+  "-xtype",
+  "-size",
+  "-mtime",
+  "-mmin",
+  "-atime",
+  "-amin",
+  "-ctime",
+  "-cmin",
+  "-used",
+  "-perm",
+  "-user",
+  "-group",
+  "-uid",
+  "-gid",
+  "-links",
+  "-inum",
+  "-maxdepth",
+  "-mindepth",
+  "-regextype",
+  "-printf",
+  "-fstype",
+]);
+
+/** find primaries whose value names a file whose metadata is compared. */
+const FIND_FILE_VALUED = /^-(newer|anewer|cnewer|samefile|newer[aBcm][aBcmt])$/;
 
 export interface ShellClassification {
   risk: RiskClass;
@@ -261,6 +355,68 @@ function checkOperands(program: string, operands: Word[], rule: CommandRule, sen
   return verdicts;
 }
 
+/** A value given to an option is checked like an operand: a value may really be one. */
+function checkValue(name: string, value: string, tilde: boolean): Verdict[] {
+  if (tilde || value.startsWith("/") || value.startsWith("~") || value.split("/").includes("..")) {
+    return [{ risk: "DESTRUCTIVE", reasons: [`${name}: the value ${value} names something outside the workspace`] }];
+  }
+  return [];
+}
+
+/**
+ * find, parsed as find does: global options, then starting points (every one checked,
+ * whatever came before it), then an expression of known primaries only.
+ */
+function classifyFind(words: Word[], sensitive: PathMatcher): Verdict {
+  const verdicts: Verdict[] = [];
+  let index = 0;
+  const unsafe = (reason: string) => verdicts.push({ risk: "DESTRUCTIVE", reasons: [reason] });
+  for (; index < words.length; index++) {
+    const value = (words[index] as Word).value;
+    if (FIND_GLOBAL_SWITCHES.has(value) || /^-O\d$/.test(value)) continue;
+    if (value === "-D") {
+      index++;
+      continue;
+    }
+    break;
+  }
+  for (; index < words.length; index++) {
+    const word = words[index] as Word;
+    if (word.value.startsWith("-") || FIND_NULLARY.has(word.value)) break;
+    if (escapesWorkspace(word)) unsafe(`find: ${word.value} is outside the workspace`);
+  }
+  for (; index < words.length; index++) {
+    const word = words[index] as Word;
+    const value = word.value;
+    if (FIND_FORBIDDEN.test(value)) {
+      unsafe(`find ${value} changes files or runs programs`);
+    } else if (FIND_NULLARY.has(value)) {
+      // nothing to check
+    } else if (FIND_VALUED.has(value)) {
+      index++;
+      if (index >= words.length) unsafe(`find: ${value} needs a value`);
+    } else if (FIND_FILE_VALUED.test(value) || value === "-files0-from") {
+      const operand = words[++index];
+      if (!operand) {
+        unsafe(`find: ${value} needs a file`);
+        continue;
+      }
+      if (escapesWorkspace(operand)) {
+        unsafe(`find ${value}: ${operand.value} is outside the workspace`);
+      } else if (value === "-files0-from" && sensitive(operand.value.replace(/^\.\//, ""))) {
+        // find reads the file, and prints its content back in its error messages.
+        verdicts.push({
+          risk: "SENSITIVE_READ",
+          reasons: [`find -files0-from reads ${operand.value}, a sensitive file`],
+        });
+      }
+    } else {
+      unsafe(`find: ${value} is not known to be safe here`);
+    }
+  }
+  return highest(verdicts);
+}
+
 function classifyCommand(command: SimpleCommand, rules: Record<string, CommandRule>, sensitive: PathMatcher): Verdict {
   const [programWord, ...rest] = command.words;
   const program = programWord?.value ?? "";
@@ -295,21 +451,11 @@ function classifyCommand(command: SimpleCommand, rules: Record<string, CommandRu
       verdicts.push({ risk: "DESTRUCTIVE", reasons: [`${name}: the unquoted ${word.raw} is expanded by the shell`] });
     }
   }
+  if (rule.findExpression) return highest([...verdicts, classifyFind(words, sensitive)]);
+  const switchesSeen = new Set<string>();
   for (let index = 0; index < words.length; index++) {
     const word = words[index] as Word;
     const value = word.value;
-    if (rule.findExpression) {
-      if (FIND_FORBIDDEN.test(value)) {
-        verdicts.push({ risk: "DESTRUCTIVE", reasons: [`find ${value} changes files or runs programs`] });
-      } else if (
-        !value.startsWith("-") &&
-        escapesWorkspace(word) &&
-        !words.slice(0, index).some((w) => w.value.startsWith("-"))
-      ) {
-        verdicts.push({ risk: "DESTRUCTIVE", reasons: [`find: ${value} is outside the workspace`] });
-      }
-      continue;
-    }
     if (endOfFlags || !value.startsWith("-") || value === "-") {
       operands.push(word);
       continue;
@@ -320,10 +466,22 @@ function classifyCommand(command: SimpleCommand, rules: Record<string, CommandRu
     }
     if (rule.numericFlag && /^-\d+$/.test(value)) continue;
     const flag = flagName(value);
+    if (rule.attachedOnly?.includes(flag)) {
+      // `--pretty` alone is a switch; its value only ever comes after `=`.
+      if (value.includes("=")) verdicts.push(...checkValue(name, value.slice(flag.length + 1), false));
+      switchesSeen.add(flag);
+      continue;
+    }
     if (rule.valued?.includes(flag)) {
       if (flag === "-e" || flag === "--regexp") patternGiven = true;
+      switchesSeen.add(flag);
       // `--lines=5` carries its value; `-n 5` takes the next word.
-      if (!value.includes("=")) index++;
+      if (value.includes("=")) {
+        verdicts.push(...checkValue(name, value.slice(flag.length + 1), false));
+      } else {
+        const next = words[++index];
+        if (next) verdicts.push(...checkValue(name, next.value, next.tilde));
+      }
       continue;
     }
     const valuedPrefix = rule.valued?.find(
@@ -331,16 +489,20 @@ function classifyCommand(command: SimpleCommand, rules: Record<string, CommandRu
     );
     if (valuedPrefix) {
       if (valuedPrefix === "-e") patternGiven = true;
+      switchesSeen.add(valuedPrefix);
+      verdicts.push(...checkValue(name, value.slice(valuedPrefix.length), false));
       continue; // `-n5`, `-U3`
     }
     if (rule.switches?.includes(value)) {
       if (["-r", "-R", "--recursive", "--dereference-recursive"].includes(value)) recursive = true;
+      switchesSeen.add(value);
       continue;
     }
     // A cluster of single-letter switches: `-la`, `-rn`.
     const letters = /^-[A-Za-z]+$/.test(value) ? [...value.slice(1)].map((letter) => `-${letter}`) : [];
     if (letters.length > 1 && letters.every((letter) => rule.switches?.includes(letter))) {
       if (letters.some((letter) => letter === "-r" || letter === "-R")) recursive = true;
+      for (const letter of letters) switchesSeen.add(letter);
       continue;
     }
     verdicts.push({ risk: "DESTRUCTIVE", reasons: [`${name}: the flag ${value} is not known to be safe`] });
@@ -348,6 +510,15 @@ function classifyCommand(command: SimpleCommand, rules: Record<string, CommandRu
   // grep's pattern is not a path: only the glob check above applies to it.
   const files = rule.patternFirst && !patternGiven ? operands.slice(1) : operands;
   verdicts.push(...checkOperands(name, files, rule, sensitive));
+  const diffs = rule.diffs === "always" || rule.diffs?.some((option) => switchesSeen.has(option));
+  if (diffs && !(switchesSeen.has("--no-ext-diff") && switchesSeen.has("--no-textconv"))) {
+    verdicts.push({
+      risk: "DESTRUCTIVE",
+      reasons: [
+        `${name} computes diffs, which runs any external diff or textconv program the repository's config names; add --no-ext-diff --no-textconv for a plain read`,
+      ],
+    });
+  }
   if (recursive && rule.readsContent) {
     verdicts.push({ risk: "SENSITIVE_READ", reasons: [`${name} -r reads every file below, sensitive ones included`] });
   }

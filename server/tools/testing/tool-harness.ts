@@ -16,6 +16,9 @@ export function testToolContext(overrides: Partial<ToolContext> = {}): ToolConte
     runId: "run-test",
     toolCallId: `call-${calls}`,
     idempotencyKey: `run-test:0:${calls}`,
+    // What a call gets that policy let through unreviewed: no write access.
+    riskClass: "READ",
+    approved: false,
     logger: createLogger({ test: true }),
     ...overrides,
   };

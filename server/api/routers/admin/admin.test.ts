@@ -5,12 +5,22 @@
  * hold and are audited, secrets never come back, and the audit log pages.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPolicy } from "../../../approvals/current-policy";
+import { evaluateCall } from "../../../approvals/evaluate-call";
+import { listToolsForAdmin } from "../../../approvals/policy-admin";
 import { verifyAuditChain } from "../../../audit/record-audit-event";
+import { readUnsandboxedShellAllowed } from "../../../db/policy";
 import { resetEnvForTests } from "../../../env";
 import { createTestDatabase, type TestDatabase } from "../../../testing/database";
 import { createTestUser } from "../../../testing/fixtures";
+import { createToolRegistry } from "../../../tools/registry";
+import { createRunShellTool } from "../../../tools/shell/run-shell";
+import { probeSandbox } from "../../../tools/shell/sandbox";
 import { appRouter, createCaller } from "../../root";
 import { createInnerContext } from "../../trpc";
 
@@ -285,6 +295,71 @@ describe("admin console procedures", () => {
     ).toBe("BAD_REQUEST");
     const changes = await auditData("policy.settings-changed");
     expect(changes.map((data) => data.typedConfirmation)).toEqual([true, false]);
+  });
+
+  it("unsandboxed shell: only with its own typed phrase, audited; a shell without a sandbox is DISABLED until then", async () => {
+    const missing = "/nonexistent/bwrap";
+    const shell = createRunShellTool({
+      root: await mkdtemp(path.join(os.tmpdir(), "airlock-admin-shell-")),
+      bwrapPath: missing,
+      sandbox: () => probeSandbox(missing),
+      unsandboxedAllowed: readUnsandboxedShellAllowed,
+    });
+    const [listed] = await listToolsForAdmin(createToolRegistry([shell]));
+    expect(listed).toMatchObject({ name: "run_shell", effectiveRisk: "DISABLED" });
+    expect(listed?.unavailableReason).toMatch(/no OS sandbox .*bubblewrap is not installed/);
+    // Whatever class an admin set, the model is told why it cannot run.
+    const evaluation = await evaluateCall({
+      toolName: "run_shell",
+      tool: shell,
+      args: { command: "ls" },
+      actor: { id: adminId, role: "ADMIN" },
+      policy: await loadPolicy(),
+      availableTools: () => ["run_shell"],
+    });
+    expect(evaluation).toEqual({ ok: false, reason: expect.stringMatching(/^run_shell is disabled: no OS sandbox/) });
+
+    const settings = await admin.admin.settings.get();
+    expect(settings).toMatchObject({
+      unsandboxedShellConfirmed: false,
+      shellSandbox: { available: true, reason: null },
+    });
+    const base = {
+      expectedVersion: settings.version,
+      defaultRequiredApprovals: settings.defaultRequiredApprovals,
+      defaultExpiryMinutes: settings.defaultExpiryMinutes,
+      sensitiveReadsNeedApproval: true,
+      destructiveAutoRunConfirmed: false,
+    };
+    expect(await codeOf(admin.admin.settings.update({ ...base, unsandboxedShellConfirmed: true }))).toBe("BAD_REQUEST");
+    // The other setting's phrase does not do.
+    expect(
+      await codeOf(
+        admin.admin.settings.update({
+          ...base,
+          unsandboxedShellConfirmed: true,
+          confirmation: settings.unsandboxedShellConfirmation,
+          unsandboxedShellConfirmation: settings.autoRunConfirmation,
+        }),
+      ),
+    ).toBe("BAD_REQUEST");
+    expect(await readUnsandboxedShellAllowed()).toBe(false);
+    await admin.admin.settings.update({
+      ...base,
+      unsandboxedShellConfirmed: true,
+      unsandboxedShellConfirmation: settings.unsandboxedShellConfirmation,
+    });
+    expect(await readUnsandboxedShellAllowed()).toBe(true);
+    expect(await shell.unavailable?.()).toBeNull();
+    // A save that does not mention it leaves it as it is.
+    const now = await admin.admin.settings.get();
+    await admin.admin.settings.update({ ...base, expectedVersion: now.version });
+    expect(await readUnsandboxedShellAllowed()).toBe(true);
+    const changes = await auditData("policy.settings-changed");
+    expect(changes.slice(-2).map((data) => data.unsandboxedShellTypedConfirmation)).toEqual([true, false]);
+    const again = await admin.admin.settings.get();
+    await admin.admin.settings.update({ ...base, expectedVersion: again.version, unsandboxedShellConfirmed: false });
+    expect(await shell.unavailable?.()).toMatch(/run_shell is disabled/);
   });
 
   it("secrets: values go in, never come back out", async () => {

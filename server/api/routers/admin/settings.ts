@@ -1,7 +1,13 @@
 /** Admin: approval settings — default expiry and approvals, and which classes need a reviewer. */
 import { z } from "zod";
-import { AUTO_RUN_CONFIRMATION, getPolicySettings, updatePolicySettings } from "../../../approvals/policy-admin";
+import {
+  AUTO_RUN_CONFIRMATION,
+  getPolicySettings,
+  UNSANDBOXED_SHELL_CONFIRMATION,
+  updatePolicySettings,
+} from "../../../approvals/policy-admin";
 import { approvalSettingsSchema } from "../../../shared/settings-schemas";
+import { sandboxStatus } from "../../../tools/shell/sandbox";
 import { adminProcedure, router } from "../../trpc";
 
 export const adminSettingsRouter = router({
@@ -17,9 +23,21 @@ export const adminSettingsRouter = router({
         updatedAt: z.date(),
         updatedBy: z.string().nullable(),
         autoRunConfirmation: z.string(),
+        unsandboxedShellConfirmed: z.boolean(),
+        unsandboxedShellConfirmation: z.string(),
+        /** Whether bubblewrap can start a sandbox on this server, and why not. */
+        shellSandbox: z.object({ available: z.boolean(), reason: z.string().nullable() }),
       }),
     )
-    .query(async () => ({ ...(await getPolicySettings()), autoRunConfirmation: AUTO_RUN_CONFIRMATION })),
+    .query(async () => {
+      const [settings, sandbox] = await Promise.all([getPolicySettings(), sandboxStatus()]);
+      return {
+        ...settings,
+        autoRunConfirmation: AUTO_RUN_CONFIRMATION,
+        unsandboxedShellConfirmation: UNSANDBOXED_SHELL_CONFIRMATION,
+        shellSandbox: { available: sandbox.available, reason: sandbox.available ? null : sandbox.reason },
+      };
+    }),
   update: adminProcedure
     .input(approvalSettingsSchema)
     .output(z.object({ ok: z.literal(true) }))

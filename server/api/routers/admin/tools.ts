@@ -17,6 +17,8 @@ const adminTool = z.object({
   override: z.object({ riskClass, version: z.number(), updatedAt: z.date() }).nullable(),
   overrideVersion: z.number(),
   effectiveRisk: riskClass,
+  /** Why the tool cannot run on this server (it is then DISABLED), e.g. no OS sandbox. */
+  unavailableReason: z.string().nullable(),
   rules: z.array(z.string()),
 });
 

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "PolicyState" ADD COLUMN     "unsandboxedShellConfirmed" BOOLEAN NOT NULL DEFAULT false;
+
