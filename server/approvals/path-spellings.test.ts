@@ -165,6 +165,34 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
     }
   });
 
+  it("when the call acts on an ancestor of the denied directory as a whole: a recursive delete, a directory move", async () => {
+    const registry = createToolRegistry(createWorkspaceTools({ root }));
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      ["delete_file", "path", { path: "X", recursive: true }, "DENY"],
+      ["delete_file", "path", { path: "./", recursive: true }, "DENY"],
+      ["delete_file", "path", { path: "X/ok", recursive: true }, "REQUIRE_APPROVAL"],
+      ["move_file", "from", { from: "X", to: "Z" }, "DENY"],
+      ["move_file", "to", { from: "X/ok", to: "X/deny" }, "DENY"],
+      ["move_file", "from", { from: "X/ok/p.txt", to: "X/ok/q.txt" }, "REQUIRE_APPROVAL"],
+    ];
+    for (const [toolName, field, args, expected] of cases) {
+      const rule = await denyRule(toolName, field);
+      try {
+        const evaluation = await evaluateCall({
+          toolName,
+          tool: registry.get(toolName),
+          args,
+          actor: { id: "someone", role: "USER" },
+          policy: await loadPolicy(),
+          availableTools: () => [],
+        });
+        expect(evaluation.ok && evaluation.decision.decision, `${toolName} ${JSON.stringify(args)}`).toBe(expected);
+      } finally {
+        await removeRule({ id: rule.id, expectedVersion: rule.version, actorId: adminId });
+      }
+    }
+  });
+
   it("when the model proposes it through the engine, and when a reviewer submits it as an edit", async () => {
     const rule = await denyRule("delete_file", "path");
     try {

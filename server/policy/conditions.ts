@@ -45,9 +45,14 @@ export function globToRegExp(glob: string): RegExp {
     }
     if (character === "*") {
       if (glob[index + 1] === "*") {
-        pattern += ".*";
         index++;
-        if (glob[index + 1] === "/") index++;
+        // `**/` is any number of whole directories (none included): `**/tmp` matches `tmp` and `a/tmp`, not `atmp`.
+        if (glob[index + 1] === "/") {
+          pattern += "(?:.*/)?";
+          index++;
+        } else {
+          pattern += ".*";
+        }
       } else {
         pattern += "[^/]*";
       }
@@ -59,6 +64,37 @@ export function globToRegExp(glob: string): RegExp {
   }
   return new RegExp(`^${pattern}$`);
 }
+
+/**
+ * Whether something inside `path` could match `glob`, segment by segment: a `**` can hold
+ * anything, and a glob with segments left after the path's own can match what lies inside.
+ * `X/deny/**` could match inside `X`; `docs/*.md` could not match inside `src`.
+ */
+export function globCouldMatchInside(glob: string, path: string): boolean {
+  const patternSegments = glob.split("/");
+  const pathSegments = path === "." || path === "" ? [] : path.split("/");
+  for (let index = 0; index < pathSegments.length; index++) {
+    const segment = patternSegments[index];
+    if (segment === undefined) return false;
+    if (segment.includes("**")) return true;
+    if (!globToRegExp(segment).test(pathSegments[index] as string)) return false;
+  }
+  return patternSegments.length > pathSegments.length;
+}
+
+/** Whether `path` and everything inside it match `glob`: only a glob whose tail is `/**` (or `**`) can say so. */
+export function globMatchesAllInside(glob: string, path: string): boolean {
+  return glob === "**" || (glob.endsWith("/**") && globToRegExp(glob).test(path));
+}
+
+/**
+ * How a glob meets a path the call acts on as a whole tree (facts.subtrees: a recursive
+ * delete, a directory move). A rule that restricts matches when anything inside could
+ * match — `X/deny/** → DENY` stops `delete_file X recursive` — and a rule that lets a
+ * call through matches only when all of the tree does, so neither can be dodged by naming
+ * an ancestor.
+ */
+export type RuleReach = "restricts" | "permits";
 
 function compareScalar(
   actual: unknown,
@@ -104,8 +140,32 @@ function compareScalar(
   }
 }
 
-export function conditionHolds(subject: ConditionSubject, condition: RuleCondition): boolean {
+function isSubtree(subject: ConditionSubject, value: unknown): value is string {
+  const subtrees = subject.facts.subtrees;
+  return typeof value === "string" && Array.isArray(subtrees) && subtrees.includes(value);
+}
+
+function globHolds(subject: ConditionSubject, actual: unknown, glob: ConditionValue | undefined, reach: RuleReach) {
+  if (typeof glob !== "string") throw new Error("`glob` needs a pattern");
+  if (typeof actual !== "string") return false;
+  const matches = compareScalar(actual, "glob", glob);
+  if (!isSubtree(subject, actual)) return matches;
+  return reach === "restricts"
+    ? matches || globCouldMatchInside(glob, actual)
+    : matches && globMatchesAllInside(glob, actual);
+}
+
+export function conditionHolds(
+  subject: ConditionSubject,
+  condition: RuleCondition,
+  reach: RuleReach = "restricts",
+): boolean {
   const actual = resolvePath(subject, condition.path);
+  if (condition.operator === "glob") {
+    return Array.isArray(actual)
+      ? actual.some((item) => globHolds(subject, item, condition.value, reach))
+      : globHolds(subject, actual, condition.value, reach);
+  }
   if (condition.operator === "exists") return compareScalar(actual, "exists", condition.value);
   if (condition.operator === "notEquals" && Array.isArray(actual)) {
     return actual.every((item) => compareScalar(item, "notEquals", condition.value));

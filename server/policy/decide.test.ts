@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RISK_CLASSES, type RiskClass } from "../shared/risk";
+import { globToRegExp } from "./conditions";
 import { decide } from "./decide";
 import { DEFAULT_POLICY_SETTINGS, type PolicyConfig, type PolicyRule, type ProposedCall } from "./types";
 
@@ -248,6 +249,71 @@ describe("decide: rules", () => {
         expected,
       );
     }
+  });
+
+  it("a rule on paths inside a directory cannot be dodged by acting on the directory's ancestor as a whole", () => {
+    const deny = [
+      rule({
+        toolName: "delete_file",
+        conditions: [{ path: "args.path", operator: "glob", value: "X/deny/**" }],
+        effect: { decision: "DENY" },
+      }),
+    ];
+    const deleting = (path: string, recursive: boolean) =>
+      call("delete_file", { path, recursive }, { risk: "DESTRUCTIVE", facts: { subtrees: recursive ? [path] : [] } });
+    for (const [path, recursive, expected] of [
+      ["X", true, "DENY"],
+      [".", true, "DENY"],
+      ["X/deny", true, "DENY"],
+      ["X", false, "REQUIRE_APPROVAL"],
+      ["Y", true, "REQUIRE_APPROVAL"],
+      ["X/other", true, "REQUIRE_APPROVAL"],
+    ] as const) {
+      expect(decide(deleting(path, recursive), policy({ rules: deny })).decision, `${path} ${recursive}`).toBe(
+        expected,
+      );
+    }
+    // `**` anywhere could match inside any tree: deleting any directory may delete a *.lock file.
+    const anyLock = [
+      rule({
+        toolName: "delete_file",
+        conditions: [{ path: "args.path", operator: "glob", value: "**/*.lock" }],
+        effect: { decision: "DENY" },
+      }),
+    ];
+    expect(decide(deleting("src", true), policy({ rules: anyLock })).decision).toBe("DENY");
+    expect(decide(deleting("src/a.ts", false), policy({ rules: anyLock })).decision).toBe("REQUIRE_APPROVAL");
+  });
+
+  it("a rule that lets a call through covers a tree only when all of the tree matches", () => {
+    const lowering = (glob: string) => [
+      rule({
+        toolName: "delete_file",
+        conditions: [{ path: "args.path", operator: "glob", value: glob }],
+        effect: { riskClass: "READ", confirmedLowering: true },
+      }),
+    ];
+    const deleting = (path: string) =>
+      call("delete_file", { path, recursive: true }, { risk: "DESTRUCTIVE", facts: { subtrees: [path] } });
+    expect(decide(deleting("tmp/cache"), policy({ rules: lowering("tmp/**") })).decision).toBe("ALLOW");
+    expect(decide(deleting("tmp"), policy({ rules: lowering("tmp/**") })).decision).toBe("ALLOW");
+    // The workspace root holds tmp/ and everything else: the rule for tmp/** must not cover it.
+    expect(decide(deleting("."), policy({ rules: lowering("tmp/**") })).decision).toBe("REQUIRE_APPROVAL");
+    // A directory named like a file pattern holds files that are not.
+    expect(decide(deleting("x.log"), policy({ rules: lowering("*.log") })).decision).toBe("REQUIRE_APPROVAL");
+    // The same rule for a single file still applies.
+    const single = call(
+      "delete_file",
+      { path: "x.log", recursive: false },
+      { risk: "DESTRUCTIVE", facts: { subtrees: [] } },
+    );
+    expect(decide(single, policy({ rules: lowering("*.log") })).decision).toBe("ALLOW");
+  });
+
+  it("`**/` stands for whole directories, never part of a name", () => {
+    const regex = globToRegExp("**/tmp");
+    expect(["tmp", "a/tmp", "a/b/tmp"].every((path) => regex.test(path))).toBe(true);
+    expect(["atmp", "a/btmp"].some((path) => regex.test(path))).toBe(false);
   });
 
   it("a rule can require approval even for a read, and can match the actor's role", () => {

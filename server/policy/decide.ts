@@ -59,6 +59,15 @@ function deny(policy: PolicyConfig, reason: string, riskClass?: RiskClass): Poli
   return { decision: "DENY", riskClass, reasons: [reason], requiredApprovals: 0, policyVersion: policy.version };
 }
 
+/** A rule that lets a call through more easily than its class would (ALLOW, or a lower class). */
+function rulePermits(rule: PolicyRule, baseClass: RiskClass): boolean {
+  const lowers =
+    rule.effect.riskClass !== undefined &&
+    isRiskClass(rule.effect.riskClass) &&
+    RISK_ORDER[rule.effect.riskClass] < RISK_ORDER[baseClass];
+  return rule.effect.decision === "ALLOW" || lowers;
+}
+
 export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision {
   if (!call.tool) return deny(policy, `"${call.toolName}" is not a known tool`);
   const override = policy.toolClasses[call.toolName];
@@ -77,7 +86,8 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
   for (const rule of policy.rules) {
     if (!rule.enabled || (rule.toolName !== "*" && rule.toolName !== call.toolName)) continue;
     try {
-      if (rule.conditions.every((condition) => conditionHolds(subject, condition))) matching.push(rule);
+      const reach = rulePermits(rule, baseClass) ? "permits" : "restricts";
+      if (rule.conditions.every((condition) => conditionHolds(subject, condition, reach))) matching.push(rule);
     } catch (error) {
       return deny(
         policy,

@@ -23,7 +23,14 @@ export function createDeleteFileTool(workspace: Workspace) {
     idempotent: true,
     facts(input) {
       const relative = workspace.checkPath(input.path);
-      return { path: relative, recursive: input.recursive, sensitive: workspace.isSensitive(relative) };
+      // A recursive delete acts on everything inside the path: rules on paths inside it apply (policy/conditions.ts).
+      // Named as the arguments spell it (canonical), which is what rule conditions on args.path see.
+      return {
+        path: relative,
+        recursive: input.recursive,
+        sensitive: workspace.isSensitive(relative),
+        subtrees: input.recursive ? [input.path] : [],
+      };
     },
     async preview(input) {
       const relative = workspace.checkPath(input.path);

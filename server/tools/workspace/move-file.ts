@@ -16,10 +16,17 @@ export function createMoveFileTool(workspace: Workspace) {
     output: z.object({ from: z.string(), to: z.string(), type: z.enum(["file", "directory", "symlink", "other"]) }),
     risk: "DESTRUCTIVE",
     idempotent: false,
-    facts(input) {
+    async facts(input) {
       const from = workspace.checkPath(input.from);
       const to = workspace.checkPath(input.to);
-      return { from, to, sensitive: workspace.isSensitive(from) || workspace.isSensitive(to) };
+      // Moving a directory moves everything inside it, from one tree into the other: rules on paths
+      // inside either apply (policy/conditions.ts). Policy runs again right before execution.
+      const type = await workspace.describe(from).then(
+        (entry) => entry.type,
+        () => undefined,
+      );
+      const subtrees = type === "directory" ? [input.from, input.to] : [];
+      return { from, to, sensitive: workspace.isSensitive(from) || workspace.isSensitive(to), subtrees };
     },
     async preview(input) {
       const from = workspace.checkPath(input.from);
