@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { int32, int32Cursor, int64Cursor, jsonValue, MAX_JSON_DEPTH, recordId, storedDate, text } from "./text";
+import {
+  int32,
+  int32Cursor,
+  int64Cursor,
+  jsonValue,
+  MAX_JSON_DEPTH,
+  recordId,
+  replaceUnstorableJson,
+  replaceUnstorableText,
+  storedDate,
+  text,
+} from "./text";
 
 function messageOf(result: { success: boolean; error?: { issues: { message: string }[] } }): string | undefined {
   return result.success ? undefined : result.error?.issues.map((issue) => issue.message).join("; ");
@@ -87,5 +98,20 @@ describe("jsonValue", () => {
     let value: unknown = "bottom";
     for (let level = 0; level < 100_000; level++) value = { deeper: value };
     expect(messageOf(jsonValue.safeParse(value))).toBe(`Nested at most ${MAX_JSON_DEPTH} levels deep`);
+  });
+});
+
+describe("replacing what cannot be stored (a model's output)", () => {
+  it("puts U+FFFD in place of NUL and lone surrogates, in values and keys, and leaves pairs alone", () => {
+    expect(replaceUnstorableText("a\u0000b\ud800c\udc00 😀")).toBe("a\ufffdb\ufffdc\ufffd 😀");
+    expect(replaceUnstorableJson({ "k\u0000": ["\ud83d", 1, null, { x: "ok" }] })).toEqual({
+      "k\ufffd": ["\ufffd", 1, null, { x: "ok" }],
+    });
+  });
+
+  it("throws on nesting past the limit instead of walking the stack down", () => {
+    let value: unknown = "bottom";
+    for (let level = 0; level < 100_000; level++) value = [value];
+    expect(() => replaceUnstorableJson(value)).toThrow(RangeError);
   });
 });

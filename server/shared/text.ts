@@ -24,12 +24,37 @@ export const MAX_JSON_CHARS = 2_000_000;
 
 // In a `u` regex, \p{Cs} matches only a surrogate that is not half of a pair.
 const LONE_SURROGATE = /\p{Cs}/u;
+const LONE_SURROGATES = /\p{Cs}/gu;
 
 /** Why PostgreSQL could not store this string, or undefined when it can. */
 export function unstorableTextProblem(value: string): string | undefined {
   if (value.includes("\u0000")) return "Text cannot contain NUL characters (U+0000)";
   if (LONE_SURROGATE.test(value)) return "Text cannot contain unpaired UTF-16 surrogates";
   return undefined;
+}
+
+/**
+ * For text nobody can be asked to resend (a model's output): NUL and lone surrogates become
+ * U+FFFD, the replacement character, and everything else stays as it was.
+ */
+export function replaceUnstorableText(value: string): string {
+  return value.replaceAll("\u0000", "\ufffd").replace(LONE_SURROGATES, "\ufffd");
+}
+
+/**
+ * The same for a parsed JSON value, keys included. Values nested deeper than
+ * MAX_JSON_DEPTH throw a RangeError rather than walk the stack down.
+ */
+export function replaceUnstorableJson(value: unknown, depth = 0): unknown {
+  if (depth > MAX_JSON_DEPTH) throw new RangeError(`Nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (typeof value === "string") return replaceUnstorableText(value);
+  if (Array.isArray(value)) return value.map((item) => replaceUnstorableJson(item, depth + 1));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [replaceUnstorableText(key), replaceUnstorableJson(item, depth + 1)]),
+    );
+  }
+  return value;
 }
 
 /** The check every text input carries; the bad-input test looks for this very object. */
