@@ -5,10 +5,12 @@
  * and a call whose arguments carry them is refused with a clear error the model reads.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { resetEnvForTests } from "../env";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { type ChatRequestBody, type FakeOpenAIServer, startFakeOpenAIServer } from "../testing/fake-openai-server";
 import { getWeather, runRows, runThroughRegistry, streamedText } from "../testing/provider-runs";
+import { defineTool } from "../tools/define-tool";
 
 const MODEL_ID = "compatible:fake-model";
 
@@ -128,5 +130,39 @@ describe("a model that sends text PostgreSQL cannot store", () => {
     expect(calls[2]?.error).toMatch(/Nested at most 32 levels deep/);
     const sent = toolMessagesSent(fake.requests[1]);
     expect(sent.get("call_deep")).toMatch(/Nested at most 32 levels deep/);
+  });
+
+  it("stores a tool's output with NUL, lone surrogates and a pair cut by the cap replaced, and carries on", async () => {
+    const dump = defineTool({
+      name: "dump",
+      description: "Prints what a file holds",
+      input: z.object({ size: z.enum(["small", "large"]) }),
+      output: z.object({ text: z.string() }),
+      risk: "READ",
+      async execute(input) {
+        return { text: input.size === "small" ? "a\u0000b\ud800c" : `${"x".repeat(20)}😀 and more` };
+      },
+    });
+    fake.enqueue(
+      {
+        type: "stream",
+        toolCalls: [
+          { id: "call_small", name: "dump", arguments: '{"size":"small"}' },
+          { id: "call_large", name: "dump", arguments: '{"size":"large"}' },
+        ],
+      },
+      { type: "stream", text: ["Done."] },
+    );
+    // {"text":" is 9 characters: a cap of 30 cuts the emoji's surrogate pair in half.
+    const run = await runThroughRegistry({ modelId: MODEL_ID, tools: [dump], config: { toolOutputCapChars: 30 } });
+    expect(run.outcome).toBe("COMPLETED");
+    const calls = await toolCalls(run.runId);
+    expect(calls.map((call) => call.status)).toEqual(["SUCCEEDED", "SUCCEEDED"]);
+    expect(calls[0]?.result).toEqual({ text: "a\ufffdb\ufffdc" });
+    expect(calls[1]?.result).toEqual({
+      truncated: true,
+      originalChars: 42,
+      preview: `{"text":"${"x".repeat(20)}\ufffd`,
+    });
   });
 });

@@ -42,19 +42,22 @@ export function replaceUnstorableText(value: string): string {
 }
 
 /**
- * The same for a parsed JSON value, keys included. Values nested deeper than
- * MAX_JSON_DEPTH throw a RangeError rather than walk the stack down.
+ * The same for a parsed JSON value, keys included. Values nested deeper than `maxDepth`
+ * throw a RangeError rather than walk the stack down.
  */
-export function replaceUnstorableJson(value: unknown, depth = 0): unknown {
-  if (depth > MAX_JSON_DEPTH) throw new RangeError(`Nested more than ${MAX_JSON_DEPTH} levels deep`);
-  if (typeof value === "string") return replaceUnstorableText(value);
-  if (Array.isArray(value)) return value.map((item) => replaceUnstorableJson(item, depth + 1));
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [replaceUnstorableText(key), replaceUnstorableJson(item, depth + 1)]),
-    );
-  }
-  return value;
+export function replaceUnstorableJson(value: unknown, maxDepth = MAX_JSON_DEPTH): unknown {
+  const replace = (item: unknown, depth: number): unknown => {
+    if (depth > maxDepth) throw new RangeError(`Nested more than ${maxDepth} levels deep`);
+    if (typeof item === "string") return replaceUnstorableText(item);
+    if (Array.isArray(item)) return item.map((element) => replace(element, depth + 1));
+    if (item !== null && typeof item === "object" && Object.getPrototypeOf(item) === Object.prototype) {
+      return Object.fromEntries(
+        Object.entries(item).map(([key, element]) => [replaceUnstorableText(key), replace(element, depth + 1)]),
+      );
+    }
+    return item;
+  };
+  return replace(value, 0);
 }
 
 /** The check every text input carries; the bad-input test looks for this very object. */
