@@ -14,6 +14,8 @@ function chromiumPath(): string | undefined {
 export default defineConfig({
   testDir: "e2e",
   outputDir: "test-results",
+  // A stray test.only would quietly run a fraction of the suite and report it green.
+  forbidOnly: true,
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -7,6 +7,8 @@ export default defineConfig({
     include: ["server/**/*.test.ts", "components/**/*.test.ts", "scripts/**/*.test.ts"],
     globalSetup: ["server/testing/global-setup.ts"],
     pool: "forks",
+    // A stray .only would quietly run a fraction of the suite and report it green.
+    allowOnly: false,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { LOG_LEVEL: "silent", NODE_ENV: "test" },

@@ -54,9 +54,17 @@ test("approvals procedures over HTTP: every role, own and other runs", async ({ 
   expect(await call(reviewer.request, "approvals.cancel", { requestId }, "mutation")).toBe(404);
   // The ADMIN cannot approve their own run's request.
   expect(await call(admin.request, "approvals.decide", { requestId, verdict: "approve" }, "mutation")).toBe(403);
-  // Forged id.
+  // A forged id is malformed; a well-formed id that names no request is not found.
   expect(
     await call(reviewer.request, "approvals.decide", { requestId: "forged", verdict: "approve" }, "mutation"),
+  ).toBe(400);
+  expect(
+    await call(
+      reviewer.request,
+      "approvals.decide",
+      { requestId: "cnotarealid00000000000000", verdict: "approve" },
+      "mutation",
+    ),
   ).toBe(404);
   // Reject without a reason is a bad request.
   expect(

@@ -4,25 +4,40 @@
  * on Chromium against the built app). Fetches what it needs: bubblewrap (the shell
  * tool's sandbox; its tests run the real one) and Chromium through apt on Debian when
  * they are missing, Playwright's own browser elsewhere.
- * Ends with one line: "<passed> passed, <failed> failed".
+ * Ends with one line, "<passed> passed, <failed> failed", whatever happened: a runner that
+ * cannot start, a .only (forbidden in both configs), or a skip without a reason in
+ * test-skips.txt is a failure (see test-report.ts). `npm test -- unit` runs one step.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
+import {
+  atLeastOneFailureIf,
+  type Counts,
+  readPlaywright,
+  readSkipList,
+  readVitest,
+  runCommand,
+  summaryLine,
+} from "./test-report";
 
 const root = path.resolve(import.meta.dirname, "..");
 const reports = path.join(root, "test-results", "reports");
-const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
+// Where the runners' binaries are; scripts.test.ts points it at an empty folder to see a missing runner counted.
+const binDir = process.env.AIRLOCK_TEST_BIN_DIR ?? path.join(root, "node_modules", ".bin");
+const bin = (name: string) => path.join(binDir, name);
+
+/** `npm test -- unit e2e` runs only those steps; no argument runs all three. */
+const STEPS = ["lint", "unit", "e2e"] as const;
+const requested = process.argv.slice(2).filter((arg): arg is (typeof STEPS)[number] => STEPS.includes(arg as never));
+const steps = new Set(requested.length > 0 ? requested : STEPS);
 
 function say(message: string) {
   process.stdout.write(`\n[test] ${message}\n`);
 }
 
 function run(command: string, args: string[], extraEnv: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...extraEnv } });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
+  return runCommand(command, args, { cwd: root, env: extraEnv, onError: say });
 }
 
 function commandExists(command: string): boolean {
@@ -67,86 +82,65 @@ async function ensureBrowser(): Promise<Record<string, string>> {
   return {};
 }
 
-interface Counts {
-  passed: number;
-  failed: number;
-  skipped: number;
+/** Whatever happens, the run ends with the one line, counted from what did run. */
+const total: Counts = { passed: 0, failed: 0, skipped: 0, problems: [] };
+
+function add(counts: Counts) {
+  total.passed += counts.passed;
+  total.failed += counts.failed;
+  total.skipped += counts.skipped;
+  total.problems.push(...counts.problems);
 }
 
-function readVitest(file: string): Counts {
-  if (!existsSync(file)) return { passed: 0, failed: 1, skipped: 0 };
-  const report = JSON.parse(readFileSync(file, "utf8"));
-  return {
-    passed: report.numPassedTests ?? 0,
-    failed: (report.numFailedTests ?? 0) + (report.success === false && !report.numFailedTests ? 1 : 0),
-    skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
-  };
-}
-
-function readPlaywright(file: string): Counts {
-  if (!existsSync(file)) return { passed: 0, failed: 1, skipped: 0 };
-  const stats = JSON.parse(readFileSync(file, "utf8")).stats ?? {};
-  return {
-    passed: stats.expected ?? 0,
-    failed: (stats.unexpected ?? 0) + (stats.flaky ?? 0),
-    skipped: stats.skipped ?? 0,
-  };
-}
-
-/** A runner that exits non-zero failed, even if its report shows no failed test (e.g. its server never started). */
-function atLeastOneFailureIf(failedToRun: boolean, counts: Counts): Counts {
-  return failedToRun && counts.failed === 0 ? { ...counts, failed: 1 } : counts;
-}
-
-async function main() {
-  rmSync(reports, { recursive: true, force: true });
-  mkdirSync(reports, { recursive: true });
-  const started = Date.now();
-  const total: Counts = { passed: 0, failed: 0, skipped: 0 };
-  const add = (counts: Counts) => {
-    total.passed += counts.passed;
-    total.failed += counts.failed;
-    total.skipped += counts.skipped;
-  };
-
-  say("Lint: Biome, module direction (dependency-cruiser), TypeScript");
-  const lint = await run("npm", ["run", "--silent", "lint"]);
-  if (lint !== 0) {
-    say("Lint failed");
-    total.failed += 1;
-  }
-
-  await ensureBubblewrap();
-  say("Unit and integration tests (Vitest, embedded PostgreSQL, the bubblewrap sandbox)");
-  const vitestReport = path.join(reports, "vitest.json");
-  const vitest = await run(bin("vitest"), [
-    "run",
-    "--reporter=default",
-    "--reporter=json",
-    `--outputFile.json=${vitestReport}`,
-  ]);
-  add(atLeastOneFailureIf(vitest !== 0, readVitest(vitestReport)));
-
-  say("Browser tests (Playwright, Chromium, the built app on the embedded PostgreSQL)");
-  const browserEnv = await ensureBrowser();
-  const playwrightReport = path.join(reports, "playwright.json");
-  const playwright = await run(bin("playwright"), ["test", "--reporter=list,json"], {
-    ...browserEnv,
-    PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport,
-    NEXT_TELEMETRY_DISABLED: "1",
-  });
-  add(atLeastOneFailureIf(playwright !== 0, readPlaywright(playwrightReport)));
-
+function finish(started: number): never {
   const seconds = Math.round((Date.now() - started) / 1000);
   say(`Finished in ${seconds} s`);
-  process.stdout.write(
-    `${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ""}\n`,
-  );
-  process.exit(total.failed > 0 || lint !== 0 ? 1 : 0);
+  for (const problem of total.problems) process.stdout.write(`[test] ${problem}\n`);
+  process.stdout.write(`${summaryLine(total)}\n`);
+  process.exit(total.failed > 0 ? 1 : 0);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.stdout.write("0 passed, 1 failed\n");
-  process.exit(1);
+async function main(started: number) {
+  rmSync(reports, { recursive: true, force: true });
+  mkdirSync(reports, { recursive: true });
+  const skipList = readSkipList(path.join(root, "test-skips.txt"));
+  add({ passed: 0, failed: skipList.problems.length, skipped: 0, problems: skipList.problems });
+
+  if (steps.has("lint")) {
+    say("Lint: Biome, module direction (dependency-cruiser), TypeScript");
+    const lint = await run("npm", ["run", "--silent", "lint"]);
+    if (lint !== 0) add({ passed: 0, failed: 1, skipped: 0, problems: ["lint failed"] });
+  }
+
+  if (steps.has("unit")) {
+    await ensureBubblewrap();
+    say("Unit and integration tests (Vitest, embedded PostgreSQL, the bubblewrap sandbox)");
+    const vitestReport = path.join(reports, "vitest.json");
+    const vitest = await run(bin("vitest"), [
+      "run",
+      "--reporter=default",
+      "--reporter=json",
+      `--outputFile.json=${vitestReport}`,
+    ]);
+    add(atLeastOneFailureIf(vitest !== 0, readVitest(vitestReport, root, skipList.allowed)));
+  }
+
+  if (steps.has("e2e")) {
+    say("Browser tests (Playwright, Chromium, the built app on the embedded PostgreSQL)");
+    const browserEnv = await ensureBrowser();
+    const playwrightReport = path.join(reports, "playwright.json");
+    const playwright = await run(bin("playwright"), ["test", "--reporter=list,json"], {
+      ...browserEnv,
+      PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightReport,
+      NEXT_TELEMETRY_DISABLED: "1",
+    });
+    add(atLeastOneFailureIf(playwright !== 0, readPlaywright(playwrightReport, "e2e", skipList.allowed)));
+  }
+  finish(started);
+}
+
+const started = Date.now();
+main(started).catch((error) => {
+  add({ passed: 0, failed: 1, skipped: 0, problems: [error instanceof Error ? error.message : String(error)] });
+  finish(started);
 });

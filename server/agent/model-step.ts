@@ -8,6 +8,7 @@
 import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { APICallError, type ModelMessage } from "ai";
 import { abortableSleep } from "../shared/abortable-sleep";
+import { replaceUnstorableJson, replaceUnstorableText, unstorableJsonProblem } from "../shared/text";
 import type { Logger } from "../telemetry/logger";
 import type { AnyTool } from "../tools/define-tool";
 import type { EventWriter } from "./event-writer";
@@ -76,19 +77,36 @@ function warnOnce(options: ModelStepOptions, warnings: readonly unknown[]): void
   }
 }
 
-/** The provider sends a call's input as JSON text; the engine validates it against the tool later. */
-function proposedCall(modelCallId: string, toolName: string, input: string): ProposedCall {
+/**
+ * The provider sends a call's input as JSON text; the engine validates it against the tool
+ * later. Arguments PostgreSQL could not store (NUL, lone surrogates, absurd nesting) are
+ * refused here with the reason for the model, and kept for the record with U+FFFD in place
+ * of what could not be stored; so are the call's id and tool name, which are only matched.
+ */
+function proposedCall(rawCallId: string, rawToolName: string, input: string): ProposedCall {
+  const modelCallId = replaceUnstorableText(rawCallId);
+  const toolName = replaceUnstorableText(rawToolName);
   if (input.trim() === "") return { modelCallId, toolName, input: {} };
+  let parsed: unknown;
   try {
-    return { modelCallId, toolName, input: JSON.parse(input) };
+    parsed = JSON.parse(input);
   } catch (error) {
     return {
       modelCallId,
       toolName,
-      input,
+      input: replaceUnstorableText(input),
       invalidReason: `the arguments are not valid JSON (${error instanceof Error ? error.message : String(error)})`,
     };
   }
+  const problem = unstorableJsonProblem(parsed);
+  if (!problem) return { modelCallId, toolName, input: parsed };
+  let kept: unknown;
+  try {
+    kept = replaceUnstorableJson(parsed);
+  } catch {
+    kept = replaceUnstorableText(input);
+  }
+  return { modelCallId, toolName, input: kept, invalidReason: `the arguments cannot be accepted: ${problem}` };
 }
 
 /** What a provider failure says, whichever shape it comes in. */
@@ -201,12 +219,16 @@ async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> 
         idleTimer.refresh();
         const part: LanguageModelV4StreamPart = value;
         switch (part.type) {
-          case "text-delta":
+          case "text-delta": {
             if (part.delta.length === 0) break;
             ttftMs ??= performance.now() - started;
-            text += part.delta;
-            options.writer.textDelta(options.stepIndex, part.delta);
+            // Stored and streamed alike: NUL and lone surrogates (even halves of a pair split
+            // across two deltas) become U+FFFD, which text and jsonb columns can hold.
+            const delta = replaceUnstorableText(part.delta);
+            text += delta;
+            options.writer.textDelta(options.stepIndex, delta);
             break;
+          }
           case "tool-call":
             if (!part.providerExecuted) toolCalls.push(proposedCall(part.toolCallId, part.toolName, part.input));
             break;

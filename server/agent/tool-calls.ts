@@ -22,6 +22,7 @@ import type { Transaction } from "../db/transaction";
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { maskDeep } from "../shared/sensitive-values";
+import { replaceUnstorableJson, replaceUnstorableText } from "../shared/text";
 import type { AnyTool, ToolActor, ToolContext, ToolPreview } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 
@@ -150,10 +151,24 @@ async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyI
   return { kind: "await", call, tool, input, riskClass, evaluation };
 }
 
+/** Tool output nests as its schema says; far past that, the record keeps it as capped JSON text. */
+const MAX_OUTPUT_DEPTH = 200;
+
+/**
+ * What is stored of a tool's output: at most `capChars` of JSON, and nothing jsonb refuses.
+ * Output is data from outside (a file, a command's stdout): NUL and lone surrogates in it,
+ * or made by cutting a surrogate pair at the cap, become U+FFFD instead of failing the call.
+ */
 function capOutput(value: unknown, capChars: number): unknown {
   const json = JSON.stringify(value) ?? "null";
-  if (json.length <= capChars) return value;
-  return { truncated: true, originalChars: json.length, preview: json.slice(0, capChars) };
+  if (json.length <= capChars) {
+    try {
+      return replaceUnstorableJson(value, MAX_OUTPUT_DEPTH);
+    } catch {
+      return { truncated: false, originalChars: json.length, preview: replaceUnstorableText(json) };
+    }
+  }
+  return { truncated: true, originalChars: json.length, preview: replaceUnstorableText(json.slice(0, capChars)) };
 }
 
 async function audited(

@@ -36,6 +36,14 @@ export function createInnerContext(options: {
   };
 }
 
+/** "title: Text cannot contain NUL characters (U+0000)" rather than zod's JSON dump of its issues. */
+function readableIssues(error: ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   sse: {
@@ -47,7 +55,11 @@ const t = initTRPC.context<Context>().create({
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
       ...shape,
-      message: internal ? "Something went wrong on the server. It has been logged." : shape.message,
+      message: internal
+        ? "Something went wrong on the server. It has been logged."
+        : zodError
+          ? readableIssues(zodError)
+          : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,

@@ -1,25 +1,21 @@
 /** Zod schemas of the console's model settings, shared by the admin UI's forms and the server. */
 import { z } from "zod";
+import { int32, storableTextCheck, text } from "./text";
 
 export const MODEL_PROVIDERS = ["openai", "anthropic", "compatible"] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
 
-export const modelNameSchema = z
-  .string()
-  .trim()
+export const modelNameSchema = text(200, { trim: true })
   .min(1, "A model name cannot be empty")
-  .max(200, "At most 200 characters")
   .regex(/^[^\s,]+$/, "No spaces or commas in a model name");
 
 export const baseUrlSchema = z
   .url({ protocol: /^https?$/, error: "Enter an http(s) URL such as http://localhost:11434/v1" })
+  .check(storableTextCheck)
   .max(500, "At most 500 characters");
 
-export const apiKeyValueSchema = z
-  .string()
-  .trim()
+export const apiKeyValueSchema = text(1_000, { trim: true })
   .min(8, "An API key has at least 8 characters")
-  .max(1_000, "At most 1,000 characters")
   .regex(/^\S+$/, "No spaces in an API key");
 
 export const apiKeyChangeSchema = z.discriminatedUnion("action", [
@@ -31,7 +27,7 @@ export const apiKeyChangeSchema = z.discriminatedUnion("action", [
 export const providerSettingsInputSchema = z
   .object({
     provider: z.enum(MODEL_PROVIDERS),
-    expectedVersion: z.number().int().min(0),
+    expectedVersion: int32(),
     enabled: z.boolean(),
     baseUrl: baseUrlSchema.nullable(),
     apiKey: apiKeyChangeSchema,

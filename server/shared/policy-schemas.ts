@@ -2,17 +2,21 @@
 import { z } from "zod";
 import { CONDITION_OPERATORS_LIST } from "./policy-operators";
 import { DECISIONS, RISK_CLASSES } from "./risk";
+import { text } from "./text";
 
-export const conditionPathSchema = z
-  .string()
-  .trim()
-  .regex(/^(args|facts)(\.[A-Za-z0-9_-]+)+$|^actor\.role$/, "Use args.<name>, facts.<name> or actor.role");
+export const conditionPathSchema = text(200, { trim: true }).regex(
+  /^(args|facts)(\.[A-Za-z0-9_-]+)+$|^actor\.role$/,
+  "Use args.<name>, facts.<name> or actor.role",
+);
+
+/** Compared with numbers in tool arguments; JSON's safe range, as rules are stored in jsonb. */
+const conditionNumber = z.number().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 
 export const ruleConditionSchema = z
   .object({
     path: conditionPathSchema,
     operator: z.enum(CONDITION_OPERATORS_LIST),
-    value: z.union([z.string().max(500), z.number(), z.boolean(), z.array(z.string().max(200)).max(50)]).optional(),
+    value: z.union([text(500), conditionNumber, z.boolean(), z.array(text(200)).max(50)]).optional(),
   })
   .superRefine((condition, context) => {
     const { operator, value } = condition;
@@ -71,8 +75,8 @@ export function ruleLoweringConfirmation(toolName: string): string {
 }
 
 export const policyRuleInputSchema = z.object({
-  toolName: z.string().trim().min(1, "Pick a tool or *").max(128),
-  description: z.string().trim().min(1, "Describe the rule").max(200),
+  toolName: text(128, { trim: true }).min(1, "Pick a tool or *"),
+  description: text(200, { trim: true }).min(1, "Describe the rule"),
   conditions: z.array(ruleConditionSchema).max(10),
   effect: ruleEffectSchema,
   enabled: z.boolean().default(true),

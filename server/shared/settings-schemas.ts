@@ -1,10 +1,11 @@
 /** Zod schema of the approval settings form, shared by the admin UI and the server. */
 import { z } from "zod";
+import { int32, text } from "./text";
 
 export const MAX_EXPIRY_MINUTES = 60 * 24 * 30;
 
 export const approvalSettingsSchema = z.object({
-  expectedVersion: z.number().int().min(0),
+  expectedVersion: int32(),
   defaultRequiredApprovals: z
     .number({ error: "Enter a number" })
     .int("A whole number")
@@ -19,21 +20,18 @@ export const approvalSettingsSchema = z.object({
   /** SQL tables (optionally schema-qualified) whose reading is a sensitive read. */
   sensitiveTables: z
     .array(
-      z
-        .string()
-        .trim()
-        .regex(
-          /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/,
-          "Use a table name such as payment_methods or billing.cards",
-        ),
+      text(200, { trim: true }).regex(
+        /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/,
+        "Use a table name such as payment_methods or billing.cards",
+      ),
     )
     .max(100, "At most 100 tables")
     .default([]),
   destructiveAutoRunConfirmed: z.boolean(),
-  confirmation: z.string().max(200).optional(),
+  confirmation: text(200).optional(),
   /** Let run_shell run without an OS sandbox where none is available; absent: unchanged. */
   unsandboxedShellConfirmed: z.boolean().optional(),
-  unsandboxedShellConfirmation: z.string().max(200).optional(),
+  unsandboxedShellConfirmation: text(200).optional(),
 });
 
 export type ApprovalSettingsInput = z.infer<typeof approvalSettingsSchema>;

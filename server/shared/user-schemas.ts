@@ -1,17 +1,18 @@
 /** Zod schemas for people: shared by the admin console's forms, the account page and the server. */
 import { z } from "zod";
 import { ROLES } from "./risk";
+import { storableTextCheck, text } from "./text";
 
 export const PASSWORD_MIN_LENGTH = 12;
 
-export const passwordSchema = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH, `At least ${PASSWORD_MIN_LENGTH} characters`)
-  .max(200, "At most 200 characters");
+export const passwordSchema = text(200).min(PASSWORD_MIN_LENGTH, `At least ${PASSWORD_MIN_LENGTH} characters`);
 
-export const emailSchema = z.email({ error: "Enter an email address such as name@example.com" }).max(320);
+export const emailSchema = z
+  .email({ error: "Enter an email address such as name@example.com" })
+  .check(storableTextCheck)
+  .max(320);
 
-export const personNameSchema = z.string().trim().min(1, "Enter a name").max(120, "At most 120 characters");
+export const personNameSchema = text(120, { trim: true }).min(1, "Enter a name");
 
 export const roleSchema = z.enum(ROLES);
 
@@ -26,9 +27,9 @@ export type InviteUserInput = z.infer<typeof inviteUserSchema>;
 
 export const changeOwnPasswordSchema = z
   .object({
-    currentPassword: z.string().min(1, "Enter your current password").max(1024),
+    currentPassword: text(1024).min(1, "Enter your current password"),
     newPassword: passwordSchema,
-    confirmPassword: z.string(),
+    confirmPassword: text(200),
   })
   .refine((value) => value.newPassword === value.confirmPassword, {
     path: ["confirmPassword"],

@@ -5,19 +5,20 @@ import { inboxDetail, listInbox, pendingCount } from "../../approvals/inbox";
 import { watchApprovals } from "../../approvals/watch";
 import { AirlockError } from "../../errors";
 import { RISK_CLASSES } from "../../shared/risk";
+import { int32, jsonValue, recordId, text } from "../../shared/text";
 import { logger } from "../../telemetry/logger";
 import { defaultToolRegistry } from "../../tools/default-registry";
 import { protectedProcedure, reviewerProcedure, router, whileSessionLasts } from "../trpc";
 
-const id = z.string().min(1).max(64);
+const id = recordId;
 const STATUSES = ["PENDING", "APPROVED", "CONSUMED", "REJECTED", "EXPIRED", "CANCELLED", "VOIDED"] as const;
-const reason = z.string().trim().min(1, "Give a reason: the agent and the requester will see it").max(2_000);
+const reason = text(2_000, { trim: true }).min(1, "Give a reason: the agent and the requester will see it");
 
 const decision = z.discriminatedUnion("verdict", [
   z.object({
     verdict: z.literal("approve"),
-    reason: z.string().trim().max(2_000).optional(),
-    editedArgs: z.unknown().optional(),
+    reason: text(2_000, { trim: true }).optional(),
+    editedArgs: jsonValue.optional(),
   }),
   z.object({ verdict: z.literal("reject"), reason }),
 ]);
@@ -29,11 +30,11 @@ export const approvalsRouter = router({
         .object({
           statuses: z.array(z.enum(STATUSES)).max(7).optional(),
           riskClasses: z.array(z.enum(RISK_CLASSES)).max(4).optional(),
-          toolName: z.string().max(128).optional(),
-          requesterId: z.string().max(64).optional(),
-          olderThanMinutes: z.number().int().min(0).max(525_600).optional(),
-          newerThanMinutes: z.number().int().min(0).max(525_600).optional(),
-          limit: z.number().int().min(1).max(200).default(100),
+          toolName: text(128).optional(),
+          requesterId: recordId.optional(),
+          olderThanMinutes: int32(0, 525_600).optional(),
+          newerThanMinutes: int32(0, 525_600).optional(),
+          limit: int32(1, 200).default(100),
         })
         .default({ limit: 100 }),
     )
@@ -61,7 +62,7 @@ export const approvalsRouter = router({
       z.object({
         requestIds: z.array(id).min(1).max(100),
         verdict: z.enum(["approve", "reject"]),
-        reason: z.string().trim().max(2_000).optional(),
+        reason: text(2_000, { trim: true }).optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {

@@ -2,21 +2,19 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import * as conversations from "../../agent/conversations";
 import { streamRunEvents } from "../../agent/run-stream";
+import { int32Cursor, recordId, text } from "../../shared/text";
 import { protectedProcedure, router, whileSessionLasts } from "../trpc";
 
-const id = z.string().min(1).max(64);
+const id = recordId;
 
 export const chatRouter = router({
   send: protectedProcedure
     .input(
       z.object({
         conversationId: id,
-        text: z
-          .string()
-          .max(
-            conversations.MAX_MESSAGE_CHARS,
-            `Messages are limited to ${conversations.MAX_MESSAGE_CHARS.toLocaleString("en")} characters`,
-          ),
+        text: text(conversations.MAX_MESSAGE_CHARS, {
+          tooLong: `Messages are limited to ${conversations.MAX_MESSAGE_CHARS.toLocaleString("en")} characters`,
+        }),
       }),
     )
     .mutation(async ({ ctx, input }) => {
@@ -27,7 +25,7 @@ export const chatRouter = router({
     .input(z.object({ runId: id }))
     .mutation(({ ctx, input }) => conversations.cancelRun({ runId: input.runId, userId: ctx.user.id })),
   events: protectedProcedure
-    .input(z.object({ runId: id, lastEventId: z.string().regex(/^\d+$/).nullish() }))
+    .input(z.object({ runId: id, lastEventId: int32Cursor.nullish() }))
     .subscription(async ({ ctx, input, signal }) => {
       // Authorized before the stream starts, inside the middleware chain, so a refusal is a
       // proper NOT_FOUND rather than an error thrown from the middle of a stream.

@@ -1,20 +1,22 @@
 import { z } from "zod";
 import * as conversations from "../../agent/conversations";
+import { recordId, text } from "../../shared/text";
 import { protectedProcedure, router } from "../trpc";
 
-const id = z.string().min(1).max(64);
-const title = z.string().trim().min(1, "A title cannot be empty").max(120, "Titles are at most 120 characters");
+const id = recordId;
+const title = text(120, { trim: true, tooLong: "Titles are at most 120 characters" }).min(1, "A title cannot be empty");
+const modelId = text(200).min(1);
 
 export const conversationRouter = router({
   list: protectedProcedure.query(({ ctx }) => conversations.listConversations(ctx.user.id)),
   create: protectedProcedure
-    .input(z.object({ title: title.optional(), modelId: z.string().max(200).optional() }).optional())
+    .input(z.object({ title: title.optional(), modelId: modelId.optional() }).optional())
     .mutation(({ ctx, input }) => conversations.createConversation({ ownerId: ctx.user.id, ...input })),
   rename: protectedProcedure
     .input(z.object({ id, title }))
     .mutation(({ ctx, input }) => conversations.renameConversation({ ...input, ownerId: ctx.user.id })),
   setModel: protectedProcedure
-    .input(z.object({ id, modelId: z.string().min(1).max(200) }))
+    .input(z.object({ id, modelId }))
     .mutation(({ ctx, input }) => conversations.setConversationModel({ ...input, ownerId: ctx.user.id })),
   delete: protectedProcedure
     .input(z.object({ id }))

@@ -2,25 +2,23 @@
 import { z } from "zod";
 import { auditVocabulary, listAuditLog } from "../../../audit/audit-log";
 import { verifyAuditChain } from "../../../audit/record-audit-event";
+import { int32, int64Cursor, storedDate, text } from "../../../shared/text";
 import { adminProcedure, router } from "../../trpc";
 
-const text = z.string().trim().max(200).optional();
+const filter = text(200, { trim: true }).optional();
 
 export const adminAuditRouter = router({
   list: adminProcedure
     .input(
       z.object({
-        actor: text,
-        action: text,
-        targetType: text,
-        targetId: text,
-        from: z.date().optional(),
-        to: z.date().optional(),
-        cursor: z
-          .string()
-          .regex(/^\d{1,19}$/)
-          .optional(),
-        limit: z.number().int().min(1).max(100).default(25),
+        actor: filter,
+        action: filter,
+        targetType: filter,
+        targetId: filter,
+        from: storedDate.optional(),
+        to: storedDate.optional(),
+        cursor: int64Cursor.optional(),
+        limit: int32(1, 100).default(25),
       }),
     )
     .output(

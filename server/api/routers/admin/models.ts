@@ -8,10 +8,11 @@ import {
   testProviderConnection,
 } from "../../../models/model-config";
 import { MODEL_PROVIDERS, modelNameSchema, providerSettingsInputSchema } from "../../../shared/model-schemas";
+import { int32, text } from "../../../shared/text";
 import { adminProcedure, router } from "../../trpc";
 
 const provider = z.enum(MODEL_PROVIDERS);
-const version = z.number().int().min(0);
+const version = int32();
 const done = z.object({ ok: z.literal(true) });
 
 /** What the console may see of a provider: never a key, only its last four characters. */
@@ -72,7 +73,7 @@ export const adminModelsRouter = router({
       return { ok: true as const };
     }),
   setDefault: adminProcedure
-    .input(z.object({ modelId: z.string().min(1).max(300).nullable(), expectedVersion: version }))
+    .input(z.object({ modelId: text(300).min(1).nullable(), expectedVersion: version }))
     .output(done)
     .mutation(async ({ ctx, input }) => {
       await setDefaultModel({ ...input, actorId: ctx.user.id });

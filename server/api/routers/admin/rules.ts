@@ -2,11 +2,12 @@
 import { z } from "zod";
 import { createRule, editRule, listRulesForAdmin, removeRule, reorderRules } from "../../../approvals/policy-admin";
 import { policyRuleInputSchema } from "../../../shared/policy-schemas";
+import { int32, recordId } from "../../../shared/text";
 import { defaultToolRegistry } from "../../../tools/default-registry";
 import { adminProcedure, router } from "../../trpc";
 
-const id = z.string().min(1).max(64);
-const version = z.number().int().min(0);
+const id = recordId;
+const version = int32();
 
 /** Conditions and effect as stored: a rule that no longer parses must still be listed (and deletable). */
 const storedRule = z.object({

@@ -2,11 +2,12 @@
 import { z } from "zod";
 import { listToolsForAdmin, setToolClass, simulateCall } from "../../../approvals/policy-admin";
 import { DECISIONS, RISK_CLASSES, ROLES } from "../../../shared/risk";
+import { int32, jsonValue, text } from "../../../shared/text";
 import { defaultToolRegistry } from "../../../tools/default-registry";
 import { adminProcedure, router } from "../../trpc";
 
 const riskClass = z.enum(RISK_CLASSES);
-const toolName = z.string().trim().min(1).max(128);
+const toolName = text(128, { trim: true }).min(1);
 
 const adminTool = z.object({
   name: z.string(),
@@ -40,8 +41,8 @@ export const adminToolsRouter = router({
       z.object({
         toolName,
         riskClass: riskClass.nullable(),
-        expectedVersion: z.number().int().min(0),
-        confirmation: z.string().max(200).optional(),
+        expectedVersion: int32(),
+        confirmation: text(200).optional(),
       }),
     )
     .output(z.object({ ok: z.literal(true) }))
@@ -50,7 +51,7 @@ export const adminToolsRouter = router({
       return { ok: true as const };
     }),
   simulate: adminProcedure
-    .input(z.object({ toolName, args: z.unknown(), role: z.enum(ROLES).default("USER") }))
+    .input(z.object({ toolName, args: jsonValue, role: z.enum(ROLES).default("USER") }))
     .output(simulation)
     .mutation(({ input }) =>
       simulateCall({ tools: defaultToolRegistry(), toolName: input.toolName, args: input.args, role: input.role }),

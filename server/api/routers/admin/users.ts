@@ -1,11 +1,12 @@
 /** Admin: people — list, search, invite, change role, deactivate, reset password. */
 import { z } from "zod";
 import { changeUserRole, inviteUser, listUsers, resetUserPassword, setUserActive } from "../../../auth/user-admin";
+import { int32, recordId, text } from "../../../shared/text";
 import { inviteUserSchema, passwordSchema, roleSchema } from "../../../shared/user-schemas";
 import { adminProcedure, router } from "../../trpc";
 
-const userId = z.string().min(1).max(64);
-const expectedVersion = z.number().int().min(1);
+const userId = recordId;
+const expectedVersion = int32(1);
 
 const adminUser = z.object({
   id: z.string(),
@@ -24,11 +25,11 @@ export const adminUsersRouter = router({
     .input(
       z
         .object({
-          search: z.string().max(200).optional(),
+          search: text(200).optional(),
           role: roleSchema.optional(),
           status: z.enum(["all", "active", "inactive"]).default("all"),
-          page: z.number().int().min(1).max(10_000).default(1),
-          pageSize: z.number().int().min(1).max(100).default(25),
+          page: int32(1, 10_000).default(1),
+          pageSize: int32(1, 100).default(25),
         })
         .default({ status: "all", page: 1, pageSize: 25 }),
     )
