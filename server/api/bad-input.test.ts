@@ -61,7 +61,16 @@ async function handle(request: IncomingMessage): Promise<Response> {
       ...(request.method === "GET" || request.method === "HEAD" ? {} : { body }),
     }),
     router: appRouter,
-    createContext: async () => createInnerContext({ userId: typeof userId === "string" ? userId : null }),
+    // As if signed in just now: probes such as me.signOutEverywhere end the acting user's
+    // earlier sessions, and this walk is about input, not sessions (session-revocation.test.ts).
+    createContext: async () => {
+      if (typeof userId !== "string") return createInnerContext({ userId: null });
+      const [user] = await database.query<{ sessionVersion: number }>(
+        `SELECT "sessionVersion" FROM "User" WHERE id = $1`,
+        [userId],
+      );
+      return createInnerContext({ userId, sessionVersion: user?.sessionVersion ?? 1 });
+    },
   });
 }
 

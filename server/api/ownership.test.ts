@@ -100,7 +100,12 @@ describe("ownership first", () => {
       runId,
     ]);
     const ids = { conversationId: conversation.id, runId, requestId: request?.id ?? "" };
-    const nowhere = { conversationId: "c-no-such-conversation", runId: "no-such-run", requestId: "no-such-request" };
+    // Well-formed ids that name nothing (a malformed id is refused before any lookup, see bad-input.test.ts).
+    const nowhere = {
+      conversationId: "cnosuchconversation000000",
+      runId: "00000000-0000-4000-8000-000000000000",
+      requestId: "cnosuchrequest00000000000",
+    };
 
     for (const role of ["USER", "REVIEWER", "ADMIN"] as const) {
       const stranger = createCaller(createInnerContext({ userId: (await createTestUser(role)).id }));

@@ -461,6 +461,17 @@ describe("approvals", () => {
     expect(call?.result.note).toMatch(/edited the arguments/);
   });
 
+  it("an edit still holding the inbox's [hidden] placeholder is refused: it would run without the value", async () => {
+    const { requestId } = await requestDeletion("placeholder.txt");
+    const reviewer = await createTestUser("REVIEWER");
+    expect(await codeOf(approve(requestId, reviewer.id, { path: "[hidden].txt" }))).toBe("approval:invalid-edit");
+    const [row] = await database.query<{ status: string; editedArgs: unknown }>(
+      `SELECT status, "editedArgs" FROM "ApprovalRequest" WHERE id = $1`,
+      [requestId],
+    );
+    expect(row).toEqual({ status: "PENDING", editedArgs: null });
+  });
+
   it("an edit that policy denies is refused and the request stays pending", async () => {
     const { requestId } = await requestDeletion("guarded.txt");
     await database.query(

@@ -21,7 +21,7 @@ import { setToolCallStatus } from "../db/tool-calls";
 import { inTransaction, type Transaction } from "../db/transaction";
 import { AirlockError } from "../errors";
 import type { Role } from "../shared/risk";
-import { maskDeep } from "../shared/sensitive-values";
+import { HIDDEN, maskDeep } from "../shared/sensitive-values";
 import type { ToolRegistry } from "../tools/registry";
 import { bindingHash } from "./binding";
 import { closeRequestWithoutRunning } from "./close-request";
@@ -147,6 +147,7 @@ async function decideInTransaction(
   // The edit as validated: canonical, the same arguments the new binding covers.
   let canonicalEdit: unknown;
   if (editedArgs !== undefined) {
+    refuseHiddenPlaceholders(editedArgs, request.editedArgs ?? request.args);
     const tool = options.tools.get(request.toolName);
     const evaluation = await evaluateCall({
       toolName: request.toolName,
@@ -272,4 +273,17 @@ export async function decideApproval(options: {
     );
   }
   return outcome;
+}
+
+/**
+ * Reviewers see sensitive values as HIDDEN; an edit submitted from that view would run with
+ * the placeholder in place of the value. Refused, unless the arguments held the text itself.
+ */
+function refuseHiddenPlaceholders(editedArgs: unknown, originalArgs: unknown) {
+  if (JSON.stringify(editedArgs)?.includes(HIDDEN) && !JSON.stringify(originalArgs)?.includes(HIDDEN)) {
+    throw new AirlockError(
+      "approval:invalid-edit",
+      `The edited arguments contain ${HIDDEN}, which stands for a sensitive value you were not shown: write the value out, or approve without edits.`,
+    );
+  }
 }

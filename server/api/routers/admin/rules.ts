@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { createRule, editRule, listRulesForAdmin, removeRule, reorderRules } from "../../../approvals/policy-admin";
 import { policyRuleInputSchema } from "../../../shared/policy-schemas";
-import { int32, recordId } from "../../../shared/text";
+import { int32, recordId, text } from "../../../shared/text";
 import { defaultToolRegistry } from "../../../tools/default-registry";
 import { adminProcedure, router } from "../../trpc";
 
@@ -24,7 +24,7 @@ const storedRule = z.object({
 const done = z.object({ ok: z.literal(true) });
 
 /** Typed by the admin when the rule lets calls run with less review than their class asks for. */
-const confirmation = z.string().max(200).optional();
+const confirmation = text(200).optional();
 
 export const adminRulesRouter = router({
   list: adminProcedure
