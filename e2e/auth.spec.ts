@@ -27,6 +27,8 @@ async function expectSignedOut(page: Page) {
   await page.goto("/chat");
   await expect(page).toHaveURL(/\/signin/);
   expect((await page.request.get("/api/trpc/conversation.list")).status()).toBe(401);
+  // next-auth's own session endpoint agrees (the client's useSession reads it).
+  expect(await (await page.request.get("/api/auth/session")).json()).toEqual({});
 }
 
 test.describe("sign-in and roles", () => {

@@ -7,8 +7,9 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import GitHubProvider from "next-auth/providers/github";
 import type { Provider } from "next-auth/providers/index";
-import { linkExternalAccount } from "../db/users";
+import { findSessionUser, linkExternalAccount } from "../db/users";
 import { env } from "../env";
+import { logger } from "../telemetry/logger";
 import { authenticateWithPassword, SignInRateLimitedError } from "./sign-in";
 
 function providers(): Provider[] {
@@ -80,6 +81,20 @@ export function authOptions(): NextAuthOptions {
     session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
     pages: { signIn: "/signin" },
     providers: providers(),
+    // next-auth's own messages go through our logger, by code: its metadata can carry a
+    // provider's whole response, so only the message is kept. A refused token (revoked, say) is routine.
+    logger: {
+      error(code, metadata) {
+        const message = metadata instanceof Error ? metadata.message : (metadata as { message?: unknown })?.message;
+        if (code === "JWT_SESSION_ERROR")
+          logger.info("next-auth refused a session token (revoked, or not one of ours)", { code });
+        else logger.error("next-auth error", { code, message: typeof message === "string" ? message : undefined });
+      },
+      warn(code) {
+        logger.warn("next-auth warning", { code });
+      },
+      debug() {},
+    },
     callbacks: {
       async signIn({ user, account }) {
         if (!account || account.type === "credentials") return true;
@@ -110,6 +125,9 @@ export function authOptions(): NextAuthOptions {
             token.role = linked.role;
             token.sessionVersion = linked.sessionVersion;
           }
+        } else if (token.userId && (await isRevoked(token.userId, token.sessionVersion))) {
+          // next-auth then answers its own /api/auth/session as signed out and clears the cookie.
+          throw new Error("The session was ended (password change, reset, role change or sign out everywhere).");
         }
         return token;
       },
@@ -127,4 +145,13 @@ export function authOptions(): NextAuthOptions {
     },
   };
   return cached;
+}
+
+/**
+ * A token older than its user's session version is revoked. A database error is not a
+ * revocation: every procedure and page checks the session again against the database.
+ */
+async function isRevoked(userId: string, sessionVersion: number | undefined): Promise<boolean> {
+  const user = await findSessionUser(userId).catch(() => undefined);
+  return user === null || (user !== undefined && user.sessionVersion !== sessionVersion);
 }
