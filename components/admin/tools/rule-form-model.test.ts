@@ -51,7 +51,7 @@ describe("rule form validation", () => {
     const errors = errorsOf(emptyRuleDraft(""));
     expect(errors.toolName).toBe("Pick a tool or *");
     expect(errors.description).toBe("Describe the rule");
-    expect(errors.effect).toBe("A rule must change the class, the decision or the number of approvals");
+    expect(errors.effect).toBe("A rule must change the class, the decision, the number of approvals or network access");
     expect(hasErrors(errors)).toBe(true);
   });
 
