@@ -129,3 +129,24 @@ describe("rule form validation", () => {
     );
   });
 });
+
+describe("the network checkbox", () => {
+  it("alone makes a rule, sent as effect.network, and comes back from a stored rule", () => {
+    const network = draft({ requiredApprovals: "", network: true, description: "curl may fetch" });
+    const result = validateRuleDraft(network);
+    expect(result.ok && result.rule.effect).toEqual({ network: true });
+    expect(describeRule(network)).toBe("When run_shell is called and facts.commands equals rm: network allowed.");
+    expect(ruleFromDraft(draft({ network: false })) as { effect: object }).toHaveProperty("effect", {
+      requiredApprovals: 2,
+    });
+    const stored = draftFromRule({
+      toolName: "run_shell",
+      description: "curl may fetch",
+      conditions: [],
+      effect: { network: true, confirmedLowering: true },
+      enabled: true,
+    });
+    expect(stored.network).toBe(true);
+    expect(draftFromRule({ ...stored, conditions: [], effect: { riskClass: "READ" } }).network).toBe(false);
+  });
+});
