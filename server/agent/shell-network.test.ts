@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideApproval } from "../approvals/decide-approval";
-import { createRule } from "../approvals/policy-admin";
+import { createRule, removeRule } from "../approvals/policy-admin";
 import { createDemoModel } from "../models/demo-model";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import {
@@ -167,5 +167,53 @@ describe("network for run_shell, granted by policy", () => {
     expect(fast.reviewed).toBe(false);
     expect(fast.result.stdout).toBe("hello from 127.0.0.1\n");
     expect(requests.at(-1)).toBe("/fast");
+  });
+
+  it("is part of what the reviewer approves: the preview says so, and removing the rule voids the approval", {
+    timeout: 60_000,
+  }, async () => {
+    const admin = await createTestUser("ADMIN");
+    // Clear the rules of the earlier tests: only this one grants network now.
+    for (const row of await database.query<{ id: string; version: number }>(`SELECT id, version FROM "PolicyRule"`)) {
+      await removeRule({ id: row.id, expectedVersion: row.version, actorId: admin.id });
+    }
+    const rule = await createRule({
+      tools: deps.tools,
+      rule: {
+        toolName: "run_shell",
+        description: "curl may reach the network",
+        conditions: [{ path: "facts.command", operator: "equals", value: "curl" }],
+        effect: { network: true },
+        enabled: true,
+      },
+      confirmation: "run_shell",
+      actorId: admin.id,
+    });
+    const user = await createTestUser();
+    const conversation = await createTestConversation(user.id);
+    const runId = await sendTestMessage(user.id, conversation.id, `run \`${curl("voided")}\``);
+    await waitForRunStatus(runId, ["AWAITING_APPROVAL"]);
+    const [request] = await database.query<{ id: string; preview: { detail: string }; reasons: string[] }>(
+      `SELECT id, preview, reasons FROM "ApprovalRequest" WHERE "runId" = $1 AND status = 'PENDING'`,
+      [runId],
+    );
+    expect(request?.preview.detail).toContain("network: allowed by rule");
+    expect(request?.preview.detail).toContain("--share-net");
+    expect(request?.reasons).toContain('rule "curl may reach the network" allows network access');
+
+    await removeRule({ id: rule.id, expectedVersion: rule.version, actorId: admin.id });
+    await expect(
+      decideApproval({
+        requestId: request?.id as string,
+        reviewerId: (await createTestUser("REVIEWER")).id,
+        decision: { verdict: "approve" },
+        tools: deps.tools,
+      }),
+    ).rejects.toThrow(/the policy changed/);
+    const [after] = await database.query<{ status: string }>(`SELECT status FROM "ApprovalRequest" WHERE id = $1`, [
+      request?.id,
+    ]);
+    expect(after?.status).toBe("VOIDED");
+    expect(requests).not.toContain("/voided");
   });
 });
