@@ -435,6 +435,52 @@ test.describe("admin console", () => {
     await adminPage.context().close();
   });
 
+  test("a rule allowing run_shell network access asks for the typed confirmation, and is audited as confirmed", async ({
+    browser,
+  }) => {
+    const adminPage = await signedInPage(browser, "ADMIN");
+    const admin = new AdminPage(adminPage);
+    await admin.openTool("run_shell");
+    await admin.rulesPanel().getByRole("button", { name: "Add rule" }).click();
+    const form = admin.ruleForm();
+    await form.getByLabel("Description").fill("curl may reach the network");
+    await form.getByRole("button", { name: "Add condition" }).click();
+    await form.getByLabel("Condition 1 path").fill("facts.command");
+    await form.getByLabel("Condition 1 value").fill("curl");
+    await form.getByLabel("Allow network access (run_shell)").check();
+    await expect(form.getByTestId("rule-preview")).toHaveText(
+      "When run_shell is called and facts.command equals curl: network allowed.",
+    );
+    await form.getByRole("button", { name: "Add rule" }).click();
+
+    const dialog = adminPage.getByRole("dialog", { name: "Let these calls use the network?" });
+    await expect(dialog).toBeVisible();
+    await expect(dialog).toContainText("with network access");
+    await expect(dialog).toContainText("type run_shell to confirm");
+    const confirm = dialog.getByRole("button", { name: "Add rule" });
+    await dialog.getByRole("textbox").fill("run shell");
+    await expect(confirm).toBeDisabled();
+    await dialog.getByRole("textbox").fill("run_shell");
+    await confirm.click();
+    await expect(dialog).toBeHidden();
+    await expect(form).toBeHidden();
+    await expect(admin.ruleRow("curl may reach the network")).toContainText("network allowed");
+    const audits = await resultOf<{ events: { data: { confirmed?: boolean; rule?: { effect?: object } } }[] }>(
+      adminPage,
+      "admin.audit.list",
+      { action: "policy.rule-created", limit: 1 },
+      "query",
+    );
+    expect(audits.events[0]?.data.confirmed).toBe(true);
+    expect(audits.events[0]?.data.rule?.effect).toEqual({ network: true, confirmedLowering: true });
+
+    // Clean up: other specs expect shell commands without network.
+    await admin.ruleRow("curl may reach the network").getByRole("button", { name: "Delete", exact: true }).click();
+    await adminPage.getByRole("dialog").getByRole("button", { name: "Delete rule" }).click();
+    await expect(admin.ruleRow("curl may reach the network")).toHaveCount(0);
+    await adminPage.context().close();
+  });
+
   test("approval settings: destructive auto-run needs the typed phrase, and it is audited", async ({ browser }) => {
     const page = await signedInPage(browser, "ADMIN");
     await page.goto("/admin/settings");

@@ -27,6 +27,8 @@ export interface PlannedCall extends NewToolCall {
   tool?: AnyTool;
   parsedInput?: unknown;
   reasons: string[];
+  /** Policy's decision grants network access (a confirmed rule); the call runs right after it. */
+  network?: boolean;
 }
 
 /** Decides each proposed call now, so the step's commit can record the decisions with it. */
@@ -79,6 +81,7 @@ export async function planCalls(options: {
         tool,
         parsedInput: evaluation.input,
         reasons: decision.reasons,
+        network: decision.network,
       };
       if (decision.decision === "DENY") {
         return { ...decided, status: "REFUSED", error: `Denied by policy: ${decision.reasons.join("; ")}` };
@@ -343,6 +346,7 @@ export async function runStartedCalls(
           tool: call.tool as AnyTool,
           input: call.parsedInput,
           riskClass: call.riskClass as RiskClass,
+          network: call.network === true,
           edited: false,
         },
         options,

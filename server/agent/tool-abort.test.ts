@@ -34,7 +34,7 @@ function slowToStopTool(state: { stopped: boolean }, stopAfterMs: number | null)
 
 function run(tool: ReturnType<typeof slowToStopTool>, signal = new AbortController().signal) {
   return runTool(
-    { call, tool, input: {}, riskClass: "DESTRUCTIVE", edited: false, approved: true },
+    { call, tool, input: {}, riskClass: "DESTRUCTIVE", edited: false, approved: true, network: false },
     {
       runId: "run-abort",
       actor: { id: "user-1", role: "USER" },

@@ -60,6 +60,8 @@ type Plan =
       input: unknown;
       riskClass: RiskClass;
       approved: boolean;
+      /** The decision just made grants network access (a confirmed rule). */
+      network: boolean;
       /** A reviewer changed the arguments; the model is told along with the result. */
       edited: boolean;
       reasons: string[];
@@ -81,7 +83,7 @@ function toolContext(
   call: ToolCallState,
   tool: AnyTool,
   signal: AbortSignal,
-  authority: { riskClass: RiskClass; approved: boolean },
+  authority: { riskClass: RiskClass; approved: boolean; network: boolean },
 ): ToolContext {
   let logger: ToolContext["logger"] | undefined;
   return {
@@ -92,6 +94,7 @@ function toolContext(
     idempotencyKey: call.idempotencyKey,
     riskClass: authority.riskClass,
     approved: authority.approved,
+    network: authority.network,
     // Made when a tool first logs: most calls never do.
     get logger() {
       logger ??= options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name });
@@ -125,6 +128,7 @@ async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyI
   if (!evaluation.ok || !tool)
     return { kind: "refuse", call, reason: evaluation.ok ? "Unknown tool." : evaluation.reason };
   const { decision, riskClass, input } = evaluation;
+  const { network } = decision;
   if (status === "RUNNING") {
     // The worker that started this call died before recording its outcome: only a call
     // that is safe to repeat runs again; anything else is never re-executed blindly. An
@@ -138,16 +142,36 @@ async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyI
         policyVersion: approval.policyVersion,
       }) === approval.bindingHash;
     return rebinds && (riskClass === "READ" || tool.idempotent)
-      ? { kind: "run", call, tool, input, riskClass, approved: approval !== null, edited, reasons: decision.reasons }
+      ? {
+          kind: "run",
+          call,
+          tool,
+          input,
+          riskClass,
+          approved: approval !== null,
+          network,
+          edited,
+          reasons: decision.reasons,
+        }
       : { kind: "unknown-outcome", call };
   }
   if (decision.decision === "DENY")
     return { kind: "refuse", call, reason: `Denied by policy: ${decision.reasons.join("; ")}`, riskClass };
   if (decision.decision === "ALLOW" && status !== "APPROVED") {
-    return { kind: "run", call, tool, input, riskClass, approved: false, edited: false, reasons: decision.reasons };
+    return {
+      kind: "run",
+      call,
+      tool,
+      input,
+      riskClass,
+      approved: false,
+      network,
+      edited: false,
+      reasons: decision.reasons,
+    };
   }
   if (status === "APPROVED")
-    return { kind: "run", call, tool, input, riskClass, approved: true, edited, reasons: decision.reasons };
+    return { kind: "run", call, tool, input, riskClass, approved: true, network, edited, reasons: decision.reasons };
   return { kind: "await", call, tool, input, riskClass, evaluation };
 }
 
@@ -280,6 +304,8 @@ export async function runTool(
     edited: boolean;
     /** A reviewer's approval was consumed to start it (the slow path); the fast path runs unreviewed calls. */
     approved?: boolean;
+    /** Policy's decision as the call starts grants network access. */
+    network: boolean;
   },
   options: Pick<SettleOptions, "runId" | "actor" | "signal" | "deps" | "released" | "stepIndex">,
 ): Promise<ToolOutcome> {
@@ -316,7 +342,11 @@ export async function runTool(
       tool
         .execute(
           step.input,
-          toolContext(options, call, tool, signal, { riskClass: step.riskClass, approved: step.approved ?? false }),
+          toolContext(options, call, tool, signal, {
+            riskClass: step.riskClass,
+            approved: step.approved ?? false,
+            network: step.network,
+          }),
         )
         .then(
           (value) => (stopping ? reject(signal.reason) : resolve(value)),
@@ -418,7 +448,12 @@ async function park(
     try {
       preview = await tool.preview(
         step.input,
-        toolContext(options, call, tool, options.signal, { riskClass: step.riskClass, approved: false }),
+        // What the reviewer is shown is what the call would get: the decision's network grant.
+        toolContext(options, call, tool, options.signal, {
+          riskClass: step.riskClass,
+          approved: false,
+          network: step.evaluation.decision.network,
+        }),
       );
     } catch (error) {
       preview = { summary: `No preview: ${error instanceof Error ? error.message : String(error)}` };

@@ -133,10 +133,13 @@ function possibleBaseClasses(tool: AnyTool, override: RiskClass | undefined): Ri
 /**
  * Whether a rule could let some call run with less review than its own class asks for:
  * set a class below a class a targeted tool's calls can have, or ALLOW calls that are not
- * plain reads. Such a rule needs the same typed confirmation as lowering a tool's class.
+ * plain reads, or grant network access. Such a rule needs the same typed confirmation as
+ * lowering a tool's class.
  */
 async function ruleLowersReview(tools: ToolRegistry, rule: PolicyRuleInput, tx: Transaction): Promise<boolean> {
   const { riskClass, decision } = rule.effect;
+  // Network access is a loosening whatever the class: it asks for the same confirmation.
+  if (rule.effect.network === true) return true;
   if (riskClass === undefined && decision !== "ALLOW") return false;
   const overrides = new Map(
     (await listToolPolicies(tx)).map((override) => [override.toolName, override.riskClass as RiskClass]),
@@ -164,7 +167,7 @@ async function confirmedRule(
   if (confirmation !== expected) {
     throw new AirlockError(
       "admin:confirmation-required",
-      `This rule lets ${rule.toolName === "*" ? "calls of any tool" : `${rule.toolName} calls`} run with less review than their risk class asks for. To save it, type ${expected} to confirm.`,
+      `This rule lets ${rule.toolName === "*" ? "calls of any tool" : `${rule.toolName} calls`} run ${rule.effect.network === true ? "with network access" : "with less review than their risk class asks for"}. To save it, type ${expected} to confirm.`,
     );
   }
   return { stored: { ...rule, effect: { ...rule.effect, confirmedLowering: true } }, confirmed: true };

@@ -431,3 +431,62 @@ describe("decide: properties", () => {
     );
   });
 });
+
+describe("decide: network grants", () => {
+  const shell = (command: string) =>
+    call("run_shell", { command }, { risk: "DESTRUCTIVE", classified: "READ", facts: { command } });
+  const curlOnly = [{ path: "facts.command", operator: "equals" as const, value: "curl" }];
+
+  it("a call has no network without a rule granting it", () => {
+    expect(decide(shell("curl"), policy()).network).toBe(false);
+    const other = rule({ toolName: "run_shell", effect: { decision: "ALLOW", confirmedLowering: true } });
+    expect(decide(shell("curl"), policy({ rules: [other] })).network).toBe(false);
+  });
+
+  it("a confirmed rule grants network to the calls it wins, and says so", () => {
+    const grant = rule({
+      toolName: "run_shell",
+      description: "curl may fetch",
+      conditions: curlOnly,
+      effect: { network: true, confirmedLowering: true },
+    });
+    const result = decide(shell("curl"), policy({ rules: [grant] }));
+    expect(result.network).toBe(true);
+    expect(result.matchedRuleId).toBe(grant.id);
+    expect(result.reasons).toContain('rule "curl may fetch" allows network access');
+    // It changes nothing else: a READ call still runs, unreviewed.
+    expect(result.decision).toBe("ALLOW");
+    expect(decide(shell("wget"), policy({ rules: [grant] })).network).toBe(false);
+  });
+
+  it("an unconfirmed grant is ignored, whoever wrote the row", () => {
+    const unconfirmed = rule({ toolName: "run_shell", conditions: curlOnly, effect: { network: true } });
+    const result = decide(shell("curl"), policy({ rules: [unconfirmed] }));
+    expect(result.network).toBe(false);
+    expect(result.reasons.join(" ")).toMatch(/without the typed confirmation.*no network/);
+  });
+
+  it("only the winning rule's grant counts, and a denied call never has network", () => {
+    const grant = rule({ toolName: "*", effect: { network: true, confirmedLowering: true } });
+    // More specific, so it wins: it does not grant network.
+    const approval = rule({ toolName: "run_shell", effect: { decision: "REQUIRE_APPROVAL" } });
+    expect(decide(shell("curl"), policy({ rules: [grant, approval] })).network).toBe(false);
+    expect(decide(shell("curl"), policy({ rules: [grant] })).network).toBe(true);
+    const deniedGrant = rule({
+      toolName: "run_shell",
+      effect: { decision: "DENY", network: true, confirmedLowering: true },
+    });
+    const denied = decide(shell("curl"), policy({ rules: [deniedGrant] }));
+    expect(denied.decision).toBe("DENY");
+    expect(denied.network).toBe(false);
+    expect(decide(shell("curl"), policy({ rules: [grant], toolClasses: { run_shell: "DISABLED" } })).network).toBe(
+      false,
+    );
+    expect(decide({ ...shell("curl"), tool: undefined }, policy({ rules: [grant] })).network).toBe(false);
+  });
+
+  it("a disabled granting rule grants nothing", () => {
+    const off = rule({ toolName: "run_shell", enabled: false, effect: { network: true, confirmedLowering: true } });
+    expect(decide(shell("curl"), policy({ rules: [off] })).network).toBe(false);
+  });
+});

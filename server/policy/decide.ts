@@ -20,6 +20,11 @@
  * (`confirmedLowering`, set by the admin service only). An unconfirmed rule's lowering is
  * ignored here, whoever wrote the row. A DESTRUCTIVE call allowed by a confirmed rule
  * still runs without approval only when destructive auto-run is confirmed as well.
+ *
+ * A rule may also grant network access (`effect.network`, for run_shell's sandbox): a
+ * loosening too, so `decision.network` is true only when the winning rule grants it and
+ * was confirmed the same way, and never for a denied call. A granting rule matches like
+ * any rule that lets calls through (a tree must match as a whole).
  */
 import type { Decision, RiskClass } from "../shared/risk";
 import { conditionHolds } from "./conditions";
@@ -56,11 +61,19 @@ function specificity(rule: PolicyRule): number {
 }
 
 function deny(policy: PolicyConfig, reason: string, riskClass?: RiskClass): PolicyDecision {
-  return { decision: "DENY", riskClass, reasons: [reason], requiredApprovals: 0, policyVersion: policy.version };
+  return {
+    decision: "DENY",
+    riskClass,
+    reasons: [reason],
+    requiredApprovals: 0,
+    network: false,
+    policyVersion: policy.version,
+  };
 }
 
-/** A rule that lets a call through more easily than its class would (ALLOW, or a lower class). */
+/** A rule that lets a call through more easily than its class would (ALLOW, a lower class, or network). */
 function rulePermits(rule: PolicyRule, baseClass: RiskClass): boolean {
+  if (rule.effect.network === true) return true;
   const lowers =
     rule.effect.riskClass !== undefined &&
     isRiskClass(rule.effect.riskClass) &&
@@ -144,12 +157,24 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
   }
   if (ruleDecision === undefined || ruleDecision === decision) reasons.push(`${riskClass}: ${byClass.reason}`);
   if (decision !== "REQUIRE_APPROVAL") requiredApprovals = 0;
+  let network = false;
+  if (winner?.effect.network === true && decision !== "DENY") {
+    if (winner.effect.confirmedLowering === true) {
+      network = true;
+      reasons.push(`rule "${winner.description}" allows network access`);
+    } else {
+      reasons.push(
+        `rule "${winner.description}" would allow network access, but it was saved without the typed confirmation that needs, so the call has no network`,
+      );
+    }
+  }
   return {
     decision,
     riskClass,
     reasons,
     requiredApprovals,
     ...(winner ? { matchedRuleId: winner.id } : {}),
+    network,
     policyVersion: policy.version,
   };
 }

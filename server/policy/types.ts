@@ -27,6 +27,11 @@ export interface RuleEffect {
    * the lowering.
    */
   confirmedLowering?: true;
+  /**
+   * Commands of the calls this rule wins run with the host's network (run_shell). A
+   * loosening: it takes effect only with `confirmedLowering`, like a lowered class.
+   */
+  network?: boolean;
 }
 
 export interface PolicyRule {
@@ -74,6 +79,8 @@ export interface PolicyDecision {
   reasons: string[];
   requiredApprovals: number;
   matchedRuleId?: string;
+  /** The winning rule grants network access and was saved with the typed confirmation. */
+  network: boolean;
   policyVersion: number;
 }
 

@@ -48,12 +48,17 @@ const ruleEffectFields = {
   riskClass: z.enum(RISK_CLASSES).optional(),
   decision: z.enum(DECISIONS).optional(),
   requiredApprovals: z.number().int().min(1, "At least 1").max(10, "At most 10").optional(),
+  /** Allow network access (run_shell's sandbox shares the host's network); needs the typed confirmation. */
+  network: z.boolean().optional(),
 };
 
 const changesSomething = [
-  (effect: { riskClass?: unknown; decision?: unknown; requiredApprovals?: unknown }) =>
-    effect.riskClass !== undefined || effect.decision !== undefined || effect.requiredApprovals !== undefined,
-  { message: "A rule must change the class, the decision or the number of approvals" },
+  (effect: { riskClass?: unknown; decision?: unknown; requiredApprovals?: unknown; network?: boolean }) =>
+    effect.riskClass !== undefined ||
+    effect.decision !== undefined ||
+    effect.requiredApprovals !== undefined ||
+    effect.network === true,
+  { message: "A rule must change the class, the decision, the number of approvals or network access" },
 ] as const;
 
 /** An effect as an admin submits it: a confirmation flag sent by a client is dropped. */
@@ -66,7 +71,8 @@ export const storedRuleEffectSchema = z
 
 /**
  * What an admin types to save a rule that lets calls run with less review than their
- * class asks for: the tool's name, as for lowering a tool's class, or this for `*`.
+ * class asks for, or with network access: the tool's name, as for lowering a tool's
+ * class, or this for `*`.
  */
 export const EVERY_TOOL_CONFIRMATION = "every tool";
 

@@ -29,6 +29,11 @@ export interface ToolContext {
   riskClass: RiskClass;
   /** A reviewer approved this call (consumed its approval) before it started. */
   approved: boolean;
+  /**
+   * Policy, evaluated again as the call starts, grants it network access: the winning rule
+   * allows it and an admin confirmed that rule. The shell shares the host's network only then.
+   */
+  network: boolean;
   logger: Logger;
 }
 

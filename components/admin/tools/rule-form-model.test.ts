@@ -51,7 +51,7 @@ describe("rule form validation", () => {
     const errors = errorsOf(emptyRuleDraft(""));
     expect(errors.toolName).toBe("Pick a tool or *");
     expect(errors.description).toBe("Describe the rule");
-    expect(errors.effect).toBe("A rule must change the class, the decision or the number of approvals");
+    expect(errors.effect).toBe("A rule must change the class, the decision, the number of approvals or network access");
     expect(hasErrors(errors)).toBe(true);
   });
 
@@ -127,5 +127,26 @@ describe("rule form validation", () => {
     expect(describeRule(form)).toBe(
       "When sql_query is called and facts.statementTypes is one of [DELETE, TRUNCATE] and facts.tables equals customers: class DESTRUCTIVE · 2 approvals.",
     );
+  });
+});
+
+describe("the network checkbox", () => {
+  it("alone makes a rule, sent as effect.network, and comes back from a stored rule", () => {
+    const network = draft({ requiredApprovals: "", network: true, description: "curl may fetch" });
+    const result = validateRuleDraft(network);
+    expect(result.ok && result.rule.effect).toEqual({ network: true });
+    expect(describeRule(network)).toBe("When run_shell is called and facts.commands equals rm: network allowed.");
+    expect(ruleFromDraft(draft({ network: false })) as { effect: object }).toHaveProperty("effect", {
+      requiredApprovals: 2,
+    });
+    const stored = draftFromRule({
+      toolName: "run_shell",
+      description: "curl may fetch",
+      conditions: [],
+      effect: { network: true, confirmedLowering: true },
+      enabled: true,
+    });
+    expect(stored.network).toBe(true);
+    expect(draftFromRule({ ...stored, conditions: [], effect: { riskClass: "READ" } }).network).toBe(false);
   });
 });

@@ -31,6 +31,8 @@ export interface RuleDraft {
   decision: Decision | "";
   /** As typed; empty means "the default number". */
   requiredApprovals: string;
+  /** Allow network access (run_shell): needs the typed confirmation when saved. */
+  network: boolean;
   enabled: boolean;
 }
 
@@ -84,6 +86,7 @@ export function emptyRuleDraft(toolName = ""): RuleDraft {
     riskClass: "",
     decision: "",
     requiredApprovals: "",
+    network: false,
     enabled: true,
   };
 }
@@ -122,6 +125,7 @@ export function ruleFromDraft(draft: RuleDraft): unknown {
       ...(draft.riskClass ? { riskClass: draft.riskClass } : {}),
       ...(draft.decision ? { decision: draft.decision } : {}),
       ...(approvals !== "" ? { requiredApprovals: Number(approvals) } : {}),
+      ...(draft.network ? { network: true } : {}),
     },
     enabled: draft.enabled,
   };
@@ -191,6 +195,7 @@ export function draftFromRule(rule: {
     riskClass: effect.success ? (effect.data.riskClass ?? "") : "",
     decision: effect.success ? (effect.data.decision ?? "") : "",
     requiredApprovals: effect.success && effect.data.requiredApprovals ? String(effect.data.requiredApprovals) : "",
+    network: effect.success && effect.data.network === true,
     enabled: rule.enabled,
   };
 }
@@ -220,6 +225,7 @@ export function describeEffect(effect: unknown): string {
   if (parsed.data.requiredApprovals) {
     parts.push(`${parsed.data.requiredApprovals} approval${parsed.data.requiredApprovals === 1 ? "" : "s"}`);
   }
+  if (parsed.data.network === true) parts.push("network allowed");
   return parts.join(" · ");
 }
 

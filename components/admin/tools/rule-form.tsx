@@ -282,6 +282,20 @@ export function RuleForm({
             </Field>
           </div>
           {show("effect") && errors.effect ? <p className="mt-2 text-xs text-rose-700">{errors.effect}</p> : null}
+          <label className="mt-3 flex items-center gap-2 text-sm">
+            <input
+              type="checkbox"
+              checked={draft.network}
+              onChange={(event) => change({ network: event.target.checked }, "effect")}
+            />
+            Allow network access (run_shell)
+          </label>
+          {draft.network ? (
+            <p className="mt-1 text-xs text-amber-800">
+              Matching shell commands share this server's network (DNS and CA certificates included): they can reach
+              anything the server can. You will be asked to type a confirmation.
+            </p>
+          ) : null}
           {draft.decision === "ALLOW" ? (
             <p className="mt-2 text-xs text-amber-800">
               ALLOW lets sensitive reads through. Destructive calls still need a reviewer unless destructive auto-run is
@@ -313,7 +327,7 @@ export function RuleForm({
       </form>
       {needsConfirmation ? (
         <TypedConfirmDialog
-          title="Let calls run with less review?"
+          title={draft.network ? "Let these calls use the network?" : "Let calls run with less review?"}
           body={serverError?.message}
           phrase={ruleLoweringConfirmation(draft.toolName)}
           confirmLabel={existing ? "Save rule" : "Add rule"}

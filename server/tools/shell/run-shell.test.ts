@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -292,6 +293,68 @@ describe("run_shell sandbox", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  it("reaches a server on the host only when policy granted the call network", async () => {
+    const requests: string[] = [];
+    const server = http.createServer((request, response) => {
+      requests.push(request.url ?? "");
+      response.end("hello over http\n");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const command = `curl -sS --max-time 5 http://127.0.0.1:${port}/fetched`;
+    try {
+      const denied = await execute(tool(), { command }, asRead());
+      expect(denied.exitCode).not.toBe(0);
+      expect(denied.stdout).not.toContain("hello over http");
+      const deniedApproved = await execute(tool(), { command }, asApproved());
+      expect(deniedApproved.exitCode).not.toBe(0);
+      expect(requests).toEqual([]);
+
+      const granted = await execute(tool(), { command }, testToolContext({ network: true }));
+      expect(granted.stderr).toBe("");
+      expect(granted.stdout).toBe("hello over http\n");
+      expect(requests).toEqual(["/fetched"]);
+      // bash's /dev/tcp as well, and the granted call still has a read-only workspace.
+      const raw = await execute(
+        tool(),
+        {
+          command: `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port} && printf "GET /raw HTTP/1.0\\r\\n\\r\\n" >&3 && cat <&3'; touch written.txt`,
+        },
+        testToolContext({ network: true }),
+      );
+      expect(raw.stdout).toContain("hello over http");
+      expect(requests).toEqual(["/fetched", "/raw"]);
+      expect(existsSync(path.join(root, "written.txt"))).toBe(false);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("sees name resolution and CA certificates only with network", async () => {
+    const command = "cat /etc/resolv.conf > /dev/null && ls /etc/ssl/certs | head -1 && echo visible";
+    const without = await execute(tool(), { command });
+    expect(without.stdout).not.toContain("visible");
+    const granted = await execute(tool(), { command }, testToolContext({ network: true }));
+    expect(granted.stdout).toContain("visible");
+    // Still nothing else of the host's /etc.
+    const passwd = await execute(tool(), { command: "cat /etc/passwd" }, testToolContext({ network: true }));
+    expect(passwd.exitCode).not.toBe(0);
+  });
+
+  it("says in the preview whether the call will have network", async () => {
+    const command = "curl -sS http://127.0.0.1:1/";
+    const none = await preview(tool(), { command });
+    expect(none.detail).toContain("network: no network");
+    expect(JSON.parse((none.detail as string).split("\n")[0]?.replace(/^argv: /, "") ?? "[]")).not.toContain(
+      "--share-net",
+    );
+    const granted = await preview(tool(), { command }, testToolContext({ network: true }));
+    expect(granted.detail).toContain("network: allowed by rule");
+    expect(JSON.parse((granted.detail as string).split("\n")[0]?.replace(/^argv: /, "") ?? "[]")).toEqual(
+      expect.arrayContaining(["--unshare-all", "--share-net", "/etc/resolv.conf"]),
+    );
   });
 
   it("sees only its own processes", async () => {

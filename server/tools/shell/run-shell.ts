@@ -1,7 +1,8 @@
 /**
  * run_shell: one command line, run by `/bin/sh -c` inside the OS sandbox (sandbox.ts):
  * the workspace at /workspace — read-only unless the call runs as an approved
- * DESTRUCTIVE one — the system's programs read-only, no network, its own /proc, a fresh
+ * DESTRUCTIVE one — the system's programs read-only, no network (unless policy grants the
+ * call network access: an admin's confirmed rule, `context.network`), its own /proc, a fresh
  * /tmp and HOME, resource limits, a timeout and an output cap, no TTY (standard input is
  * /dev/null) and an environment built from an allowlist. The sandbox dies with the
  * worker; every way out of a call also kills it. Where no sandbox can start, the tool is
@@ -144,11 +145,17 @@ export function createRunShellTool(options: ShellToolOptions) {
       unavailable: `run_shell is disabled: no OS sandbox is available on this server (${status.reason}) and an admin has not allowed an unsandboxed shell.`,
     };
   };
-  const argvFor = (command: string, workspace: string, writable: boolean, sandboxed: boolean): string[] => {
+  const argvFor = (
+    command: string,
+    workspace: string,
+    access: { writable: boolean; network: boolean },
+    sandboxed: boolean,
+  ): string[] => {
     if (sandboxed) {
       return sandboxArgv({
         workspace,
-        writable,
+        writable: access.writable,
+        network: access.network,
         command,
         environment: SANDBOX_ENVIRONMENT,
         bwrapPath,
@@ -162,7 +169,7 @@ export function createRunShellTool(options: ShellToolOptions) {
 
   return defineTool({
     name: "run_shell",
-    description: `Run one shell command line (POSIX sh) in the workspace directory, without a terminal, and return its output. It runs in a sandbox that sees only the workspace (as /workspace), with no network. Read-only commands such as ls, cat, head, tail, wc, grep, find, git status/log and git diff --no-ext-diff --no-textconv run at once, with the workspace read-only; anything else waits for a human's approval. Times out after ${Math.round(timeoutMs / 1000)} s.`,
+    description: `Run one shell command line (POSIX sh) in the workspace directory, without a terminal, and return its output. It runs in a sandbox that sees only the workspace (as /workspace), with no network unless an admin's rule allows it. Read-only commands such as ls, cat, head, tail, wc, grep, find, git status/log and git diff --no-ext-diff --no-textconv run at once, with the workspace read-only; anything else waits for a human's approval. Times out after ${Math.round(timeoutMs / 1000)} s.`,
     input: z.object({ command: z.string().min(1).max(10_000).describe("The command line, e.g. ls -la src") }),
     output: z.object({
       command: z.string(),
@@ -191,17 +198,22 @@ export function createRunShellTool(options: ShellToolOptions) {
         hazards: classification.parsed.hazards,
       };
     },
-    async preview(input) {
+    async preview(input, context) {
       const classification = classify(input.command);
       const current = await mode();
       const sandboxed = "sandboxed" in current && current.sandboxed;
       const workspace = workingDirectory();
       const lines = [
         // What runs once approved: an approved call gets the workspace writable.
-        `argv: ${JSON.stringify(argvFor(input.command, workspace, true, sandboxed))}`,
+        `argv: ${JSON.stringify(argvFor(input.command, workspace, { writable: true, network: context.network }, sandboxed))}`,
         sandboxed
-          ? `sandbox: bubblewrap; sees only the workspace (${workspace} as ${SANDBOX_WORKSPACE}, writable once approved), no network`
+          ? `sandbox: bubblewrap; sees only the workspace (${workspace} as ${SANDBOX_WORKSPACE}, writable once approved)`
           : "sandbox: NONE (an admin allowed an unsandboxed shell)",
+        context.network
+          ? "network: allowed by rule (an admin's confirmed policy rule): the host's network, DNS and CA certificates"
+          : sandboxed
+            ? "network: no network"
+            : "network: the host's (unsandboxed)",
         `working directory: ${sandboxed ? SANDBOX_WORKSPACE : workspace}`,
         `environment: ${Object.keys(SANDBOX_ENVIRONMENT).join(", ")}`,
         `timeout: ${Math.round(timeoutMs / 1000)} s, no terminal, standard input empty`,
@@ -223,11 +235,8 @@ export function createRunShellTool(options: ShellToolOptions) {
       // Fails closed even if an admin's class override let the call past policy.
       if ("unavailable" in current) throw new Error(current.unavailable);
       const workspace = workingDirectory();
-      const writable = mayWrite(context);
-      const [program, ...args] = argvFor(input.command, workspace, writable, current.sandboxed) as [
-        string,
-        ...string[],
-      ];
+      const access = { writable: mayWrite(context), network: context.network };
+      const [program, ...args] = argvFor(input.command, workspace, access, current.sandboxed) as [string, ...string[]];
       const home = path.join(os.tmpdir(), "airlock-shell-home");
       if (!current.sandboxed) mkdirSync(home, { recursive: true });
       const started = Date.now();

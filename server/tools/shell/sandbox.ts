@@ -4,7 +4,9 @@
  * a handful of harmless /etc entries, the workspace at /workspace (read-only unless the
  * call may write), a fresh /tmp and HOME, its own /proc (own pid namespace: no other
  * process is visible) and a minimal /dev. Every namespace is unshared — network
- * included — and every capability dropped. The data directory, the app's checkout and
+ * included, unless policy grants the call network access (an admin's confirmed rule):
+ * then the sandbox shares the host's network (`--share-net`) and sees the few /etc files
+ * name resolution and TLS need — and every capability dropped. The data directory, the app's checkout and
  * the rest of the host simply do not exist in there, whatever a command line says.
  *
  * Lifetime: `--die-with-parent` kills the whole sandboxed tree when the process that
@@ -57,11 +59,25 @@ const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/lib
  */
 const ETC_PATHS = ["/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"];
 
+/** What a command with network access needs besides: name resolution and the CA certificates. */
+const NETWORK_ETC_PATHS = [
+  "/etc/resolv.conf",
+  "/etc/hosts",
+  "/etc/nsswitch.conf",
+  "/etc/host.conf",
+  "/etc/gai.conf",
+  "/etc/ssl/certs",
+  "/etc/ca-certificates",
+  "/etc/ca-certificates.conf",
+];
+
 export interface SandboxCommand {
   /** The host directory bound at /workspace. */
   workspace: string;
   /** Bind the workspace read-write (only for calls a human approved as writes). */
   writable: boolean;
+  /** Share the host's network (only when policy granted it for this call). */
+  network?: boolean;
   /** The command line, run by `/bin/sh -c` inside. */
   command: string;
   /** The command's whole environment (bwrap clears everything else). */
@@ -70,12 +86,9 @@ export interface SandboxCommand {
   bwrapPath?: string;
 }
 
-function systemBinds(): string[] {
+function systemBinds(network: boolean): string[] {
   const binds: string[] = [];
-  for (const entry of SYSTEM_PATHS) {
-    if (existsSync(entry)) binds.push("--ro-bind", entry, entry);
-  }
-  for (const entry of ETC_PATHS) {
+  for (const entry of [...SYSTEM_PATHS, ...ETC_PATHS, ...(network ? NETWORK_ETC_PATHS : [])]) {
     if (existsSync(entry)) binds.push("--ro-bind", entry, entry);
   }
   return binds;
@@ -105,6 +118,7 @@ export function sandboxArgv(options: SandboxCommand): string[] {
   return [
     options.bwrapPath ?? DEFAULT_BWRAP_PATH,
     "--unshare-all",
+    ...(options.network === true ? ["--share-net"] : []),
     "--unshare-user",
     "--cap-drop",
     "ALL",
@@ -112,7 +126,7 @@ export function sandboxArgv(options: SandboxCommand): string[] {
     "--new-session",
     "--hostname",
     "airlock-sandbox",
-    ...systemBinds(),
+    ...systemBinds(options.network === true),
     options.writable ? "--bind" : "--ro-bind",
     options.workspace,
     SANDBOX_WORKSPACE,

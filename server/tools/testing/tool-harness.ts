@@ -19,6 +19,7 @@ export function testToolContext(overrides: Partial<ToolContext> = {}): ToolConte
     // What a call gets that policy let through unreviewed: no write access.
     riskClass: "READ",
     approved: false,
+    network: false,
     logger: createLogger({ test: true }),
     ...overrides,
   };

@@ -167,4 +167,44 @@ describe("rules that lower review", () => {
       { numRuns: 25, seed: 20261201 },
     );
   });
+
+  it("a rule granting network access needs the typed confirmation, even on a plain read, and a client cannot confirm it", async () => {
+    const network: PolicyRuleInput = {
+      toolName: "run_shell",
+      description: "curl may reach the network",
+      conditions: [{ path: "facts.command", operator: "equals", value: "curl" }],
+      effect: { network: true },
+      enabled: true,
+    };
+    expect(await domainCodeOf(admin.admin.rules.create(network))).toBe("admin:confirmation-required");
+    expect(await domainCodeOf(admin.admin.rules.create({ ...network, confirmation: "every tool" }))).toBe(
+      "admin:confirmation-required",
+    );
+    expect(
+      await domainCodeOf(
+        admin.admin.rules.create({
+          ...network,
+          effect: { network: true, confirmedLowering: true } as PolicyRuleInput["effect"],
+        }),
+      ),
+    ).toBe("admin:confirmation-required");
+    // "network: false" alone changes nothing, so it is not a rule.
+    expect(await domainCodeOf(admin.admin.rules.create({ ...network, effect: { network: false } }))).toBe(
+      "BAD_REQUEST",
+    );
+    expect((await admin.admin.rules.list()).rules).toHaveLength(0);
+    const saved = await admin.admin.rules.create({ ...network, confirmation: "run_shell" });
+    expect(saved.effect).toMatchObject({ network: true, confirmedLowering: true });
+    // Editing it asks again.
+    expect(
+      await domainCodeOf(admin.admin.rules.update({ id: saved.id, expectedVersion: saved.version, rule: network })),
+    ).toBe("admin:confirmation-required");
+    const audit = await database.query<{ confirmed: boolean; network: boolean }>(
+      `SELECT (data->>'confirmed')::boolean AS confirmed, (data->'rule'->'effect'->>'network')::boolean AS network
+         FROM "AuditEvent" WHERE action = 'policy.rule-created' AND "targetId" = $1`,
+      [saved.id],
+    );
+    expect(audit).toEqual([{ confirmed: true, network: true }]);
+    await removeAllRules();
+  });
 });
