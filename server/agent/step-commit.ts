@@ -21,7 +21,7 @@ import { hashArguments } from "../tools/canonical-arguments";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 import type { ModelStepResult } from "./model-step";
-import { runTool, type SettleOptions, type ToolOutcome, toToolResult } from "./tool-calls";
+import { outcomeEvent, runTool, type SettleOptions, type ToolOutcome, toToolResult } from "./tool-calls";
 
 export interface PlannedCall extends NewToolCall {
   tool?: AnyTool;
@@ -270,19 +270,9 @@ export async function runStartedCalls(
   let writing: Promise<void> | null = null;
   let failure: unknown;
 
-  // Events and audit data hide released values: a read's result may repeat one the model put in its arguments.
+  // Events hide released values: a read's result may repeat one the model put in its arguments.
   const eventFor = (call: PlannedCall, outcome: ToolOutcome): RunEventData =>
-    maskDeep(
-      outcome.event ?? {
-        type: "tool-call-updated",
-        stepIndex,
-        toolCallId: call.id,
-        status: outcome.to,
-        ...(outcome.result !== undefined ? { result: outcome.result } : {}),
-        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-      },
-      options.released,
-    );
+    outcomeEvent({ stepIndex, toolCallId: call.id }, outcome, options.released);
 
   /** The outcomes' write; with the step's results, it also stores the tool-results message. */
   const writeFor = (batch: typeof queue, stepResults: ToolResultPart[] | null): RunWrite =>

@@ -198,21 +198,16 @@ function capOutput(value: unknown, capChars: number): unknown {
 async function audited(
   tx: Transaction,
   options: SettleOptions,
-  transition: Omit<ToolCallTransition, "runId" | "stepIndex">,
+  /** Without its event, which is built here (outcomeEvent); an outcome may bring its own. */
+  transition: Omit<ToolCallTransition, "runId" | "stepIndex" | "event"> & { event?: RunEventData },
   action: string,
   data: Record<string, unknown>,
 ) {
   // The row keeps what the requester and the model see; its event and audit data, which
   // others may come to see, hide the values released in this conversation.
-  const event: RunEventData = maskDeep(
-    transition.event ?? {
-      type: "tool-call-updated",
-      stepIndex: options.stepIndex,
-      toolCallId: transition.toolCallId,
-      status: transition.to,
-      ...(transition.result !== undefined ? { result: transition.result } : {}),
-      ...(transition.error !== undefined ? { error: transition.error } : {}),
-    },
+  const event = outcomeEvent(
+    { stepIndex: options.stepIndex, toolCallId: transition.toolCallId },
+    transition,
     options.released,
   );
   const moved = await updateToolCall(tx, {
@@ -277,6 +272,29 @@ async function start(
     );
     return moved ? "started" : "lost";
   });
+}
+
+/**
+ * The run event of a call's transition (the outcome's own, or the plain status update),
+ * with the values released in its conversation hidden: others may come to see events.
+ * Both the slow path (audited) and the fast path (runStartedCalls) write it.
+ */
+export function outcomeEvent(
+  at: { stepIndex: number; toolCallId: string },
+  outcome: { to: ToolCallStatus; result?: unknown; error?: string; event?: RunEventData },
+  released: ReadonlySet<string>,
+): RunEventData {
+  return maskDeep(
+    outcome.event ?? {
+      type: "tool-call-updated",
+      stepIndex: at.stepIndex,
+      toolCallId: at.toolCallId,
+      status: outcome.to,
+      ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    },
+    released,
+  );
 }
 
 /** How long an aborted tool may take to stop before its outcome is reported anyway. */

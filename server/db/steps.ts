@@ -249,8 +249,8 @@ export interface ToolCallTransition {
   riskClass?: RiskClass;
   result?: unknown;
   error?: string;
-  /** The event to append instead of the default tool-call-updated one. */
-  event?: RunEventData;
+  /** The run event appended with it (the engine builds it: it hides released values). */
+  event: RunEventData;
 }
 
 /**
@@ -287,20 +287,7 @@ export async function updateToolCall(tx: Transaction, options: ToolCallTransitio
     },
   });
   if (updated.count !== 1) return false;
-  await appendRunEvents(
-    options.runId,
-    [
-      options.event ?? {
-        type: "tool-call-updated",
-        stepIndex: options.stepIndex,
-        toolCallId: options.toolCallId,
-        status: options.to,
-        ...(options.result !== undefined ? { result: options.result } : {}),
-        ...(options.error !== undefined ? { error: options.error } : {}),
-      },
-    ],
-    tx,
-  );
+  await appendRunEvents(options.runId, [options.event], tx);
   return true;
 }
 
