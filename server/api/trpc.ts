@@ -7,7 +7,8 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError } from "zod";
-import { checkSession, watchSession } from "../auth/session";
+import { watchSession } from "../auth/session";
+import { checkSession } from "../auth/session-check";
 import type { SessionUser } from "../db/users";
 import { AirlockError, ERROR_STATUS } from "../errors";
 import { logger } from "../telemetry/logger";

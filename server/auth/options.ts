@@ -7,9 +7,10 @@ import type { NextAuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import GitHubProvider from "next-auth/providers/github";
 import type { Provider } from "next-auth/providers/index";
-import { findSessionUser, linkExternalAccount } from "../db/users";
+import { linkExternalAccount } from "../db/users";
 import { env } from "../env";
 import { logger } from "../telemetry/logger";
+import { checkSession } from "./session-check";
 import { authenticateWithPassword, SignInRateLimitedError } from "./sign-in";
 
 function providers(): Provider[] {
@@ -125,7 +126,7 @@ export function authOptions(): NextAuthOptions {
             token.role = linked.role;
             token.sessionVersion = linked.sessionVersion;
           }
-        } else if (token.userId && (await isRevoked(token.userId, token.sessionVersion))) {
+        } else if (token.userId && (await isRevoked({ userId: token.userId, sessionVersion: token.sessionVersion }))) {
           // next-auth then answers its own /api/auth/session as signed out and clears the cookie.
           throw new Error("The session was ended (password change, reset, role change or sign out everywhere).");
         }
@@ -151,7 +152,7 @@ export function authOptions(): NextAuthOptions {
  * A token older than its user's session version is revoked. A database error is not a
  * revocation: every procedure and page checks the session again against the database.
  */
-async function isRevoked(userId: string, sessionVersion: number | undefined): Promise<boolean> {
-  const user = await findSessionUser(userId).catch(() => undefined);
-  return user === null || (user !== undefined && user.sessionVersion !== sessionVersion);
+async function isRevoked(claim: { userId: string; sessionVersion: number | undefined }): Promise<boolean> {
+  const check = await checkSession(claim).catch(() => null);
+  return check?.status === "signed-out";
 }

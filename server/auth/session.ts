@@ -7,14 +7,10 @@
 import { getServerSession } from "next-auth";
 import { decode, encode } from "next-auth/jwt";
 import { listen } from "../db/notifications";
-import { findSessionUser, SESSIONS_ENDED_CHANNEL, type SessionUser } from "../db/users";
+import { SESSIONS_ENDED_CHANNEL } from "../db/users";
 import { env } from "../env";
 import { authOptions, SESSION_MAX_AGE_SECONDS } from "./options";
-
-export interface SessionClaim {
-  userId: string;
-  sessionVersion: number;
-}
+import { checkSession, type SessionClaim } from "./session-check";
 
 /** The session cookie's claim, or null (no cookie, or a token from before session versions). */
 export async function getSessionClaim(): Promise<SessionClaim | null> {
@@ -22,19 +18,6 @@ export async function getSessionClaim(): Promise<SessionClaim | null> {
   const user = session?.user;
   if (!user?.id || typeof user.sessionVersion !== "number") return null;
   return { userId: user.id, sessionVersion: user.sessionVersion };
-}
-
-export type SessionCheck =
-  | { status: "current"; user: SessionUser }
-  | { status: "signed-out" }
-  | { status: "inactive"; user: SessionUser };
-
-/** The per-request user load: the user's current row, and whether the claim still holds. */
-export async function checkSession(claim: SessionClaim): Promise<SessionCheck> {
-  const user = await findSessionUser(claim.userId);
-  if (!user || user.sessionVersion !== claim.sessionVersion) return { status: "signed-out" };
-  if (!user.active) return { status: "inactive", user };
-  return { status: "current", user };
 }
 
 export interface SessionWatch {

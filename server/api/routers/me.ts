@@ -1,5 +1,5 @@
 import { changeOwnPassword } from "../../auth/change-password";
-import { checkSession } from "../../auth/session";
+import { checkSession } from "../../auth/session-check";
 import { signOutEverywhere } from "../../auth/sign-out-everywhere";
 import { findPasswordState } from "../../db/users";
 import { changeOwnPasswordSchema } from "../../shared/user-schemas";
