@@ -11,8 +11,8 @@
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import type { AuditRecord } from "./audit-events";
+import { databaseSignal } from "./errors";
 import { jsonText, queryOne } from "./sql-batch";
-import { LeaseLostError } from "./steps";
 
 export interface NewStep {
   id: string;
@@ -94,8 +94,6 @@ export function mergeRunWrites(first: RunWrite, then: Partial<RunWrite>): RunWri
   };
 }
 
-const LEASE_LOST_MARKER = "airlock:lease-lost";
-
 /** Stores the write in one transaction (one round trip); LeaseLostError if the worker no longer holds the run. */
 export async function applyRunWrite(
   run: { runId: string; workerId: string; conversationId: string },
@@ -104,7 +102,6 @@ export async function applyRunWrite(
   try {
     await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
   } catch (error) {
-    if (error instanceof Error && error.message.includes(LEASE_LOST_MARKER)) throw new LeaseLostError(run.runId);
-    throw error;
+    throw databaseSignal(error);
   }
 }

@@ -78,6 +78,7 @@ export class BatchError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "BatchError";
@@ -106,8 +107,8 @@ export async function runInOneRoundTrip(statements: string[]): Promise<pg.QueryR
     return list.slice(1, -1);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
-    const pgError = error as { message?: string; code?: string };
-    throw new BatchError(pgError.message ?? String(error), pgError.code);
+    const pgError = error as { message?: string; code?: string; detail?: string };
+    throw new BatchError(pgError.message ?? String(error), pgError.code, pgError.detail);
   } finally {
     client.release();
   }

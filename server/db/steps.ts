@@ -7,17 +7,13 @@
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { db } from "./client";
+import { LeaseLostError } from "./errors";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents } from "./run-events";
 import { queryOne } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
-export class LeaseLostError extends Error {
-  constructor(runId: string) {
-    super(`This worker no longer holds the lease on run ${runId}`);
-    this.name = "LeaseLostError";
-  }
-}
+export { LeaseLostError } from "./errors";
 
 export const toolCallStateSelect = {
   id: true,
