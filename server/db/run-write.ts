@@ -12,46 +12,67 @@ import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import type { AuditRecord } from "./audit-events";
 import { databaseSignal } from "./errors";
+import type { Message, Prisma, Step, ToolCall } from "./generated/client";
 import { jsonText, queryOne } from "./sql-batch";
 
-export interface NewStep {
-  id: string;
-  index: number;
-  modelId: string;
-  finishReason: string;
-  inputTokens?: number;
-  outputTokens?: number;
-  latencyMs: number;
-  ttftMs?: number;
-}
+/**
+ * A shape whose keys are columns of `Model` (the Prisma model the function writes them
+ * to, named as in schema.prisma), each of a type the column holds; Json columns take any
+ * value. A column renamed or retyped in the schema breaks these types at `tsc`, and the
+ * run-write test ("the run write function accepts every field RunWrite can carry") fails
+ * until airlock_write_run is changed with it.
+ */
+type ColumnsOf<
+  Model,
+  Shape extends {
+    [Key in keyof Shape]: Key extends keyof Model
+      ? Prisma.JsonValue extends Model[Key]
+        ? unknown
+        : Model[Key] | undefined
+      : never;
+  },
+> = Shape;
 
-export interface NewMessage {
-  stepIndex: number;
-  role: "ASSISTANT" | "TOOL";
-  parts: unknown[];
-}
+export type NewStep = ColumnsOf<
+  Step,
+  {
+    id: string;
+    index: number;
+    modelId: string;
+    finishReason: string;
+    inputTokens?: number;
+    outputTokens?: number;
+    latencyMs: number;
+    ttftMs?: number;
+  }
+>;
 
-export interface NewToolCall {
-  id: string;
-  modelCallId: string;
-  position: number;
-  toolName: string;
-  args: unknown;
-  argsHash: string;
-  status: ToolCallStatus;
-  riskClass: RiskClass | null;
-  error: string | null;
-  idempotencyKey: string;
-}
+export type NewMessage = ColumnsOf<Message, { stepIndex: number; role: "ASSISTANT" | "TOOL"; parts: unknown[] }>;
 
-/** The outcome of a started call; applied only if it is still the attempt this worker started. */
-export interface FinishedCall {
-  id: string;
-  status: ToolCallStatus;
-  result?: unknown;
-  error?: string;
-  attempts: number;
-}
+export type NewToolCall = ColumnsOf<
+  ToolCall,
+  {
+    id: string;
+    modelCallId: string;
+    position: number;
+    toolName: string;
+    args: unknown;
+    argsHash: string;
+    status: ToolCallStatus;
+    riskClass: RiskClass | null;
+    error: string | null;
+    idempotencyKey: string;
+  }
+>;
+
+/**
+ * The outcome of a started call; applied only if it is still the attempt this worker
+ * started (`attempts` is compared with the column, not written).
+ */
+export type FinishedCall = ColumnsOf<
+  ToolCall,
+  { id: string; status: ToolCallStatus; result?: unknown; error?: string; attempts: number }
+>;
 
 export interface RunWrite {
   /** Run.stepCount after this write, or null to leave it. */
@@ -59,7 +80,7 @@ export interface RunWrite {
   finished: FinishedCall[];
   step: NewStep | null;
   messages: NewMessage[];
-  calls: (NewToolCall & { stepId: string })[];
+  calls: (NewToolCall & ColumnsOf<ToolCall, { stepId: string }>)[];
   events: RunEventData[];
   audits: AuditRecord[];
 }

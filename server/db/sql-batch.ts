@@ -74,6 +74,20 @@ export function sql(text: string, ...values: unknown[]): string {
   });
 }
 
+/**
+ * `'key', alias."key", …` for the fields of a Prisma select, to put in json_build_object:
+ * JSON SQL that returns what the select's payload type says, its shape not written again
+ * by hand. (No field of the schema is mapped to another column name.)
+ */
+export function jsonFieldsOf(select: Record<string, true>, alias: string): string {
+  return Object.keys(select)
+    .map((key) => {
+      if (!/^[A-Za-z]+$/.test(key)) throw new Error(`Not a column name: ${key}`);
+      return `'${key}', ${alias}."${key}"`;
+    })
+    .join(", ");
+}
+
 export class BatchError extends Error {
   constructor(
     message: string,
