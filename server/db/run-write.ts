@@ -2,11 +2,17 @@
  * The engine's writes on its hot path. A RunWrite gathers what a step needs stored — the
  * outcomes of calls that finished, the Step row, messages, new calls, run events, audit
  * events — and `applyRunWrite` stores it as one transaction in one round trip: a call of
- * `airlock_write_run` (see its migration), which checks the worker's lease first, so a
- * worker that lost the run writes nothing — not even the outcome of a call it ran: the
- * worker that took the run over finds the call RUNNING and treats it as after a crash
- * (reads run again, a write that may have happened becomes UNKNOWN_OUTCOME). Writes that
- * may wait are merged into the next one (`mergeRunWrites`), usually the next step's commit.
+ * `airlock_write_run` (prisma/functions/airlock_write_run.sql), which checks the worker's
+ * lease first, so a worker that lost the run writes nothing (LeaseLostError, by SQLSTATE)
+ * — not even the outcome of a call it ran: the worker that took the run over finds the
+ * call RUNNING and treats it as after a crash (reads run again, a write that may have
+ * happened becomes UNKNOWN_OUTCOME). Writes that may wait are merged into the next one
+ * (`mergeRunWrites`), usually the next step's commit.
+ *
+ * The RunWrite object is the function's JSON argument as it is; its field names are the
+ * columns' names, checked against the Prisma models (ColumnsOf). To change the shape:
+ * edit the types here and the function's file together, run `npm run db:migration`, and
+ * run server/db/run-write.test.ts, which writes every field and reads each column back.
  */
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
