@@ -6,10 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
-import { createTestConversation, createTestUser, sendTestMessage } from "../testing/fixtures";
+import { claimTestRun } from "../testing/fixtures";
 import { db } from "./client";
 import { applyRunWrite, emptyRunWrite, mergeRunWrites } from "./run-write";
-import { claimNextRun } from "./runs";
 import { loadRunState, runStateSelect, toolCallStateSelect } from "./steps";
 
 let database: TestDatabase;
@@ -21,11 +20,8 @@ afterAll(async () => database?.drop());
 
 describe("loadRunState", () => {
   it("returns the run and the last step's calls exactly as Prisma returns them for runStateSelect and toolCallStateSelect", async () => {
-    const user = await createTestUser("REVIEWER");
-    const conversation = await createTestConversation(user.id);
-    const runId = await sendTestMessage(user.id, conversation.id, "hello");
-    const workerId = `worker-${randomUUID()}`;
-    expect(await claimNextRun(workerId, 60_000)).toBe(runId);
+    const { identity } = await claimTestRun("REVIEWER");
+    const { runId } = identity;
     const stepId = randomUUID();
     const call = {
       stepId,
@@ -36,7 +32,7 @@ describe("loadRunState", () => {
       error: null,
     };
     await applyRunWrite(
-      { runId, workerId, conversationId: conversation.id },
+      identity,
       mergeRunWrites(emptyRunWrite(), {
         stepCount: 1,
         step: { id: stepId, index: 0, modelId: "demo", finishReason: "tool-calls", latencyMs: 5 },
