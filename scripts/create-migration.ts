@@ -1,6 +1,12 @@
 /**
  * `npm run db:migration -- <name>`: writes the SQL that takes the committed migrations
- * to the current prisma/schema.prisma into prisma/migrations/<UTC timestamp>_<name>/.
+ * to the current prisma/schema.prisma and to the canonical database functions in
+ * prisma/functions/ into prisma/migrations/<UTC timestamp>_<name>/.
+ *
+ * Functions: the committed migrations are applied to a scratch database on the same
+ * server, compared with the files (server/db/database-functions.ts), and every changed or
+ * new file is copied into the migration as its `CREATE OR REPLACE FUNCTION` (a removed
+ * file becomes a DROP). Edit the file, never a migration, to change a function.
  *
  * Why not `prisma migrate dev --create-only`: with Prisma 6.19.3's WASM schema engine it
  * writes the file and then exits 1 ("null pointer passed to rust"), and it refuses to
@@ -10,12 +16,20 @@
  * The shadow database needs a PostgreSQL server: DATABASE_URL's if set, otherwise a
  * temporary embedded one that is deleted afterwards.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
+import {
+  compareWithCanonicalFunctions,
+  FUNCTIONS_DIRECTORY,
+  functionMigrationSql,
+  readCanonicalFunctions,
+} from "../server/db/database-functions";
 import { findFreePort, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
-import { findProjectRoot, runPrismaCommand } from "../server/db/migrations";
+import { applyMigrations, findProjectRoot, runPrismaCommand } from "../server/db/migrations";
 import { env } from "../server/env";
 
 const migrationsDirectoryName = path.join("prisma", "migrations");
@@ -115,6 +129,36 @@ async function startTemporaryPostgres(): Promise<{ databaseUrl: string; stop: ()
   return { databaseUrl: server.urlFor("airlock_migration"), stop };
 }
 
+/**
+ * The SQL that brings the functions the committed migrations leave to prisma/functions/
+ * ("" when they agree), found in a scratch database migrated on the same server.
+ */
+async function functionChanges(databaseUrl: string, projectRoot: string): Promise<string> {
+  const canonical = await readCanonicalFunctions(projectRoot);
+  const scratchName = `airlock_functions_${randomBytes(6).toString("hex")}`;
+  const scratchUrl = new URL(databaseUrl);
+  scratchUrl.pathname = `/${scratchName}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${scratchName}"`);
+    try {
+      await applyMigrations({ databaseUrl: scratchUrl.toString(), projectRoot });
+      const client = new pg.Client({ connectionString: scratchUrl.toString() });
+      await client.connect();
+      try {
+        return functionMigrationSql(await compareWithCanonicalFunctions(client, canonical), canonical);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS "${scratchName}" WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 async function createMigration(rawName: string | undefined): Promise<void> {
   const migrationName = normalizeMigrationName(rawName);
   const projectRoot = findProjectRoot();
@@ -163,9 +207,11 @@ async function createMigration(rawName: string | undefined): Promise<void> {
     if (result.exitCode !== 0) {
       throw new Error(`prisma migrate diff failed (exit code ${result.exitCode}):\n${result.stdout}${result.stderr}`);
     }
-    if (isEmptyMigration(result.stdout)) {
+    const functionsSql = await functionChanges(databaseUrl, projectRoot);
+    const schemaSql = isEmptyMigration(result.stdout) ? "" : result.stdout;
+    if (schemaSql === "" && functionsSql === "") {
       throw new UsageError(
-        `No changes: the migrations in ${migrationsDirectoryName} already match ${schemaPath}. Edit the schema first.`,
+        `No changes: the migrations in ${migrationsDirectoryName} already match ${schemaPath} and ${FUNCTIONS_DIRECTORY}. Edit the schema or a function's file first.`,
       );
     }
 
@@ -175,7 +221,7 @@ async function createMigration(rawName: string | undefined): Promise<void> {
     // second never overwrites a migration.
     await mkdir(migrationDirectory, { recursive: false });
     const migrationPath = path.join(migrationDirectory, "migration.sql");
-    await writeFile(migrationPath, result.stdout);
+    await writeFile(migrationPath, [schemaSql, functionsSql].filter((part) => part !== "").join("\n"));
     console.log(`Wrote ${path.relative(projectRoot, migrationPath)} — review it, then commit it with the schema.`);
   } finally {
     process.off("SIGINT", stopOnSignal);

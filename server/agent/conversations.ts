@@ -5,15 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { auditStatement, recordAuditEvent } from "../audit/record-audit-event";
 import * as conversations from "../db/conversations";
-import {
-  CONVERSATION_NOT_FOUND_MARKER,
-  findActiveRun,
-  findRun,
-  queueRunStatements,
-  RUN_BUSY_MARKER,
-  requestRunCancel,
-} from "../db/runs";
-import { BatchError, runInOneRoundTrip } from "../db/sql-batch";
+import { ConversationNotFoundError, databaseSignal, RunBusyError } from "../db/errors";
+import { findActiveRun, findRun, queueRunStatements, requestRunCancel } from "../db/runs";
+import { runInOneRoundTrip } from "../db/sql-batch";
 import { inTransaction } from "../db/transaction";
 import { AirlockError } from "../errors";
 import { defaultModelId, findModel } from "../models/registry";
@@ -22,7 +16,7 @@ export const MAX_MESSAGE_CHARS = 100_000;
 
 function titleFrom(text: string): string {
   const line = text.trim().split("\n")[0] ?? "";
-  return line.length > 60 ? `${line.slice(0, 57)}…` : line || "New conversation";
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line || conversations.UNTITLED_CONVERSATION;
 }
 
 export { listConversations } from "../db/conversations";
@@ -32,7 +26,7 @@ export async function createConversation(options: { ownerId: string; title?: str
   findModel(modelId);
   return conversations.createConversation({
     ownerId: options.ownerId,
-    title: options.title?.trim() || "New conversation",
+    title: options.title?.trim() || conversations.UNTITLED_CONVERSATION,
     modelId,
   });
 }
@@ -117,16 +111,17 @@ export async function sendMessage(options: { ownerId: string; conversationId: st
       }),
     ]);
   } catch (error) {
-    if (error instanceof BatchError && error.message.includes(RUN_BUSY_MARKER)) {
+    const signal = databaseSignal(error);
+    if (signal instanceof RunBusyError) {
       throw new AirlockError(
         "run:busy",
         "The agent is still working on the previous message. Wait for it or stop it first.",
       );
     }
-    if (error instanceof BatchError && error.message.includes(CONVERSATION_NOT_FOUND_MARKER)) {
+    if (signal instanceof ConversationNotFoundError) {
       throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
     }
-    throw error;
+    throw signal;
   }
   return { id };
 }

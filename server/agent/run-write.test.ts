@@ -7,10 +7,9 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditRecord, verifyAuditChain } from "../audit/record-audit-event";
 import { applyRunWrite, emptyRunWrite, mergeRunWrites } from "../db/run-write";
-import { claimNextRun } from "../db/runs";
 import { LeaseLostError } from "../db/steps";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
-import { createTestConversation, createTestUser, sendTestMessage } from "../testing/fixtures";
+import { claimTestRun } from "../testing/fixtures";
 
 let database: TestDatabase;
 
@@ -18,15 +17,6 @@ beforeAll(async () => {
   database = await createTestDatabase();
 });
 afterAll(async () => database?.drop());
-
-async function claimedRun() {
-  const user = await createTestUser();
-  const conversation = await createTestConversation(user.id);
-  const runId = await sendTestMessage(user.id, conversation.id, "hello");
-  const workerId = `worker-${randomUUID()}`;
-  expect(await claimNextRun(workerId, 60_000)).toBe(runId);
-  return { user, identity: { runId, workerId, conversationId: conversation.id } };
-}
 
 function stepWrite(stepIndex: number, callId: string, text: string) {
   const stepId = randomUUID();
@@ -63,7 +53,7 @@ const count = async (table: string, runId: string) =>
 
 describe("applyRunWrite", () => {
   it("stores a step, its message, calls, events and audit events at once, in order, and notifies", async () => {
-    const { user, identity } = await claimedRun();
+    const { user, identity } = await claimTestRun();
     const callId = randomUUID();
     const before = Number((await database.query<{ n: string }>(`SELECT count(*) AS n FROM "AuditEvent"`))[0]?.n);
     await applyRunWrite(
@@ -108,7 +98,7 @@ describe("applyRunWrite", () => {
   });
 
   it("writes nothing at all for a worker that no longer holds the lease", async () => {
-    const { identity } = await claimedRun();
+    const { identity } = await claimTestRun();
     const stranger = { ...identity, workerId: "someone-else" };
     await expect(applyRunWrite(stranger, stepWrite(0, randomUUID(), "stale"))).rejects.toBeInstanceOf(LeaseLostError);
     expect(await count("Step", identity.runId)).toBe(0);
@@ -118,7 +108,7 @@ describe("applyRunWrite", () => {
   });
 
   it("rolls everything back when any part fails (a step index taken twice)", async () => {
-    const { identity } = await claimedRun();
+    const { identity } = await claimTestRun();
     await applyRunWrite(identity, stepWrite(0, randomUUID(), "first"));
     await expect(applyRunWrite(identity, stepWrite(0, randomUUID(), "again"))).rejects.toThrow(/unique|duplicate/i);
     expect(await count("Step", identity.runId)).toBe(1);
@@ -127,7 +117,7 @@ describe("applyRunWrite", () => {
   });
 
   it("applies an outcome only to the attempt that started the call, once", async () => {
-    const { identity } = await claimedRun();
+    const { identity } = await claimTestRun();
     const callId = randomUUID();
     await applyRunWrite(identity, stepWrite(0, callId, "first"));
     const stale = { id: callId, status: "SUCCEEDED" as const, result: { stale: true }, attempts: 2 };
@@ -146,7 +136,7 @@ describe("applyRunWrite", () => {
   });
 
   it("stores text with quotes, SQL and NUL from a model as data", async () => {
-    const { identity } = await claimedRun();
+    const { identity } = await claimTestRun();
     const nasty = `'); DROP TABLE "Run"; -- $1 \\' nul\u0000here`;
     await applyRunWrite(identity, stepWrite(0, randomUUID(), nasty));
     const message = (

@@ -4,13 +4,11 @@
  * Always written inside the caller's transaction, with the state change it records.
  */
 import { createHash } from "node:crypto";
-import { type AuditEventRow, type AuditRecord, readAuditEvents } from "../db/audit-events";
+import { type AuditEventRow, type AuditRecord, GENESIS_HASH, readAuditEvents } from "../db/audit-events";
 import { jsonb, sql } from "../db/sql-batch";
 import type { Transaction } from "../db/transaction";
 import { canonicalJson } from "../shared/canonical-json";
 import { redact } from "../telemetry/logger";
-
-export const GENESIS_HASH = "0".repeat(64);
 
 export interface AuditEventInput {
   actorId: string | null;
@@ -49,8 +47,8 @@ export function auditRecord(input: AuditEventInput): AuditRecord {
 }
 
 /**
- * The statement that appends one event (see airlock_append_audit in the migrations: it
- * takes the chain lock, reads the head and hashes in the database, in one round trip).
+ * The statement that appends one event (see prisma/functions/airlock_append_audits.sql:
+ * it takes the chain lock, reads the head and hashes in the database, in one round trip).
  */
 export function auditStatement(input: AuditEventInput): string {
   const record = auditRecord(input);

@@ -4,6 +4,12 @@ import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import type { Transaction } from "./transaction";
 
+/**
+ * The title of a conversation before its first message names it; airlock_queue_run
+ * replaces only this title (the sql-constants test holds the two to each other).
+ */
+export const UNTITLED_CONVERSATION = "New conversation";
+
 export const conversationSummarySelect = {
   id: true,
   title: true,

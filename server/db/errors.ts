@@ -1,12 +1,108 @@
 /**
- * Telling "the database is unreachable right now" apart from every other failure: the
- * engine must not record a run as failed because Postgres restarted; it leaves the run to
- * be resumed when the database is back. And telling an error the database raised apart
- * from the rest, so its text (table names, constraint and trigger messages) is logged,
- * never shown to a user.
+ * What the database's errors mean to the rest of the server, decided by code:
+ * - the signals our functions (prisma/functions/) raise, each with a SQLSTATE of its own,
+ *   become typed errors here (`databaseSignal`), so callers test `instanceof`, never text;
+ * - "the database is unreachable right now" is told apart from every other failure: the
+ *   engine must not record a run as failed because Postgres restarted; it leaves the run
+ *   to be resumed when the database is back;
+ * - an error the database raised is told apart from the rest, so its text (table names,
+ *   constraint and trigger messages) is logged, never shown to a user.
  */
 import pg from "pg";
 import { BatchError } from "./sql-batch";
+
+/**
+ * The SQLSTATEs our functions raise (`RAISE ... USING ERRCODE = '<code>'`). Class ZA: the
+ * SQL standard leaves classes starting with I–Z to implementations, and PostgreSQL uses
+ * none starting with Z. The sql-constants test holds the files and this map to each other.
+ */
+export const SQLSTATE = {
+  /** The worker no longer holds the run's lease (airlock_write_run). */
+  leaseLost: "ZA001",
+  /** The conversation still has an active run (airlock_queue_run). */
+  runBusy: "ZA002",
+  /** No such conversation for this owner (airlock_queue_run). */
+  conversationNotFound: "ZA003",
+  /** Events were appended to a run that does not exist (airlock_append_run_events). */
+  runNotFound: "ZA004",
+} as const;
+
+export class LeaseLostError extends Error {
+  constructor(runId: string, options?: ErrorOptions) {
+    super(`This worker no longer holds the lease on run ${runId}`, options);
+    this.name = "LeaseLostError";
+  }
+}
+
+export class RunBusyError extends Error {
+  constructor(conversationId: string, options?: ErrorOptions) {
+    super(`Conversation ${conversationId} still has an active run`, options);
+    this.name = "RunBusyError";
+  }
+}
+
+export class ConversationNotFoundError extends Error {
+  constructor(conversationId: string, options?: ErrorOptions) {
+    super(`Conversation ${conversationId} does not exist or has another owner`, options);
+    this.name = "ConversationNotFoundError";
+  }
+}
+
+export class RunNotFoundError extends Error {
+  constructor(runId: string, options?: ErrorOptions) {
+    super(`Run ${runId} does not exist`, options);
+    this.name = "RunNotFoundError";
+  }
+}
+
+/** Each signal's typed error, built from the subject the function names in DETAIL (a run or conversation id). */
+const SIGNAL_ERRORS: Record<(typeof SQLSTATE)[keyof typeof SQLSTATE], (subject: string, cause: unknown) => Error> = {
+  [SQLSTATE.leaseLost]: (subject, cause) => new LeaseLostError(subject, { cause }),
+  [SQLSTATE.runBusy]: (subject, cause) => new RunBusyError(subject, { cause }),
+  [SQLSTATE.conversationNotFound]: (subject, cause) => new ConversationNotFoundError(subject, { cause }),
+  [SQLSTATE.runNotFound]: (subject, cause) => new RunNotFoundError(subject, { cause }),
+};
+
+const SQLSTATE_PATTERN = /^[0-9A-Z]{5}$/;
+
+/**
+ * The SQLSTATE and DETAIL of a database error, wherever the driver put them: node-postgres
+ * (`code`, `detail`), a one-round-trip batch (BatchError), or Prisma's driver adapter
+ * (`originalCode` on the adapter error's cause, under the client error's `meta`; the
+ * client error's own `code`, such as P2010, is Prisma's and not a SQLSTATE).
+ */
+export function databaseErrorCode(error: unknown): { code: string; detail: string | undefined } | undefined {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 12; seen++) {
+    const candidate = pending.shift() as {
+      name?: unknown;
+      code?: unknown;
+      originalCode?: unknown;
+      detail?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    } | null;
+    if (typeof candidate !== "object" || candidate === null) continue;
+    const prismaOwn = typeof candidate.name === "string" && PRISMA_ERROR_NAME.test(candidate.name);
+    const code =
+      typeof candidate.originalCode === "string" ? candidate.originalCode : prismaOwn ? undefined : candidate.code;
+    if (typeof code === "string" && SQLSTATE_PATTERN.test(code)) {
+      return { code, detail: typeof candidate.detail === "string" ? candidate.detail : undefined };
+    }
+    pending.push(candidate.cause, candidate.meta?.driverAdapterError);
+  }
+  return undefined;
+}
+
+/**
+ * The typed error for a signal one of our functions raised (LeaseLostError, RunBusyError,
+ * …), or the error unchanged. Callers rethrow what this returns and test `instanceof`.
+ */
+export function databaseSignal(error: unknown): unknown {
+  const raised = databaseErrorCode(error);
+  if (!raised || !Object.hasOwn(SIGNAL_ERRORS, raised.code)) return error;
+  return SIGNAL_ERRORS[raised.code as keyof typeof SIGNAL_ERRORS](raised.detail ?? "(unnamed)", error);
+}
 
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",

@@ -1,51 +1,39 @@
 /**
- * RunEvent rows: appended with per-run sequence numbers allocated from Run.lastEventSeq in
- * the same statement, so any writer (engine, reviewer, canceller) keeps the order, and a
- * NOTIFY wakes every instance's subscribers when the transaction commits.
+ * RunEvent rows: appended by airlock_append_run_events (prisma/functions/), which allocates
+ * per-run sequence numbers from Run.lastEventSeq in the same call, so any writer (engine,
+ * reviewer, canceller) keeps the order, and a NOTIFY on RUN_EVENTS_CHANNEL wakes every
+ * instance's subscribers when the transaction commits. The engine's own writes append
+ * through airlock_write_run, which uses the same insert (airlock_insert_run_events).
  */
 import type { RunEventData, RunEventRecord } from "../shared/run-events";
 import { db } from "./client";
-import { jsonb, literal } from "./sql-batch";
+import { databaseSignal } from "./errors";
+import { jsonText, sql } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
+/** NOTIFY channel: a run has new events (payload: the run id). Raised by airlock_insert_run_events. */
 export const RUN_EVENTS_CHANNEL = "airlock_run_events";
 
+const APPEND = `SELECT "airlock_append_run_events"($1, $2::jsonb) AS last`;
+
+/**
+ * Appends the events to the run (see prisma/functions/airlock_append_run_events.sql);
+ * returns the last sequence number. RunNotFoundError for a run that does not exist.
+ */
 export async function appendRunEvents(runId: string, events: RunEventData[], tx: Transaction = db()): Promise<number> {
   if (events.length === 0) return 0;
-  const rows = await tx.$queryRawUnsafe<{ last: number }[]>(
-    `WITH bumped AS (
-       UPDATE "Run" SET "lastEventSeq" = "lastEventSeq" + $2 WHERE id = $1 RETURNING "lastEventSeq"
-     ), inserted AS (
-       INSERT INTO "RunEvent" ("runId", seq, type, data)
-       SELECT $1, bumped."lastEventSeq" - $2 + e.ordinality, e.type, e.data::jsonb
-       FROM bumped, unnest($3::text[], $4::text[]) WITH ORDINALITY AS e(type, data, ordinality)
-       RETURNING seq
-     )
-     SELECT (SELECT max(seq) FROM inserted)::int AS last, pg_notify('${RUN_EVENTS_CHANNEL}', $1)::text AS notified`,
-    runId,
-    events.length,
-    events.map((event) => event.type),
-    events.map((event) => JSON.stringify(event)),
-  );
-  const last = rows[0]?.last;
-  if (last === undefined || last === null) throw new Error(`Run ${runId} does not exist`);
-  return last;
+  try {
+    const rows = await tx.$queryRawUnsafe<{ last: number }[]>(APPEND, runId, jsonText(events));
+    return rows[0]?.last as number;
+  } catch (error) {
+    throw databaseSignal(error);
+  }
 }
 
 /** The same append as one SQL statement, for the engine's one-round-trip transactions. */
 export function appendRunEventsStatement(runId: string, events: RunEventData[]): string | null {
   if (events.length === 0) return null;
-  const types = `ARRAY[${events.map((event) => literal(event.type)).join(",")}]::text[]`;
-  const datas = `ARRAY[${events.map((event) => literal(jsonb(event))).join(",")}]::jsonb[]`;
-  return `WITH bumped AS (
-       UPDATE "Run" SET "lastEventSeq" = "lastEventSeq" + ${events.length} WHERE id = ${literal(runId)} RETURNING "lastEventSeq"
-     ), inserted AS (
-       INSERT INTO "RunEvent" ("runId", seq, type, data)
-       SELECT ${literal(runId)}, bumped."lastEventSeq" - ${events.length} + e.ordinality, e.type, e.data
-       FROM bumped, unnest(${types}, ${datas}) WITH ORDINALITY AS e(type, data, ordinality)
-       RETURNING seq
-     )
-     SELECT (SELECT max(seq) FROM inserted)::int AS last, pg_notify('${RUN_EVENTS_CHANNEL}', ${literal(runId)})::text AS notified`;
+  return sql(APPEND, runId, jsonText(events));
 }
 
 export async function listRunEvents(runId: string, afterSeq: number, limit = 500): Promise<RunEventRecord[]> {

@@ -5,6 +5,7 @@
  */
 
 import type { RunStatus } from "../shared/run-events";
+import { APPROVALS_CHANNEL } from "./approvals";
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents, appendRunEventsStatement } from "./run-events";
@@ -30,13 +31,19 @@ export const runSummarySelect = {
 
 export type RunSummary = Prisma.RunGetPayload<{ select: typeof runSummarySelect }>;
 
+/**
+ * The statuses of a run that is not finished: a conversation holds at most one such run
+ * (airlock_queue_run refuses a second with the same list; the sql-constants test checks).
+ */
+export const ACTIVE_RUN_STATUSES = ["QUEUED", "RUNNING", "AWAITING_APPROVAL"] satisfies RunStatus[];
+
 export async function notifyRunsQueued(tx: Transaction = db()): Promise<void> {
   await tx.$executeRawUnsafe(`SELECT pg_notify('${RUNS_QUEUED_CHANNEL}', '')`);
 }
 
 export async function findActiveRun(conversationId: string, tx: Transaction = db()): Promise<RunSummary | null> {
   return tx.run.findFirst({
-    where: { conversationId, status: { in: ["QUEUED", "RUNNING", "AWAITING_APPROVAL"] } },
+    where: { conversationId, status: { in: ACTIVE_RUN_STATUSES } },
     orderBy: { createdAt: "desc" },
     select: runSummarySelect,
   });
@@ -45,7 +52,7 @@ export async function findActiveRun(conversationId: string, tx: Transaction = db
 /** The user's runs that are not finished (queued, running or waiting for a decision), oldest first. */
 export async function findActiveRunIdsOfUser(userId: string, tx: Transaction = db()): Promise<string[]> {
   const rows = await tx.run.findMany({
-    where: { userId, status: { in: ["QUEUED", "RUNNING", "AWAITING_APPROVAL"] } },
+    where: { userId, status: { in: ACTIVE_RUN_STATUSES } },
     orderBy: { id: "asc" },
     select: { id: true },
   });
@@ -188,7 +195,7 @@ export async function requestRunCancel(
       where: { runId, status: { in: ["PENDING", "APPROVED"] } },
       data: { status: "CANCELLED", decisionReason: why, decidedAt: new Date() },
     });
-    await tx.$executeRawUnsafe(`SELECT pg_notify('airlock_approvals', $1)`, runId);
+    await tx.$executeRawUnsafe(`SELECT pg_notify('${APPROVALS_CHANNEL}', $1)`, runId);
     await appendRunEvents(runId, [{ type: "run-status", status: "CANCELLED" }], tx);
   } else {
     await tx.$executeRawUnsafe(`SELECT pg_notify('${RUN_CANCEL_CHANNEL}', $1)`, runId);
@@ -213,10 +220,11 @@ export async function requeueRun(runId: string, tx: Transaction): Promise<boolea
   return true;
 }
 
-export const RUN_BUSY_MARKER = "airlock:run-busy";
-export const CONVERSATION_NOT_FOUND_MARKER = "airlock:conversation-not-found";
-
-/** The statements that queue a run for a message (see airlock_queue_run), for one round trip. */
+/**
+ * The statements that queue a run for a message (see prisma/functions/airlock_queue_run.sql),
+ * for one round trip. Its refusals arrive as RunBusyError and ConversationNotFoundError
+ * through databaseSignal (server/db/errors.ts).
+ */
 export function queueRunStatements(run: {
   id: string;
   conversationId: string;

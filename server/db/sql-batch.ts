@@ -74,10 +74,25 @@ export function sql(text: string, ...values: unknown[]): string {
   });
 }
 
+/**
+ * `'key', alias."key", …` for the fields of a Prisma select, to put in json_build_object:
+ * JSON SQL that returns what the select's payload type says, its shape not written again
+ * by hand. (No field of the schema is mapped to another column name.)
+ */
+export function jsonFieldsOf(select: Record<string, true>, alias: string): string {
+  return Object.keys(select)
+    .map((key) => {
+      if (!/^[A-Za-z]+$/.test(key)) throw new Error(`Not a column name: ${key}`);
+      return `'${key}', ${alias}."${key}"`;
+    })
+    .join(", ");
+}
+
 export class BatchError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = "BatchError";
@@ -106,8 +121,8 @@ export async function runInOneRoundTrip(statements: string[]): Promise<pg.QueryR
     return list.slice(1, -1);
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
-    const pgError = error as { message?: string; code?: string };
-    throw new BatchError(pgError.message ?? String(error), pgError.code);
+    const pgError = error as { message?: string; code?: string; detail?: string };
+    throw new BatchError(pgError.message ?? String(error), pgError.code, pgError.detail);
   } finally {
     client.release();
   }

@@ -7,17 +7,13 @@
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { db } from "./client";
+import { LeaseLostError } from "./errors";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents } from "./run-events";
-import { queryOne } from "./sql-batch";
+import { jsonFieldsOf, queryOne } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
-export class LeaseLostError extends Error {
-  constructor(runId: string) {
-    super(`This worker no longer holds the lease on run ${runId}`);
-    this.name = "LeaseLostError";
-  }
-}
+export { LeaseLostError } from "./errors";
 
 export const toolCallStateSelect = {
   id: true,
@@ -42,15 +38,19 @@ export interface StoredMessage {
   parts: unknown;
 }
 
+/** The Run columns a worker resumes from; loadRunState's JSON is built from this select. */
+export const runStateSelect = {
+  id: true,
+  conversationId: true,
+  userId: true,
+  modelId: true,
+  stepCount: true,
+  status: true,
+} satisfies Prisma.RunSelect;
+
 export interface RunState {
-  run: {
-    id: string;
-    conversationId: string;
-    userId: string;
+  run: Prisma.RunGetPayload<{ select: typeof runStateSelect }> & {
     userRole: "USER" | "REVIEWER" | "ADMIN";
-    modelId: string;
-    stepCount: number;
-    status: string;
     cancelRequested: boolean;
   };
   messages: StoredMessage[];
@@ -60,16 +60,7 @@ export interface RunState {
 }
 
 interface RunStateRow {
-  run: {
-    id: string;
-    conversationId: string;
-    userId: string;
-    modelId: string;
-    stepCount: number;
-    status: string;
-    cancelRequested: boolean;
-    userRole: "USER" | "REVIEWER" | "ADMIN";
-  } | null;
+  run: RunState["run"] | null;
   messages: { role: StoredMessage["role"]; parts: unknown; runId: string | null; stepIndex: number | null }[];
   lastStep: { id: string; index: number; finishReason: string } | null;
   toolCalls: ToolCallState[];
@@ -88,17 +79,13 @@ export async function loadRunState(
     `WITH target AS (SELECT id, "conversationId" FROM "Run" WHERE id = $1),
           last_step AS (SELECT id, index, "finishReason" FROM "Step" WHERE "runId" = $1 ORDER BY index DESC LIMIT 1)
      SELECT
-       (SELECT json_build_object('id', r.id, 'conversationId', r."conversationId", 'userId', r."userId", 'modelId', r."modelId",
-                                 'stepCount', r."stepCount", 'status', r.status, 'cancelRequested', r."cancelRequestedAt" IS NOT NULL,
-                                 'userRole', u.role)
+       (SELECT json_build_object(${jsonFieldsOf(runStateSelect, "r")},
+                                 'cancelRequested', r."cancelRequestedAt" IS NOT NULL, 'userRole', u.role)
           FROM "Run" r JOIN "User" u ON u.id = r."userId" WHERE r.id = $1) AS run,
        (SELECT coalesce(json_agg(json_build_object('role', m.role, 'parts', m.parts, 'runId', m."runId", 'stepIndex', m."stepIndex") ORDER BY m.id), '[]'::json)
           FROM "Message" m WHERE m."conversationId" = (SELECT "conversationId" FROM target)) AS messages,
        (SELECT row_to_json(last_step) FROM last_step) AS "lastStep",
-       (SELECT coalesce(json_agg(json_build_object('id', t.id, 'stepId', t."stepId", 'modelCallId', t."modelCallId", 'position', t.position,
-                                 'toolName', t."toolName", 'args', t.args, 'argsHash', t."argsHash", 'riskClass', t."riskClass",
-                                 'status', t.status, 'idempotencyKey', t."idempotencyKey", 'result', t.result, 'error', t.error,
-                                 'attempts', t.attempts) ORDER BY t.position), '[]'::json)
+       (SELECT coalesce(json_agg(json_build_object(${jsonFieldsOf(toolCallStateSelect, "t")}) ORDER BY t.position), '[]'::json)
           FROM "ToolCall" t WHERE t."stepId" = (SELECT id FROM last_step)) AS "toolCalls",
        (SELECT coalesce(json_agg(json_build_object('toolName', t."toolName", 'result', t.result)), '[]'::json)
           FROM "ToolCall" t JOIN "Run" r ON r.id = t."runId"

@@ -2,6 +2,7 @@
  * Integration-test fixtures: users, conversations, and a worker with injected model and
  * tools, all against the real database of the test file (see database.ts).
  */
+import { randomUUID } from "node:crypto";
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { createConversation as createConversationService, sendMessage } from "../agent/conversations";
 import type { EngineConfig, EngineDependencies } from "../agent/engine-config";
@@ -9,6 +10,7 @@ import type { RunOutcome } from "../agent/run-engine";
 import { startWorker, type Worker } from "../agent/worker";
 import { hashPassword } from "../auth/password";
 import { db } from "../db/client";
+import { claimNextRun } from "../db/runs";
 import { createUser, type SessionUser } from "../db/users";
 import type { Role } from "../shared/risk";
 import { type RunStatus, TERMINAL_RUN_STATUSES } from "../shared/run-events";
@@ -103,6 +105,16 @@ export async function startTestWorker(deps: EngineDependencies, concurrency = 4)
 /** Sends a message as the user and returns the queued run's id. */
 export async function sendTestMessage(ownerId: string, conversationId: string, text: string): Promise<string> {
   return (await sendMessage({ ownerId, conversationId, text })).id;
+}
+
+/** A new user's message, its run claimed by a fresh worker id: the identity the engine writes with. */
+export async function claimTestRun(role: Role = "USER") {
+  const user = await createTestUser(role);
+  const conversation = await createTestConversation(user.id);
+  const runId = await sendTestMessage(user.id, conversation.id, "hello");
+  const workerId = `worker-${randomUUID()}`;
+  if ((await claimNextRun(workerId, 60_000)) !== runId) throw new Error(`another run was claimed instead of ${runId}`);
+  return { user, identity: { runId, workerId, conversationId: conversation.id } };
 }
 
 /** Polls the database until the run is in a terminal (or the given) status. */

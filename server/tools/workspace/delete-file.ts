@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { defineTool } from "../define-tool";
-import { type Workspace, WorkspacePathError } from "./workspace";
+import { type Workspace, WorkspaceNotFoundError } from "./workspace";
 import { formatSize, workspacePath } from "./workspace-path-schema";
 
 export function createDeleteFileTool(workspace: Workspace) {
@@ -57,7 +57,7 @@ export function createDeleteFileTool(workspace: Workspace) {
         const type = await workspace.remove(relative, { recursive: input.recursive });
         return { path: relative, deleted: true, type };
       } catch (error) {
-        if (error instanceof WorkspacePathError && error.message === `${relative} does not exist.`) {
+        if (error instanceof WorkspaceNotFoundError && error.path === relative) {
           return { path: relative, deleted: false };
         }
         throw error;

@@ -298,6 +298,8 @@ describe("previews match what execution then does", () => {
     await expect(execute(tool("delete_file"), { path: "src" })).rejects.toThrow(/recursive: true/);
     expect(await execute(tool("delete_file"), { path: "src", recursive: true })).toMatchObject({ deleted: true });
     expect(await execute(tool("delete_file"), { path: "src", recursive: true })).toMatchObject({ deleted: false });
+    // Only the path itself missing is "already deleted"; a missing directory on the way is an error.
+    await expect(execute(tool("delete_file"), { path: "nowhere/file.txt" })).rejects.toThrow(/nowhere does not exist/);
     expect((await preview(tool("delete_file"), { path: "old-notes.md" })).summary).toMatch(
       /^Delete old-notes\.md \(\d+ B\)$/,
     );

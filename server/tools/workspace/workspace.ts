@@ -37,6 +37,17 @@ export class WorkspacePathError extends Error {
   }
 }
 
+/**
+ * `path` (or, while resolving it, one of its directories: see `path`) names nothing in the
+ * workspace; callers that accept that test for this class and its path, not the text.
+ */
+export class WorkspaceNotFoundError extends WorkspacePathError {
+  constructor(readonly path: string) {
+    super(`${path} does not exist.`);
+    this.name = "WorkspaceNotFoundError";
+  }
+}
+
 export type EntryType = "file" | "directory" | "symlink" | "other";
 
 export interface WorkspaceEntry {
@@ -144,7 +155,7 @@ export function createWorkspace(options: WorkspaceOptions) {
     try {
       real = await realpath(path.join(root, relative));
     } catch (error) {
-      if (errorCode(error) === "ENOENT") throw new WorkspacePathError(`${display(relative)} does not exist.`);
+      if (errorCode(error) === "ENOENT") throw new WorkspaceNotFoundError(display(relative));
       if (errorCode(error) === "ELOOP") throw new WorkspacePathError(`${display(relative)} is a symlink loop.`);
       throw error;
     }
@@ -167,7 +178,7 @@ export function createWorkspace(options: WorkspaceOptions) {
       const stats = await lstat(absolute);
       return { absolute, type: entryType(stats), size: stats.size };
     } catch (error) {
-      if (errorCode(error) === "ENOENT") throw new WorkspacePathError(`${relative} does not exist.`);
+      if (errorCode(error) === "ENOENT") throw new WorkspaceNotFoundError(relative);
       throw error;
     }
   }
@@ -184,7 +195,7 @@ export function createWorkspace(options: WorkspaceOptions) {
       try {
         ancestorReal = (await resolveExisting(segments.slice(0, existing).join("/"))).real;
       } catch (error) {
-        if (!(error instanceof WorkspacePathError) || existing === 0 || !error.message.endsWith("does not exist.")) {
+        if (!(error instanceof WorkspaceNotFoundError) || existing === 0) {
           throw error;
         }
         existing--;
@@ -294,7 +305,7 @@ export function createWorkspace(options: WorkspaceOptions) {
       try {
         await resolveExisting(relative);
       } catch (error) {
-        if (error instanceof WorkspacePathError && error.message.endsWith("does not exist.")) return undefined;
+        if (error instanceof WorkspaceNotFoundError) return undefined;
         throw error;
       }
       const { bytes, size, truncated } = await readBytes(relative, limits.maxWriteBytes);
@@ -317,7 +328,7 @@ export function createWorkspace(options: WorkspaceOptions) {
         // An existing file (or a symlink to one inside the workspace) is written in place.
         target = (await resolveExisting(relative)).real;
       } catch (error) {
-        if (!(error instanceof WorkspacePathError) || !error.message.endsWith("does not exist.")) throw error;
+        if (!(error instanceof WorkspaceNotFoundError)) throw error;
         target = path.join(await prepareParent(relative), path.posix.basename(relative));
       }
       let handle: Awaited<ReturnType<typeof open>>;
