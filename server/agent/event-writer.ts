@@ -26,11 +26,10 @@ export interface EventWriter {
 }
 
 const FIRST_DELTA_MS = 2;
+/** How long later text deltas of a step are coalesced. */
+const TEXT_FLUSH_MS = 30;
 
-export function createEventWriter(
-  run: { runId: string; workerId: string; conversationId: string },
-  flushIntervalMs = 30,
-): EventWriter {
+export function createEventWriter(run: { runId: string; workerId: string; conversationId: string }): EventWriter {
   let buffered: RunEventData[] = [];
   let deferred: RunWrite = emptyRunWrite();
   let pendingText: { stepIndex: number; text: string } | undefined;
@@ -86,7 +85,7 @@ export function createEventWriter(
       pendingText = pendingText ? { stepIndex, text: pendingText.text + text } : { stepIndex, text };
       const first = !stepsWithText.has(stepIndex);
       stepsWithText.add(stepIndex);
-      schedule(first ? FIRST_DELTA_MS : flushIntervalMs);
+      schedule(first ? FIRST_DELTA_MS : TEXT_FLUSH_MS);
     },
     defer(event) {
       if (event.type === "step-started") stepsWithText.delete(event.stepIndex);

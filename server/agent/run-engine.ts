@@ -45,7 +45,7 @@ export class RunCancelledError extends Error {
   }
 }
 
-export class RunTimeoutError extends Error {
+class RunTimeoutError extends Error {
   constructor(ms: number) {
     super(`The run took longer than ${Math.round(ms / 1000)} s and was stopped.`);
     this.name = "RunTimeoutError";

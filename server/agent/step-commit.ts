@@ -17,7 +17,7 @@ import { applyRunWrite, emptyRunWrite, mergeRunWrites, type NewToolCall, type Ru
 import type { RunEventData } from "../shared/run-events";
 import { maskDeep } from "../shared/sensitive-values";
 import { hashArguments } from "../tools/canonical-arguments";
-import type { ToolActor } from "../tools/define-tool";
+import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 import type { ModelStepResult } from "./model-step";
 import { type Execution, runTool } from "./run-tool";
@@ -72,11 +72,12 @@ export async function decideCalls(options: {
             policy: options.policy,
             availableTools: () => options.deps.tools.list().map((candidate) => candidate.name),
           });
-      if (!evaluation.ok || !tool) {
-        const error = evaluation.ok ? "Unknown tool." : evaluation.reason;
+      if (!evaluation.ok) {
+        const error = evaluation.reason;
         return { ...base, status: transition("refuse").to, riskClass: null, error, reasons: [], execution: null };
       }
       const { decision, riskClass, input } = evaluation;
+      const known = tool as AnyTool; // evaluateCall refuses a call to a tool the registry does not have
       const move = engineMove("PENDING", decision.decision);
       // The call is stored in its canonical form: what policy decided on, what an approval
       // binds to and what runs are one and the same arguments.
@@ -90,7 +91,7 @@ export async function decideCalls(options: {
       if (move === "start") {
         const execution = {
           call: base,
-          tool,
+          tool: known,
           input,
           riskClass,
           network: decision.network,
@@ -216,7 +217,7 @@ export async function commitStepFast(options: {
   return { stepId, results };
 }
 
-export interface StartedCallsOutcome {
+interface StartedCallsOutcome {
   /** The step's tool results, or null when some call of the step still needs a human. */
   results: ToolResultPart[] | null;
   /** Resolves when every outcome written here is committed. */

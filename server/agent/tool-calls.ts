@@ -89,19 +89,18 @@ async function nextMove(call: ToolCallState, options: SettleOptions, policy: Pol
     policy,
     availableTools: () => options.deps.tools.list().map((candidate) => candidate.name),
   });
-  if (!evaluation.ok || !tool) {
-    return { transition: "refuse", call, reason: evaluation.ok ? "Unknown tool." : evaluation.reason };
-  }
+  if (!evaluation.ok) return { transition: "refuse", call, reason: evaluation.reason };
   const { decision, riskClass, input } = evaluation;
+  const known = tool as AnyTool; // evaluateCall refuses a call to a tool the registry does not have
   // A call found RUNNING lost its worker before its outcome was recorded: only a call
   // that is safe to repeat runs again, and an approved one only as its approval bound it.
   const repeatable =
-    (riskClass === "READ" || tool.idempotent === true) &&
+    (riskClass === "READ" || known.idempotent === true) &&
     (approval === null ||
       bindingHash({
-        toolName: tool.name,
+        toolName: known.name,
         args: input,
-        toolVersion: tool.version,
+        toolVersion: known.version,
         policyVersion: approval.policyVersion,
       }) === approval.bindingHash);
   const move = engineMove(call.status, decision.decision, repeatable);
@@ -111,7 +110,7 @@ async function nextMove(call: ToolCallState, options: SettleOptions, policy: Pol
     case "refuse":
       return { transition: move, call, reason: deniedByPolicy(decision.reasons), riskClass };
     case "ask-approval":
-      return { transition: move, call, tool, input, riskClass, decision };
+      return { transition: move, call, tool: known, input, riskClass, decision };
     case "outcome-unknown":
       return { transition: move, call };
     default:
@@ -121,7 +120,7 @@ async function nextMove(call: ToolCallState, options: SettleOptions, policy: Pol
         reasons: decision.reasons,
         execution: {
           call,
-          tool,
+          tool: known,
           input,
           riskClass,
           approved: call.status === "APPROVED" || approval !== null,
