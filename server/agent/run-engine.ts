@@ -172,18 +172,23 @@ async function loop(run: ActiveRun): Promise<RunOutcome> {
   for (;;) {
     if (run.signal.aborted) throw run.signal.reason;
     if (progress.openCalls.length > 0 && (await settleOpenCalls(run, progress)) === "suspended") {
-      await run.writer.flush();
-      return finish(run.options, "AWAITING_APPROVAL");
+      return end(run, { status: "AWAITING_APPROVAL" });
     }
     const stop = stopCondition(progress, run.options.deps.config.maxSteps);
-    if (stop) {
-      await run.writer.flush();
-      return finish(run.options, stop.status, stop.error);
-    }
+    if (stop) return end(run, stop);
     const answer = await callModel(run, progress);
     const { committed, decided } = await commitModelStep(run, progress, answer);
     await runCommittedCalls(run, progress, committed, decided);
   }
+}
+
+/** The run stops here: what its writer still holds goes out first. */
+async function end(
+  run: ActiveRun,
+  stop: { status: "COMPLETED" | "FAILED" | "AWAITING_APPROVAL"; error?: string },
+): Promise<RunOutcome> {
+  await run.writer.flush();
+  return finish(run.options, stop.status, stop.error);
 }
 
 /** Whether the run is done: the model stopped asking for tools, or the step limit is reached. */
