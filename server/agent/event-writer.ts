@@ -4,9 +4,12 @@
  * INSERT per token, except the first delta of a step, which goes out almost at once (time
  * to first token). Deferred events and writes ride along with the next write — often
  * the step's own commit, which takes them (take()) — so a fast step costs one round trip.
+ * A model call streams through maskedStepWriter, which hides released values from the
+ * stored text and reports what the model has said so far.
  */
 import { applyRunWrite, emptyRunWrite, isEmptyRunWrite, mergeRunWrites, type RunWrite } from "../db/run-write";
 import type { RunEventData } from "../shared/run-events";
+import { createStreamMasker } from "../shared/sensitive-values";
 
 export interface EventWriter {
   textDelta(stepIndex: number, text: string): void;
@@ -23,11 +26,10 @@ export interface EventWriter {
 }
 
 const FIRST_DELTA_MS = 2;
+/** How long later text deltas of a step are coalesced. */
+const TEXT_FLUSH_MS = 30;
 
-export function createEventWriter(
-  run: { runId: string; workerId: string; conversationId: string },
-  flushIntervalMs = 30,
-): EventWriter {
+export function createEventWriter(run: { runId: string; workerId: string; conversationId: string }): EventWriter {
   let buffered: RunEventData[] = [];
   let deferred: RunWrite = emptyRunWrite();
   let pendingText: { stepIndex: number; text: string } | undefined;
@@ -83,7 +85,7 @@ export function createEventWriter(
       pendingText = pendingText ? { stepIndex, text: pendingText.text + text } : { stepIndex, text };
       const first = !stepsWithText.has(stepIndex);
       stepsWithText.add(stepIndex);
-      schedule(first ? FIRST_DELTA_MS : flushIntervalMs);
+      schedule(first ? FIRST_DELTA_MS : TEXT_FLUSH_MS);
     },
     defer(event) {
       if (event.type === "step-started") stepsWithText.delete(event.stepIndex);
@@ -104,6 +106,44 @@ export function createEventWriter(
     async flush() {
       write(drain());
       await settled();
+    },
+  };
+}
+
+/**
+ * The writer one model call streams through. Text that repeats a released sensitive
+ * value is stored with it hidden (a value split across deltas too: the masker holds back
+ * what could still become one); `onText` hears the step's text so far, unmasked, so a
+ * cancel can keep it. `end` writes what the masker still held once the call is over.
+ */
+export function maskedStepWriter(
+  writer: EventWriter,
+  options: { released: ReadonlySet<string>; onText: (text: string) => void },
+): EventWriter & { end(stepIndex: number): void } {
+  const { released } = options;
+  let text = "";
+  let masker = createStreamMasker(() => released);
+  return {
+    ...writer,
+    defer(event) {
+      // A retried model call starts the step's text over (as the live view does), so
+      // a cancel keeps only what the current attempt said, not the cut attempt too.
+      if (event.type === "step-started") {
+        text = "";
+        options.onText("");
+        masker = createStreamMasker(() => released);
+      }
+      writer.defer(event);
+    },
+    textDelta(stepIndex, delta) {
+      text += delta;
+      options.onText(text);
+      const visible = released.size > 0 ? masker.push(delta) : delta;
+      if (visible) writer.textDelta(stepIndex, visible);
+    },
+    end(stepIndex) {
+      const rest = masker.flush();
+      if (rest) writer.textDelta(stepIndex, rest);
     },
   };
 }

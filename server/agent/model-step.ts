@@ -275,15 +275,10 @@ async function attemptStep(options: ModelStepOptions): Promise<ModelStepResult> 
 
 export async function runModelStep(options: ModelStepOptions): Promise<ModelStepResult> {
   for (let attempt = 0; ; attempt++) {
-    const started = { type: "step-started" as const, stepIndex: options.stepIndex, modelId: options.modelId };
-    if (attempt === 0) {
-      // Written with the step's first text, or with its commit: no round trip of its own.
-      options.writer.defer(started);
-    } else {
-      // A retry restarts the step's text for viewers at once, not only when it speaks.
-      options.writer.defer(started);
-      await options.writer.flush();
-    }
+    // Written with the step's first text, or with its commit: no round trip of its own. A
+    // retry restarts the step's text for viewers at once, not only when it speaks.
+    options.writer.defer({ type: "step-started", stepIndex: options.stepIndex, modelId: options.modelId });
+    if (attempt > 0) await options.writer.flush();
     try {
       return await attemptStep(options);
     } catch (error) {

@@ -1,24 +1,29 @@
 /**
- * The run loop, as ordinary control flow over persisted state. Each iteration either
- * settles the tool calls of the last committed step or makes one model call and commits
- * it as a step. Because every step is committed before the next begins, a run can be
- * resumed from the database by any worker after a crash, a cancel or an approval.
+ * The run loop, as ordinary control flow over persisted state. Each turn settles the
+ * open tool calls of the last committed model step (the slow path, tool-calls.ts), stops
+ * if the run is done, or calls the model and commits its answer as the next step with
+ * the calls it proposed already decided (the fast path, step-commit.ts), then runs the
+ * calls that commit started. Because every step is committed before the next begins, a
+ * run can be resumed from the database by any worker after a crash, a cancel or an
+ * approval. Each tool call moves through one lifecycle (tool-call-lifecycle.ts).
  */
-import type { ModelMessage } from "ai";
+import { randomUUID } from "node:crypto";
+import type { ModelMessage, ToolResultPart } from "ai";
 import { policyForNewCalls } from "../approvals/current-policy";
 import { sensitiveValuesFrom } from "../approvals/released-values";
 import { isDatabaseError, isDatabaseUnavailable } from "../db/errors";
+import { applyRunWrite, emptyRunWrite, mergeRunWrites } from "../db/run-write";
 import { transitionRun } from "../db/runs";
-import { commitStep, commitToolResults, LeaseLostError, loadRunState, type RunState, readToolCalls } from "../db/steps";
+import { LeaseLostError, loadRunState, type RunState, readToolCalls, type ToolCallState } from "../db/steps";
 import { inTransaction } from "../db/transaction";
-import { createStreamMasker } from "../shared/sensitive-values";
 import { maskingLogger } from "../telemetry/logger";
+import type { ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
-import { createEventWriter, type EventWriter } from "./event-writer";
+import { createEventWriter, type EventWriter, maskedStepWriter } from "./event-writer";
 import { toModelMessages } from "./history";
-import { ModelCallError, runModelStep } from "./model-step";
-import { commitStepFast, planCalls, runStartedCalls } from "./step-commit";
-import { settleToolCalls } from "./tool-calls";
+import { ModelCallError, type ModelStepResult, runModelStep } from "./model-step";
+import { type CommittedStep, commitStepFast, type DecidedCall, decideCalls, runStartedCalls } from "./step-commit";
+import { type SettleOptions, settleToolCalls } from "./tool-calls";
 
 /** How long repeatable tool outcomes may wait to share the next write. */
 const CLOSE_STEP_WITHIN_MS = 5;
@@ -40,7 +45,7 @@ export class RunCancelledError extends Error {
   }
 }
 
-export class RunTimeoutError extends Error {
+class RunTimeoutError extends Error {
   constructor(ms: number) {
     super(`The run took longer than ${Math.round(ms / 1000)} s and was stopped.`);
     this.name = "RunTimeoutError";
@@ -87,9 +92,18 @@ export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutc
   try {
     if (state.run.cancelRequested) throw new RunCancelledError();
     writer.defer({ type: "run-status", status: "RUNNING" });
-    return await loop(state, sensitive, options, signal, writer, (text) => {
-      partialText = text;
-    });
+    const run: ActiveRun = {
+      state,
+      options,
+      signal,
+      writer,
+      sensitive,
+      actor: { id: state.run.userId, role: state.run.userRole },
+      onPartialText: (text) => {
+        partialText = text;
+      },
+    };
+    return await loop(run);
   } catch (error) {
     const reason = signal.aborted ? signal.reason : error;
     if (reason instanceof LeaseLostError || error instanceof LeaseLostError) {
@@ -125,168 +139,208 @@ export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutc
   }
 }
 
-async function loop(
-  state: RunState,
+/** A run this worker is executing: what every turn of the loop works with. */
+interface ActiveRun {
+  state: RunState;
+  options: ExecuteRunOptions;
+  signal: AbortSignal;
+  writer: EventWriter;
   /** Values released by sensitive reads in this conversation; hidden from the event log. */
-  sensitive: Set<string>,
-  options: ExecuteRunOptions,
-  signal: AbortSignal,
-  writer: ReturnType<typeof createEventWriter>,
-  onPartialText: (text: string) => void,
-): Promise<RunOutcome> {
-  const { deps, runId, workerId } = options;
-  const history: ModelMessage[] = toModelMessages(state.messages);
-  const actor = { id: state.run.userId, role: state.run.userRole };
-  let lastStep = state.lastStep;
-  let openCalls = state.lastStepHasResults ? [] : state.lastStepToolCalls;
-  let stepCount = state.run.stepCount;
+  sensitive: Set<string>;
+  actor: ToolActor;
+  /** What the model has said in the step being streamed (kept on cancel). */
+  onPartialText: (text: string) => void;
+}
 
+/** Where the run stands between two turns of the loop. */
+interface Progress {
+  history: ModelMessage[];
+  lastStep: { id: string; index: number; finishReason: string } | null;
+  /** Calls of the last step that did not settle as it was committed. */
+  openCalls: ToolCallState[];
+  stepCount: number;
+}
+
+async function loop(run: ActiveRun): Promise<RunOutcome> {
+  const { state } = run;
+  const progress: Progress = {
+    history: toModelMessages(state.messages),
+    lastStep: state.lastStep,
+    openCalls: state.lastStepHasResults ? [] : state.lastStepToolCalls,
+    stepCount: state.run.stepCount,
+  };
   for (;;) {
-    if (signal.aborted) throw signal.reason;
-    if (lastStep && openCalls.length > 0) {
-      // The slow path writes its own events: deferred ones go first, in order.
-      await writer.flush();
-      const settled = await settleToolCalls(openCalls, {
-        runId,
-        workerId,
-        conversationId: state.run.conversationId,
-        stepId: lastStep.id,
-        stepIndex: lastStep.index,
-        actor,
-        signal,
-        deps,
-        released: sensitive,
-      });
-      if (signal.aborted) throw signal.reason;
-      if (settled.suspended) {
-        await writer.flush();
-        return finish(options, "AWAITING_APPROVAL");
-      }
-      await commitToolResults({
-        runId,
-        workerId,
-        conversationId: state.run.conversationId,
-        stepIndex: lastStep.index,
-        parts: settled.results,
-      });
-      history.push({ role: "tool", content: settled.results });
-      openCalls = [];
+    if (run.signal.aborted) throw run.signal.reason;
+    if (progress.openCalls.length > 0 && (await settleOpenCalls(run, progress)) === "suspended") {
+      return end(run, { status: "AWAITING_APPROVAL" });
     }
-    if (lastStep && lastStep.finishReason !== "tool-calls") {
-      await writer.flush();
-      return finish(options, "COMPLETED");
-    }
-    if (stepCount >= deps.config.maxSteps) {
-      await writer.flush();
-      return finish(options, "FAILED", `The run stopped after reaching the limit of ${deps.config.maxSteps} steps.`);
-    }
-
-    const stepIndex = stepCount;
-    const model = deps.resolveModel(state.run.modelId);
-    const tools = deps.tools.list();
-    onPartialText("");
-    const partial = { text: "" };
-    // Text that repeats a released sensitive value is stored in events with it hidden.
-    let masker = createStreamMasker(() => sensitive);
-    const trackingWriter: EventWriter = {
-      ...writer,
-      defer(event) {
-        // A retried model call starts the step's text over (as the live view does), so
-        // a cancel keeps only what the current attempt said, not the cut attempt too.
-        if (event.type === "step-started") {
-          partial.text = "";
-          onPartialText("");
-          masker = createStreamMasker(() => sensitive);
-        }
-        writer.defer(event);
-      },
-      textDelta(index: number, text: string) {
-        partial.text += text;
-        onPartialText(partial.text);
-        const visible = sensitive.size > 0 ? masker.push(text) : text;
-        if (visible) writer.textDelta(index, visible);
-      },
-    };
-    const result = await runModelStep({
-      model,
-      messages: history,
-      tools,
-      stepIndex,
-      modelId: state.run.modelId,
-      writer: trackingWriter,
-      signal,
-      maxRetries: deps.config.modelMaxRetries,
-      idleTimeoutMs: deps.config.modelIdleTimeoutMs,
-      retryBaseMs: deps.config.modelRetryBaseMs,
-      logger: deps.logger,
-    });
-    const rest = masker.flush();
-    if (rest) writer.textDelta(stepIndex, rest);
-    const assistantParts = [
-      ...(result.text.length > 0 ? [{ type: "text", text: result.text }] : []),
-      ...result.toolCalls.map((call) => ({
-        type: "tool-call",
-        toolCallId: call.modelCallId,
-        toolName: call.toolName,
-        input: call.input ?? {},
-      })),
-    ];
-    // Decided now and committed with the step: allowed calls start as the step commits.
-    const planned = await planCalls({
-      runId,
-      stepIndex,
-      proposed: result.toolCalls,
-      actor,
-      policy: await policyForNewCalls(),
-      deps,
-    });
-    const committed = await commitStepFast({
-      runId,
-      workerId,
-      conversationId: state.run.conversationId,
-      actorId: actor.id,
-      stepIndex,
-      modelId: state.run.modelId,
-      result,
-      assistantParts,
-      planned,
-      deferred: await writer.take(),
-      released: sensitive,
-    });
-    onPartialText("");
-    if (assistantParts.length > 0) history.push({ role: "assistant", content: assistantParts as never });
-    stepCount = stepIndex + 1;
-    lastStep = { id: committed.stepId, index: stepIndex, finishReason: result.finishReason };
-    openCalls = [];
-    if (committed.results) {
-      history.push({ role: "tool", content: committed.results });
-    } else if (planned.some((call) => call.status === "RUNNING")) {
-      const started = await runStartedCalls({
-        runId,
-        workerId,
-        conversationId: state.run.conversationId,
-        stepId: committed.stepId,
-        stepIndex,
-        actor,
-        signal,
-        deps,
-        released: sensitive,
-        planned,
-      });
-      await started.durable;
-      if (started.unwritten) {
-        // Written with the next thing the run writes (usually the next step's commit), or
-        // within a few milliseconds, so viewers see the results promptly either way.
-        writer.deferWrite(started.unwritten, CLOSE_STEP_WITHIN_MS);
-        if (!started.results) await writer.flush();
-      }
-      if (started.results) history.push({ role: "tool", content: started.results });
-      else openCalls = await readToolCalls(committed.stepId);
-    } else if (planned.length > 0) {
-      // Some call needs a human: the slow path creates its approval request and parks.
-      openCalls = await readToolCalls(committed.stepId);
-    }
+    const stop = stopCondition(progress, run.options.deps.config.maxSteps);
+    if (stop) return end(run, stop);
+    const answer = await callModel(run, progress);
+    const { committed, decided } = await commitModelStep(run, progress, answer);
+    await runCommittedCalls(run, progress, committed, decided);
   }
+}
+
+/** The run stops here: what its writer still holds goes out first. */
+async function end(
+  run: ActiveRun,
+  stop: { status: "COMPLETED" | "FAILED" | "AWAITING_APPROVAL"; error?: string },
+): Promise<RunOutcome> {
+  await run.writer.flush();
+  return finish(run.options, stop.status, stop.error);
+}
+
+/** Whether the run is done: the model stopped asking for tools, or the step limit is reached. */
+function stopCondition(
+  progress: Progress,
+  maxSteps: number,
+): { status: "COMPLETED" | "FAILED"; error?: string } | null {
+  if (progress.lastStep && progress.lastStep.finishReason !== "tool-calls") return { status: "COMPLETED" };
+  if (progress.stepCount >= maxSteps) {
+    return { status: "FAILED", error: `The run stopped after reaching the limit of ${maxSteps} steps.` };
+  }
+  return null;
+}
+
+function settleOptions(run: ActiveRun, step: { id: string; index: number }): SettleOptions {
+  const { runId, workerId, deps } = run.options;
+  return {
+    runId,
+    workerId,
+    conversationId: run.state.run.conversationId,
+    stepId: step.id,
+    stepIndex: step.index,
+    actor: run.actor,
+    signal: run.signal,
+    deps,
+    released: run.sensitive,
+  };
+}
+
+/** The slow path settles the last step's open calls; their results close the step. */
+async function settleOpenCalls(run: ActiveRun, progress: Progress): Promise<"settled" | "suspended"> {
+  const step = progress.lastStep as NonNullable<Progress["lastStep"]>;
+  // The slow path writes its own events: deferred ones go first, in order.
+  await run.writer.flush();
+  const settled = await settleToolCalls(progress.openCalls, settleOptions(run, step));
+  if (run.signal.aborted) throw run.signal.reason;
+  if (settled.suspended) return "suspended";
+  const { runId, workerId } = run.options;
+  await applyRunWrite(
+    { runId, workerId, conversationId: run.state.run.conversationId },
+    mergeRunWrites(emptyRunWrite(), { messages: [{ stepIndex: step.index, role: "TOOL", parts: settled.results }] }),
+  );
+  closeStep(progress, settled.results);
+  return "settled";
+}
+
+/** The step's tool results join the history; nothing of it is open any more. */
+function closeStep(progress: Progress, results: ToolResultPart[]): void {
+  progress.history.push({ role: "tool", content: results });
+  progress.openCalls = [];
+}
+
+/** One model call, streamed to viewers with released values hidden. */
+async function callModel(run: ActiveRun, progress: Progress): Promise<ModelStepResult> {
+  const { deps } = run.options;
+  const stepIndex = progress.stepCount;
+  run.onPartialText("");
+  const writer = maskedStepWriter(run.writer, { released: run.sensitive, onText: run.onPartialText });
+  const answer = await runModelStep({
+    model: deps.resolveModel(run.state.run.modelId),
+    messages: progress.history,
+    tools: deps.tools.list(),
+    stepIndex,
+    modelId: run.state.run.modelId,
+    writer,
+    signal: run.signal,
+    maxRetries: deps.config.modelMaxRetries,
+    idleTimeoutMs: deps.config.modelIdleTimeoutMs,
+    retryBaseMs: deps.config.modelRetryBaseMs,
+    logger: deps.logger,
+  });
+  writer.end(stepIndex);
+  return answer;
+}
+
+/**
+ * The fast path commits the model's answer as the next step, its proposed calls decided
+ * now and stored with it (allowed ones start as the step commits), together with what
+ * the event writer still held.
+ */
+async function commitModelStep(
+  run: ActiveRun,
+  progress: Progress,
+  answer: ModelStepResult,
+): Promise<{ committed: CommittedStep; decided: DecidedCall[] }> {
+  const { runId, workerId, deps } = run.options;
+  const stepIndex = progress.stepCount;
+  const assistantParts = [
+    ...(answer.text.length > 0 ? [{ type: "text", text: answer.text }] : []),
+    ...answer.toolCalls.map((call) => ({
+      type: "tool-call",
+      toolCallId: call.modelCallId,
+      toolName: call.toolName,
+      input: call.input ?? {},
+    })),
+  ];
+  const decided = await decideCalls({
+    runId,
+    stepIndex,
+    proposed: answer.toolCalls,
+    actor: run.actor,
+    policy: await policyForNewCalls(),
+    deps,
+  });
+  const committed = await commitStepFast({
+    runId,
+    workerId,
+    conversationId: run.state.run.conversationId,
+    actorId: run.actor.id,
+    stepIndex,
+    modelId: run.state.run.modelId,
+    result: answer,
+    assistantParts,
+    decided,
+    deferred: await run.writer.take(),
+    released: run.sensitive,
+  });
+  run.onPartialText("");
+  if (assistantParts.length > 0) progress.history.push({ role: "assistant", content: assistantParts as never });
+  progress.stepCount = stepIndex + 1;
+  progress.lastStep = { id: committed.stepId, index: stepIndex, finishReason: answer.finishReason };
+  progress.openCalls = [];
+  return { committed, decided };
+}
+
+/**
+ * Runs the calls the step's commit started. Their outcomes close the step, unless some
+ * call needs a human: then the step's calls stay open for the slow path, which asks.
+ */
+async function runCommittedCalls(
+  run: ActiveRun,
+  progress: Progress,
+  committed: CommittedStep,
+  decided: DecidedCall[],
+): Promise<void> {
+  if (committed.results) return closeStep(progress, committed.results);
+  if (decided.length === 0) return;
+  if (!decided.some((call) => call.status === "RUNNING")) {
+    progress.openCalls = await readToolCalls(committed.stepId);
+    return;
+  }
+  const step = progress.lastStep as NonNullable<Progress["lastStep"]>;
+  const started = await runStartedCalls({ ...settleOptions(run, step), decided });
+  await started.durable;
+  if (started.unwritten) {
+    // Written with the next thing the run writes (usually the next step's commit), or
+    // within a few milliseconds, so viewers see the results promptly either way.
+    run.writer.deferWrite(started.unwritten, CLOSE_STEP_WITHIN_MS);
+    if (!started.results) await run.writer.flush();
+  }
+  if (started.results) closeStep(progress, started.results);
+  else progress.openCalls = await readToolCalls(committed.stepId);
 }
 
 /** On cancel, what the model had streamed so far is kept as the step's text. */
@@ -294,16 +348,13 @@ async function keepPartialText(state: RunState, options: ExecuteRunOptions, text
   if (text.length === 0) return;
   const current = await loadRunState(options.runId);
   const index = current?.run.stepCount ?? state.run.stepCount;
-  await commitStep({
-    runId: options.runId,
-    workerId: options.workerId,
-    conversationId: state.run.conversationId,
-    index,
-    modelId: state.run.modelId,
-    finishReason: "cancelled",
-    latencyMs: 0,
-    assistantParts: [{ type: "text", text }],
-    toolCalls: [],
-    events: [{ type: "step-finished", stepIndex: index, finishReason: "cancelled", latencyMs: 0 }],
-  });
+  await applyRunWrite(
+    { runId: options.runId, workerId: options.workerId, conversationId: state.run.conversationId },
+    mergeRunWrites(emptyRunWrite(), {
+      stepCount: index + 1,
+      step: { id: randomUUID(), index, modelId: state.run.modelId, finishReason: "cancelled", latencyMs: 0 },
+      messages: [{ stepIndex: index, role: "ASSISTANT", parts: [{ type: "text", text }] }],
+      events: [{ type: "step-finished", stepIndex: index, finishReason: "cancelled", latencyMs: 0 }],
+    }),
+  );
 }

@@ -1,47 +1,57 @@
 /**
- * The engine's fast path for a step: the model's proposed calls are decided before the
- * step is committed, and the step — its row, the assistant message, the calls (allowed
- * ones already RUNNING, refused ones REFUSED), the events and the audit events — is
- * written in one transaction, in one round trip. Allowed calls then run in parallel and
- * each outcome is recorded in one round trip; the last one also writes the tool-results
- * message. Calls that need a human stay PENDING for the slow path (tool-calls.ts), which
- * creates their approval requests; it also handles every resumed step.
+ * The engine's fast path for a model step: the model's proposed calls are decided before
+ * the step is committed (the lifecycle, tool-call-lifecycle.ts, names each call's first
+ * transition), and the step — its row, the assistant message, the calls (allowed ones
+ * already RUNNING, refused ones REFUSED), the events and the audit events — is written in
+ * one transaction, in one round trip. Allowed calls then run in parallel (the lifecycle's
+ * bound) and their outcomes are recorded with group commit; the last write also stores
+ * the tool-results message. Calls that need a human stay PENDING for the slow path
+ * (tool-calls.ts), which asks for their approval; it also settles every resumed step.
  */
 import { randomUUID } from "node:crypto";
 import type { ToolResultPart } from "ai";
 import type { PolicyInForce } from "../approvals/current-policy";
 import { evaluateCall } from "../approvals/evaluate-call";
-import { type AuditEventInput, auditRecord } from "../audit/record-audit-event";
+import { auditRecord } from "../audit/record-audit-event";
 import { applyRunWrite, emptyRunWrite, mergeRunWrites, type NewToolCall, type RunWrite } from "../db/run-write";
-import type { ToolCallState } from "../db/steps";
-import type { RiskClass } from "../shared/risk";
 import type { RunEventData } from "../shared/run-events";
 import { maskDeep } from "../shared/sensitive-values";
 import { hashArguments } from "../tools/canonical-arguments";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 import type { ModelStepResult } from "./model-step";
-import { outcomeEvent, runTool, type SettleOptions, type ToolOutcome, toToolResult } from "./tool-calls";
+import { type Execution, runTool } from "./run-tool";
+import {
+  deniedByPolicy,
+  endingTransition,
+  engineMove,
+  runBounded,
+  type ToolOutcome,
+  toToolResult,
+  transition,
+  transitionAudit,
+  transitionEvent,
+} from "./tool-call-lifecycle";
+import type { SettleOptions } from "./tool-calls";
 
-export interface PlannedCall extends NewToolCall {
-  tool?: AnyTool;
-  parsedInput?: unknown;
+/** A proposed call with policy's decision on it, as the step's commit stores it. */
+export interface DecidedCall extends NewToolCall {
   reasons: string[];
-  /** Policy's decision grants network access (a confirmed rule); the call runs right after it. */
-  network?: boolean;
+  /** What a call started by the commit (status RUNNING) runs with; null for any other. */
+  execution: Execution | null;
 }
 
 /** Decides each proposed call now, so the step's commit can record the decisions with it. */
-export async function planCalls(options: {
+export async function decideCalls(options: {
   runId: string;
   stepIndex: number;
   proposed: ModelStepResult["toolCalls"];
   actor: ToolActor;
   policy: PolicyInForce;
   deps: EngineDependencies;
-}): Promise<PlannedCall[]> {
+}): Promise<DecidedCall[]> {
   return Promise.all(
-    options.proposed.map(async (call, position): Promise<PlannedCall> => {
+    options.proposed.map(async (call, position): Promise<DecidedCall> => {
       const base = {
         id: randomUUID(),
         modelCallId: call.modelCallId,
@@ -51,97 +61,68 @@ export async function planCalls(options: {
         argsHash: hashArguments({ tool: call.toolName, args: call.input ?? {} }),
         idempotencyKey: `${options.runId}:${options.stepIndex}:${position}`,
       };
-      if (call.invalidReason) {
-        return {
-          ...base,
-          status: "REFUSED",
-          riskClass: null,
-          error: `Invalid call: ${call.invalidReason}`,
-          reasons: [],
-        };
-      }
       const tool = options.deps.tools.get(call.toolName);
-      const evaluation = await evaluateCall({
-        toolName: call.toolName,
-        tool,
-        args: call.input,
-        actor: options.actor,
-        policy: options.policy,
-        availableTools: () => options.deps.tools.list().map((candidate) => candidate.name),
-      });
-      if (!evaluation.ok) return { ...base, status: "REFUSED", riskClass: null, error: evaluation.reason, reasons: [] };
-      const { decision, riskClass } = evaluation;
+      const evaluation = call.invalidReason
+        ? { ok: false as const, reason: `Invalid call: ${call.invalidReason}` }
+        : await evaluateCall({
+            toolName: call.toolName,
+            tool,
+            args: call.input,
+            actor: options.actor,
+            policy: options.policy,
+            availableTools: () => options.deps.tools.list().map((candidate) => candidate.name),
+          });
+      if (!evaluation.ok) {
+        const error = evaluation.reason;
+        return { ...base, status: transition("refuse").to, riskClass: null, error, reasons: [], execution: null };
+      }
+      const { decision, riskClass, input } = evaluation;
+      const known = tool as AnyTool; // evaluateCall refuses a call to a tool the registry does not have
+      const move = engineMove("PENDING", decision.decision);
       // The call is stored in its canonical form: what policy decided on, what an approval
       // binds to and what runs are one and the same arguments.
       const decided = {
         ...base,
-        args: evaluation.input,
-        argsHash: hashArguments({ tool: call.toolName, args: evaluation.input }),
+        args: input,
+        argsHash: hashArguments({ tool: call.toolName, args: input }),
         riskClass,
-        tool,
-        parsedInput: evaluation.input,
         reasons: decision.reasons,
-        network: decision.network,
       };
-      if (decision.decision === "DENY") {
-        return { ...decided, status: "REFUSED", error: `Denied by policy: ${decision.reasons.join("; ")}` };
+      if (move === "start") {
+        const execution = {
+          call: base,
+          tool: known,
+          input,
+          riskClass,
+          network: decision.network,
+          approved: false,
+          edited: false,
+        };
+        return { ...decided, status: transition(move).to, error: null, execution };
       }
-      return { ...decided, status: decision.decision === "ALLOW" ? "RUNNING" : "PENDING", error: null };
+      if (move === "refuse") {
+        return { ...decided, status: transition(move).to, error: deniedByPolicy(decision.reasons), execution: null };
+      }
+      // Asking needs the tool's preview and an approval request: the slow path does it.
+      return { ...decided, status: "PENDING", error: null, execution: null };
     }),
   );
 }
 
-/** Only the call's columns: a planned call also carries the tool and its parsed input. */
-function newToolCall(call: PlannedCall): NewToolCall {
-  return {
-    id: call.id,
-    modelCallId: call.modelCallId,
-    position: call.position,
-    toolName: call.toolName,
-    args: call.args,
-    argsHash: call.argsHash,
-    status: call.status,
-    riskClass: call.riskClass,
-    error: call.error,
-    idempotencyKey: call.idempotencyKey,
-  };
+/** Only the call's columns: a decided call also carries what it runs with. */
+function newToolCall(call: DecidedCall): NewToolCall {
+  const { reasons, execution, ...columns } = call;
+  return columns;
 }
 
-function asState(call: PlannedCall, stepId: string, outcome?: ToolOutcome): ToolCallState {
-  return {
-    id: call.id,
-    stepId,
-    modelCallId: call.modelCallId,
-    position: call.position,
-    toolName: call.toolName,
-    args: call.args as ToolCallState["args"],
-    argsHash: call.argsHash,
-    riskClass: call.riskClass,
-    status: outcome?.to ?? call.status,
-    idempotencyKey: call.idempotencyKey,
-    result: (outcome?.result ?? null) as ToolCallState["result"],
-    error: outcome?.error ?? call.error,
-    attempts: call.status === "RUNNING" ? 1 : 0,
-  };
-}
-
-function auditFor(call: PlannedCall, actorId: string, runId: string): AuditEventInput | null {
-  if (call.status === "REFUSED") {
-    return {
-      actorId,
-      action: "tool-call.refused",
-      targetType: "tool-call",
-      targetId: call.id,
-      data: { runId, toolName: call.toolName, reason: call.error },
-    };
-  }
+/** The engine transition a decided call was stored after, if any, with its audit data. */
+function decisionAudit(call: DecidedCall) {
+  if (call.status === "REFUSED")
+    return { name: "refuse" as const, data: { toolName: call.toolName, reason: call.error } };
   if (call.status === "RUNNING") {
     return {
-      actorId,
-      action: "tool-call.started",
-      targetType: "tool-call",
-      targetId: call.id,
-      data: { runId, toolName: call.toolName, riskClass: call.riskClass, approved: false, reasons: call.reasons },
+      name: "start" as const,
+      data: { toolName: call.toolName, riskClass: call.riskClass, approved: false, reasons: call.reasons },
     };
   }
   return null;
@@ -162,13 +143,13 @@ export async function commitStepFast(options: {
   modelId: string;
   result: ModelStepResult;
   assistantParts: unknown[];
-  planned: PlannedCall[];
+  decided: DecidedCall[];
   /** What the event writer still held: written first, in this same transaction. */
   deferred: RunWrite;
   /** Values released by sensitive reads: hidden from the events and audit data (a model may repeat one in arguments). */
   released: ReadonlySet<string>;
 }): Promise<CommittedStep> {
-  const { runId, stepIndex, planned } = options;
+  const { runId, stepIndex, decided } = options;
   const stepId = randomUUID();
   const events: RunEventData[] = maskDeep(
     [
@@ -180,7 +161,7 @@ export async function commitStepFast(options: {
         outputTokens: options.result.outputTokens,
         latencyMs: options.result.latencyMs,
       },
-      ...planned.map(
+      ...decided.map(
         (call): RunEventData => ({
           type: "tool-call-proposed",
           stepIndex,
@@ -190,22 +171,18 @@ export async function commitStepFast(options: {
           ...(call.riskClass ? { riskClass: call.riskClass } : {}),
         }),
       ),
-      ...planned
-        .filter((call) => call.status !== "PENDING")
-        .map(
-          (call): RunEventData => ({
-            type: "tool-call-updated",
-            stepIndex,
-            toolCallId: call.id,
-            status: call.status,
-            ...(call.error ? { error: call.error } : {}),
-          }),
-        ),
     ],
     options.released,
   );
-  const allRefused = planned.length > 0 && planned.every((call) => call.status === "REFUSED");
-  const results = allRefused ? planned.map((call) => toToolResult(asState(call, stepId))) : null;
+  // A call stored after its first transition (started, refused) reports it at once.
+  for (const call of decided) {
+    if (call.status !== "PENDING")
+      events.push(
+        transitionEvent({ stepIndex, toolCallId: call.id }, { to: call.status, error: call.error }, options.released),
+      );
+  }
+  const allRefused = decided.length > 0 && decided.every((call) => call.status === "REFUSED");
+  const results = allRefused ? decided.map((call) => toToolResult({ ...call, result: null })) : null;
   const { result } = options;
   await applyRunWrite(
     { runId, workerId: options.workerId, conversationId: options.conversationId },
@@ -227,18 +204,20 @@ export async function commitStepFast(options: {
           : []),
         ...(results ? [{ stepIndex, role: "TOOL" as const, parts: results }] : []),
       ],
-      calls: planned.map((call) => ({ ...newToolCall(call), stepId })),
+      calls: decided.map((call) => ({ ...newToolCall(call), stepId })),
       events,
-      audits: planned.flatMap((call) => {
-        const audit = auditFor(call, options.actorId, runId);
-        return audit ? [auditRecord({ ...audit, data: maskDeep(audit.data, options.released) })] : [];
+      audits: decided.flatMap((call) => {
+        const audit = decisionAudit(call);
+        if (!audit) return [];
+        const { actorId, released } = options;
+        return [auditRecord(transitionAudit({ ...audit, actorId, runId, toolCallId: call.id, released }))];
       }),
     }),
   );
   return { stepId, results };
 }
 
-export interface StartedCallsOutcome {
+interface StartedCallsOutcome {
   /** The step's tool results, or null when some call of the step still needs a human. */
   results: ToolResultPart[] | null;
   /** Resolves when every outcome written here is committed. */
@@ -252,30 +231,39 @@ export interface StartedCallsOutcome {
 }
 
 /**
- * Runs the calls the commit started, in parallel (bounded). Outcomes are recorded as they
- * come, with group commit: whatever finished while a write was in flight goes into the
- * next write together. The last write also closes the step with the tool-results message
- * unless some call of the step still needs a human.
+ * Runs the calls the commit started, in parallel (the lifecycle's bound). Outcomes are
+ * recorded as they come, with group commit: whatever finished while a write was in flight
+ * goes into the next write together. The last write also closes the step with the
+ * tool-results message unless some call of the step still needs a human.
  */
 export async function runStartedCalls(
-  options: SettleOptions & { planned: PlannedCall[] },
+  options: SettleOptions & { decided: DecidedCall[] },
 ): Promise<StartedCallsOutcome> {
-  const { runId, stepIndex, planned } = options;
-  const started = planned.filter((call) => call.status === "RUNNING");
-  const stepStaysOpen = planned.some((call) => call.status === "PENDING");
-  const repeatable = started.every((call) => call.riskClass === "READ" || call.tool?.idempotent === true);
+  const { runId, stepIndex, decided } = options;
+  const started = decided.flatMap((call) => (call.execution ? [{ call, execution: call.execution }] : []));
+  const stepStaysOpen = decided.some((call) => call.status === "PENDING");
+  const repeatable = started.every(
+    ({ execution }) => execution.riskClass === "READ" || execution.tool.idempotent === true,
+  );
   const outcomes = new Map<string, ToolOutcome>();
-  const queue: { call: PlannedCall; outcome: ToolOutcome }[] = [];
+  const queue: { call: DecidedCall; outcome: ToolOutcome }[] = [];
   let results: ToolResultPart[] | null = null;
   let writing: Promise<void> | null = null;
   let failure: unknown;
 
-  // Events hide released values: a read's result may repeat one the model put in its arguments.
-  const eventFor = (call: PlannedCall, outcome: ToolOutcome): RunEventData =>
-    outcomeEvent({ stepIndex, toolCallId: call.id }, outcome, options.released);
+  const stepResults = () =>
+    decided.map((call) => {
+      const outcome = outcomes.get(call.id);
+      return toToolResult({
+        ...call,
+        status: outcome?.to ?? call.status,
+        result: outcome?.result ?? null,
+        error: outcome?.error ?? call.error,
+      });
+    });
 
   /** The outcomes' write; with the step's results, it also stores the tool-results message. */
-  const writeFor = (batch: typeof queue, stepResults: ToolResultPart[] | null): RunWrite =>
+  const writeFor = (batch: typeof queue, closing: ToolResultPart[] | null): RunWrite =>
     mergeRunWrites(emptyRunWrite(), {
       finished: batch.map(({ call, outcome }) => ({
         id: call.id,
@@ -284,19 +272,22 @@ export async function runStartedCalls(
         error: outcome.error,
         attempts: 1,
       })),
-      messages: stepResults ? [{ stepIndex, role: "TOOL", parts: stepResults }] : [],
-      events: batch.map(({ call, outcome }) => eventFor(call, outcome)),
+      messages: closing ? [{ stepIndex, role: "TOOL", parts: closing }] : [],
+      // Events hide released values: a read's result may repeat one the model put in its arguments.
+      events: batch.map(({ call, outcome }) =>
+        transitionEvent({ stepIndex, toolCallId: call.id }, outcome, options.released),
+      ),
       audits: batch.map(({ call, outcome }) =>
-        auditRecord({
-          actorId: options.actor.id,
-          action: outcome.action,
-          targetType: "tool-call",
-          targetId: call.id,
-          data: maskDeep(
-            { runId, toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
-            options.released,
-          ),
-        }),
+        auditRecord(
+          transitionAudit({
+            name: endingTransition(outcome.to),
+            actorId: options.actor.id,
+            runId,
+            toolCallId: call.id,
+            data: { toolName: call.toolName, ...(outcome.error ? { error: outcome.error } : {}) },
+            released: options.released,
+          }),
+        ),
       ),
     });
 
@@ -305,9 +296,7 @@ export async function runStartedCalls(
     while (queue.length > 0 && !failure) {
       const batch = queue.splice(0);
       const last = outcomes.size === started.length && queue.length === 0;
-      if (last && !stepStaysOpen) {
-        results = planned.map((each) => toToolResult(asState(each, options.stepId, outcomes.get(each.id))));
-      }
+      if (last && !stepStaysOpen) results = stepResults();
       try {
         await applyRunWrite(runIdentity, writeFor(batch, last && !stepStaysOpen ? results : null));
       } catch (error) {
@@ -316,7 +305,7 @@ export async function runStartedCalls(
     }
   };
 
-  const record = (call: PlannedCall, outcome: ToolOutcome) => {
+  const record = (call: DecidedCall, outcome: ToolOutcome) => {
     outcomes.set(call.id, outcome);
     queue.push({ call, outcome });
     // A write that may have taken effect is recorded at once; repeatable calls wait for the end.
@@ -326,29 +315,11 @@ export async function runStartedCalls(
     });
   };
 
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(options.deps.config.toolConcurrency, started.length) }, async () => {
-    while (next < started.length) {
-      const call = started[next++] as PlannedCall;
-      const outcome = await runTool(
-        {
-          call: asState(call, options.stepId),
-          tool: call.tool as AnyTool,
-          input: call.parsedInput,
-          riskClass: call.riskClass as RiskClass,
-          network: call.network === true,
-          edited: false,
-        },
-        options,
-      );
-      record(call, outcome);
-    }
-  });
-  await Promise.all(lanes);
+  await runBounded(started, options.deps.config.toolConcurrency, async ({ call, execution }) =>
+    record(call, await runTool(execution, options)),
+  );
   // Every outcome is known: the results are final even while the last write is in flight.
-  const finalResults = stepStaysOpen
-    ? null
-    : planned.map((each) => toToolResult(asState(each, options.stepId, outcomes.get(each.id))));
+  const finalResults = stepStaysOpen ? null : stepResults();
   if (repeatable) {
     return { results: finalResults, durable: Promise.resolve(), unwritten: writeFor(queue.splice(0), finalResults) };
   }

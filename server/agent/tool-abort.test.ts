@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ToolCallState } from "../db/steps";
 import { testEngineDependencies } from "../testing/fixtures";
 import { defineTool } from "../tools/define-tool";
-import { runTool } from "./tool-calls";
+import { runTool } from "./run-tool";
 
 const call = { id: "call-abort", idempotencyKey: "run-abort:0:0", modelCallId: "m-1" } as unknown as ToolCallState;
 

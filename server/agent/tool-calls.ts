@@ -1,476 +1,264 @@
 /**
- * Settles the tool calls of one step. Each call is validated, classified and decided by
- * policy; allowed calls run in parallel (bounded, each with its own timeout), calls that
- * need a human get an approval request and park, denied ones are refused. An approved
- * call is evaluated again right before it runs and executes only if its approval still
- * binds to exactly what will run; consuming the approval and starting the call are one
- * conditional transaction, so it runs at most once even if two workers race. Every
- * decision and execution is audited in the same transaction as its state change.
+ * The engine's slow path: settles the tool calls of a step that did not settle as it
+ * was committed — calls that need a human, calls approved (or rejected) while the run
+ * waited, calls found RUNNING after a crash. Each call is evaluated again under the
+ * policy in force, the lifecycle (tool-call-lifecycle.ts) names its next transition, and
+ * each transition is its own conditional transaction under the run's lease, with its
+ * audit event: calls that need a human get an approval request and park, denied ones are
+ * refused, runnable ones run in parallel (the lifecycle's bound). An approved call runs
+ * only if its approval still binds to exactly what will run; consuming the approval and
+ * starting the call are one transaction, so it runs at most once even if two workers race.
  */
 import type { ToolResultPart } from "ai";
 import { bindingHash } from "../approvals/binding";
 import { consumeApproval, voidUnusedApproval } from "../approvals/consume-approval";
 import { loadPolicy, type PolicyInForce } from "../approvals/current-policy";
-import { evaluateCall, formatIssues } from "../approvals/evaluate-call";
-import { sensitiveValuesOf } from "../approvals/released-values";
+import { evaluateCall } from "../approvals/evaluate-call";
 import { announceApprovalRequest, createApprovalRequest } from "../approvals/request-approval";
 import { recordAuditEvent } from "../audit/record-audit-event";
-import type { ApprovalRequestRow } from "../db/approvals";
-import { findApprovalRequestByToolCall } from "../db/approvals";
-import { readToolCalls, type ToolCallState, type ToolCallTransition, updateToolCall, withLease } from "../db/steps";
+import { type ApprovalRequestRow, findApprovalRequestByToolCall } from "../db/approvals";
+import { readToolCalls, type ToolCallState, updateToolCall, withLease } from "../db/steps";
 import type { Transaction } from "../db/transaction";
+import type { PolicyDecision } from "../policy/types";
 import type { RiskClass } from "../shared/risk";
-import type { RunEventData, ToolCallStatus } from "../shared/run-events";
-import { maskDeep } from "../shared/sensitive-values";
-import { replaceUnstorableJson, replaceUnstorableText } from "../shared/text";
-import type { AnyTool, ToolActor, ToolContext, ToolPreview } from "../tools/define-tool";
-import type { EngineDependencies } from "./engine-config";
+import type { RunEventData } from "../shared/run-events";
+import type { AnyTool, ToolPreview } from "../tools/define-tool";
+import { type Execution, type RunToolOptions, runTool, toolContext } from "./run-tool";
+import {
+  awaitsEngine,
+  deniedByPolicy,
+  type EngineTransition,
+  endingTransition,
+  engineMove,
+  isTerminal,
+  runBounded,
+  toToolResult,
+  transition,
+  transitionAudit,
+  transitionEvent,
+} from "./tool-call-lifecycle";
 
-export interface SettleOptions {
-  runId: string;
+export interface SettleOptions extends RunToolOptions {
   workerId: string;
   conversationId: string;
   stepId: string;
-  stepIndex: number;
-  actor: ToolActor;
-  signal: AbortSignal;
-  deps: EngineDependencies;
-  /** Values released by sensitive reads; this settle adds to it, the engine hides them from events. */
-  released: Set<string>;
 }
 
-export interface SettleResult {
+interface SettleResult {
   suspended: boolean;
   results: ToolResultPart[];
 }
 
-const TERMINAL: ReadonlySet<ToolCallStatus> = new Set([
-  "SUCCEEDED",
-  "FAILED",
-  "REFUSED",
-  "CANCELLED",
-  "UNKNOWN_OUTCOME",
-]);
-
-type Plan =
+/** The engine's next transition for one call, with what it needs to make it. */
+type Move =
+  | { transition: "start" | "start-approved" | "retry"; call: ToolCallState; execution: Execution; reasons: string[] }
+  | { transition: "refuse"; call: ToolCallState; reason: string; riskClass?: RiskClass }
   | {
-      kind: "run";
+      transition: "ask-approval";
       call: ToolCallState;
       tool: AnyTool;
       input: unknown;
       riskClass: RiskClass;
-      approved: boolean;
-      /** The decision just made grants network access (a confirmed rule). */
-      network: boolean;
-      /** A reviewer changed the arguments; the model is told along with the result. */
-      edited: boolean;
-      reasons: string[];
+      decision: PolicyDecision;
     }
-  | { kind: "refuse"; call: ToolCallState; reason: string; riskClass?: RiskClass }
-  | {
-      kind: "await";
-      call: ToolCallState;
-      tool: AnyTool;
-      input: unknown;
-      riskClass: RiskClass;
-      evaluation: Extract<Awaited<ReturnType<typeof evaluateCall>>, { ok: true }>;
-    }
-  | { kind: "unknown-outcome"; call: ToolCallState }
-  | { kind: "none"; call: ToolCallState };
+  | { transition: "outcome-unknown"; call: ToolCallState };
 
-function toolContext(
-  options: Pick<SettleOptions, "runId" | "actor" | "deps">,
-  call: ToolCallState,
-  tool: AnyTool,
-  signal: AbortSignal,
-  authority: { riskClass: RiskClass; approved: boolean; network: boolean },
-): ToolContext {
-  let logger: ToolContext["logger"] | undefined;
-  return {
-    signal,
-    actor: options.actor,
-    runId: options.runId,
-    toolCallId: call.id,
-    idempotencyKey: call.idempotencyKey,
-    riskClass: authority.riskClass,
-    approved: authority.approved,
-    network: authority.network,
-    // Made when a tool first logs: most calls never do.
-    get logger() {
-      logger ??= options.deps.logger.child({ runId: options.runId, toolCallId: call.id, tool: tool.name });
-      return logger;
-    },
-  };
+type RunMove = Extract<Move, { execution: Execution }>;
+
+/**
+ * Only the approval this call is running (or about to run) under counts: a voided
+ * earlier request's edited arguments are not the ones to run.
+ */
+async function approvalInForce(call: ToolCallState): Promise<ApprovalRequestRow | null> {
+  if (call.status !== "APPROVED" && call.status !== "RUNNING") return null;
+  const latest = await findApprovalRequestByToolCall(call.id);
+  return latest?.status === (call.status === "APPROVED" ? "APPROVED" : "CONSUMED") ? latest : null;
 }
 
-async function plan(call: ToolCallState, options: SettleOptions, policy: PolicyInForce): Promise<Plan> {
-  const status = call.status as ToolCallStatus;
-  if (TERMINAL.has(status) || status === "AWAITING_APPROVAL") return { kind: "none", call };
+/** The call is evaluated again under the policy in force; the lifecycle says what follows. */
+async function nextMove(call: ToolCallState, options: SettleOptions, policy: PolicyInForce): Promise<Move | null> {
+  if (!awaitsEngine(call.status)) return null;
   const tool = options.deps.tools.get(call.toolName);
-  let approval: ApprovalRequestRow | null = null;
-  if (status === "APPROVED" || status === "RUNNING") {
-    // Only the approval this call is running (or about to run) under counts: a voided
-    // earlier request's edited arguments are not the ones to run.
-    const latest = await findApprovalRequestByToolCall(call.id);
-    if (latest && latest.status === (status === "APPROVED" ? "APPROVED" : "CONSUMED")) approval = latest;
-  }
+  const approval = await approvalInForce(call);
   // An approved edit runs with the reviewer's arguments, and is evaluated as such.
-  const args = approval?.editedArgs ?? call.args;
-  const edited = approval?.editedArgs != null;
   const evaluation = await evaluateCall({
     toolName: call.toolName,
     tool,
-    args,
+    args: approval?.editedArgs ?? call.args,
     actor: options.actor,
     policy,
     availableTools: () => options.deps.tools.list().map((candidate) => candidate.name),
   });
-  if (!evaluation.ok || !tool)
-    return { kind: "refuse", call, reason: evaluation.ok ? "Unknown tool." : evaluation.reason };
+  if (!evaluation.ok) return { transition: "refuse", call, reason: evaluation.reason };
   const { decision, riskClass, input } = evaluation;
-  const { network } = decision;
-  if (status === "RUNNING") {
-    // The worker that started this call died before recording its outcome: only a call
-    // that is safe to repeat runs again; anything else is never re-executed blindly. An
-    // approved call repeats only what its approval was bound to.
-    const rebinds =
-      approval === null ||
+  const known = tool as AnyTool; // evaluateCall refuses a call to a tool the registry does not have
+  // A call found RUNNING lost its worker before its outcome was recorded: only a call
+  // that is safe to repeat runs again, and an approved one only as its approval bound it.
+  const repeatable =
+    (riskClass === "READ" || known.idempotent === true) &&
+    (approval === null ||
       bindingHash({
-        toolName: tool.name,
+        toolName: known.name,
         args: input,
-        toolVersion: tool.version,
+        toolVersion: known.version,
         policyVersion: approval.policyVersion,
-      }) === approval.bindingHash;
-    return rebinds && (riskClass === "READ" || tool.idempotent)
-      ? {
-          kind: "run",
+      }) === approval.bindingHash);
+  const move = engineMove(call.status, decision.decision, repeatable);
+  switch (move) {
+    case null:
+      return null;
+    case "refuse":
+      return { transition: move, call, reason: deniedByPolicy(decision.reasons), riskClass };
+    case "ask-approval":
+      return { transition: move, call, tool: known, input, riskClass, decision };
+    case "outcome-unknown":
+      return { transition: move, call };
+    default:
+      return {
+        transition: move,
+        call,
+        reasons: decision.reasons,
+        execution: {
           call,
-          tool,
+          tool: known,
           input,
           riskClass,
-          approved: approval !== null,
-          network,
-          edited,
-          reasons: decision.reasons,
-        }
-      : { kind: "unknown-outcome", call };
+          approved: call.status === "APPROVED" || approval !== null,
+          network: decision.network,
+          edited: approval?.editedArgs != null,
+        },
+      };
   }
-  if (decision.decision === "DENY")
-    return { kind: "refuse", call, reason: `Denied by policy: ${decision.reasons.join("; ")}`, riskClass };
-  if (decision.decision === "ALLOW" && status !== "APPROVED") {
-    return {
-      kind: "run",
-      call,
-      tool,
-      input,
-      riskClass,
-      approved: false,
-      network,
-      edited: false,
-      reasons: decision.reasons,
-    };
-  }
-  if (status === "APPROVED")
-    return { kind: "run", call, tool, input, riskClass, approved: true, network, edited, reasons: decision.reasons };
-  return { kind: "await", call, tool, input, riskClass, evaluation };
 }
-
-/** Tool output nests as its schema says; far past that, the record keeps it as capped JSON text. */
-const MAX_OUTPUT_DEPTH = 200;
 
 /**
- * What is stored of a tool's output: at most `capChars` of JSON, and nothing jsonb refuses.
- * Output is data from outside (a file, a command's stdout): NUL and lone surrogates in it,
- * or made by cutting a surrogate pair at the cap, become U+FFFD instead of failing the call.
+ * Makes one engine transition of a call in the caller's transaction: the conditional
+ * update from the lifecycle's `from` states, its run event, and its audit event. The row
+ * keeps what the requester and the model see; the event and audit data, which others may
+ * come to see, hide the values released in this conversation.
  */
-function capOutput(value: unknown, capChars: number): unknown {
-  const json = JSON.stringify(value) ?? "null";
-  if (json.length <= capChars) {
-    try {
-      return replaceUnstorableJson(value, MAX_OUTPUT_DEPTH);
-    } catch {
-      return { truncated: false, originalChars: json.length, preview: replaceUnstorableText(json) };
-    }
-  }
-  return { truncated: true, originalChars: json.length, preview: replaceUnstorableText(json.slice(0, capChars)) };
-}
-
-async function audited(
+async function applyTransition(
   tx: Transaction,
   options: SettleOptions,
-  /** Without its event, which is built here (outcomeEvent); an outcome may bring its own. */
-  transition: Omit<ToolCallTransition, "runId" | "stepIndex" | "event"> & { event?: RunEventData },
-  action: string,
+  change: {
+    name: EngineTransition;
+    toolCallId: string;
+    expectedAttempts?: number;
+    riskClass?: RiskClass;
+    result?: unknown;
+    error?: string;
+    /** Replaces the default event (a sensitive result is reported hidden). */
+    event?: RunEventData;
+  },
   data: Record<string, unknown>,
-) {
-  // The row keeps what the requester and the model see; its event and audit data, which
-  // others may come to see, hide the values released in this conversation.
-  const event = outcomeEvent(
-    { stepIndex: options.stepIndex, toolCallId: transition.toolCallId },
-    transition,
-    options.released,
-  );
+): Promise<boolean> {
+  const { from, to } = transition(change.name);
+  const { name, event, ...columns } = change;
   const moved = await updateToolCall(tx, {
-    ...transition,
+    ...columns,
     runId: options.runId,
     stepIndex: options.stepIndex,
-    event,
+    from,
+    to,
+    finishes: isTerminal(to),
+    event: transitionEvent(
+      { stepIndex: options.stepIndex, toolCallId: change.toolCallId },
+      { ...change, to },
+      options.released,
+    ),
   });
   if (moved) {
-    await recordAuditEvent(tx, {
-      actorId: options.actor.id,
-      action,
-      targetType: "tool-call",
-      targetId: transition.toolCallId,
-      data: maskDeep({ runId: options.runId, ...data }, options.released),
-    });
+    await recordAuditEvent(
+      tx,
+      transitionAudit({
+        name,
+        actorId: options.actor.id,
+        runId: options.runId,
+        toolCallId: change.toolCallId,
+        data,
+        released: options.released,
+      }),
+    );
   }
   return moved;
 }
 
 /** Starts a call: consumes its approval when it has one, or finds the approval void. */
 async function start(
-  step: Extract<Plan, { kind: "run" }>,
+  move: RunMove,
   options: SettleOptions,
   policy: PolicyInForce,
 ): Promise<"started" | "voided" | "lost"> {
-  const { call, tool } = step;
+  const { call, execution } = move;
+  const { tool } = execution;
   return withLease(options.runId, options.workerId, async (tx) => {
-    if (step.approved && call.status === "APPROVED") {
+    if (move.transition === "start-approved") {
       const consumption = await consumeApproval(tx, {
         toolCallId: call.id,
         toolName: tool.name,
         toolVersion: tool.version,
-        args: step.input,
+        args: execution.input,
         policyVersion: policy.version,
         workerId: options.workerId,
       });
       if (!consumption.ok) {
         // Back to PENDING: evaluated again under what is in force, and asked anew if needed.
-        await audited(
+        await applyTransition(
           tx,
           options,
-          { toolCallId: call.id, from: ["APPROVED"], to: "PENDING" },
-          "tool-call.approval-voided",
+          { name: "void-approval", toolCallId: call.id },
           { reason: consumption.reason },
         );
         return "voided";
       }
     }
-    const moved = await audited(
+    const moved = await applyTransition(
       tx,
       options,
       {
+        name: move.transition,
         toolCallId: call.id,
-        from: call.status === "RUNNING" ? ["RUNNING"] : ["PENDING", "APPROVED"],
-        to: "RUNNING",
-        riskClass: step.riskClass,
-        ...(call.status === "RUNNING" ? { expectedAttempts: call.attempts } : {}),
+        riskClass: execution.riskClass,
+        ...(move.transition === "retry" ? { expectedAttempts: call.attempts } : {}),
       },
-      call.status === "RUNNING" ? "tool-call.retried" : "tool-call.started",
-      { toolName: tool.name, riskClass: step.riskClass, approved: step.approved, reasons: step.reasons },
+      { toolName: tool.name, riskClass: execution.riskClass, approved: execution.approved, reasons: move.reasons },
     );
     return moved ? "started" : "lost";
   });
 }
 
-/**
- * The run event of a call's transition (the outcome's own, or the plain status update),
- * with the values released in its conversation hidden: others may come to see events.
- * Both the slow path (audited) and the fast path (runStartedCalls) write it.
- */
-export function outcomeEvent(
-  at: { stepIndex: number; toolCallId: string },
-  outcome: { to: ToolCallStatus; result?: unknown; error?: string; event?: RunEventData },
-  released: ReadonlySet<string>,
-): RunEventData {
-  return maskDeep(
-    outcome.event ?? {
-      type: "tool-call-updated",
-      stepIndex: at.stepIndex,
-      toolCallId: at.toolCallId,
-      status: outcome.to,
-      ...(outcome.result !== undefined ? { result: outcome.result } : {}),
-      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-    },
-    released,
-  );
-}
-
-/** How long an aborted tool may take to stop before its outcome is reported anyway. */
-export const ABORT_GRACE_MS = 3_000;
-
-export interface ToolOutcome {
-  to: ToolCallStatus;
-  action: string;
-  result?: unknown;
-  error?: string;
-  /** Replaces the default event (a sensitive result is reported hidden). */
-  event?: RunEventData;
-}
-
-/**
- * Runs a started call and says how it ended, without writing anything: the caller
- * records the outcome (per call on the slow path, batched on the engine's fast path).
- */
-export async function runTool(
-  step: {
-    call: ToolCallState;
-    tool: AnyTool;
-    input: unknown;
-    riskClass: RiskClass;
-    edited: boolean;
-    /** A reviewer's approval was consumed to start it (the slow path); the fast path runs unreviewed calls. */
-    approved?: boolean;
-    /** Policy's decision as the call starts grants network access. */
-    network: boolean;
-  },
-  options: Pick<SettleOptions, "runId" | "actor" | "signal" | "deps" | "released" | "stepIndex">,
-): Promise<ToolOutcome> {
-  const { call, tool } = step;
-  const { config } = options.deps;
-  // One controller per call, aborted by the run's signal or the tool's timeout (cheaper
-  // than AbortSignal.any, and nothing stays attached to the run's signal afterwards).
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`${tool.name} timed out after ${config.toolTimeoutMs} ms`));
-  }, config.toolTimeoutMs);
-  const onRunAbort = () => controller.abort(options.signal.reason);
-  if (options.signal.aborted) onRunAbort();
-  else options.signal.addEventListener("abort", onRunAbort, { once: true });
-  const signal = controller.signal;
-  try {
-    const output = await new Promise<unknown>((resolve, reject) => {
-      // A call whose run was stopped before it started is not started at all.
-      if (signal.aborted) return reject(signal.reason);
-      let stopping = false;
-      signal.addEventListener(
-        "abort",
-        () => {
-          // The tool was told (its signal) and gets a moment to stop what it started —
-          // the shell kills its sandbox — so the outcome is reported only once nothing
-          // of the call runs any more; a tool that ignores its signal is not waited for.
-          stopping = true;
-          setTimeout(() => reject(signal.reason), ABORT_GRACE_MS).unref();
-        },
-        { once: true },
-      );
-      tool
-        .execute(
-          step.input,
-          toolContext(options, call, tool, signal, {
-            riskClass: step.riskClass,
-            approved: step.approved ?? false,
-            network: step.network,
-          }),
-        )
-        .then(
-          (value) => (stopping ? reject(signal.reason) : resolve(value)),
-          (error) => reject(stopping ? signal.reason : error),
-        );
-    });
-    const checked = tool.output.safeParse(output);
-    if (!checked.success) {
-      return {
-        to: "FAILED",
-        action: "tool-call.failed",
-        error: `${tool.name} returned invalid output: ${formatIssues(checked.error)}`,
-      };
-    }
-    const result = step.edited
-      ? {
-          note: "A reviewer edited the arguments before approving; this is the result of the edited call.",
-          arguments: step.input,
-          output: checked.data,
-        }
-      : checked.data;
-    const stored = capOutput(result, config.toolOutputCapChars);
-    if (step.riskClass !== "SENSITIVE_READ") return { to: "SUCCEEDED", action: "tool-call.executed", result: stored };
-    // The value goes to the model and the requester (from the stored row); the event log,
-    // which others may come to see, only ever gets it hidden.
-    const values = sensitiveValuesOf(tool, checked.data);
-    for (const value of values) options.released.add(value);
-    return {
-      to: "SUCCEEDED",
-      action: "tool-call.executed",
-      result: stored,
-      event: {
-        type: "tool-call-updated",
-        stepIndex: options.stepIndex,
-        toolCallId: call.id,
-        status: "SUCCEEDED",
-        // Masked before it is capped: a value cut at the cap would no longer be found.
-        result: capOutput(maskDeep(result, values), config.toolOutputCapChars),
-      },
-    };
-  } catch (error) {
-    const interrupted = options.signal.aborted || timedOut;
-    if (interrupted && step.riskClass !== "READ") {
-      // A write that was cut off may already have happened: say so instead of claiming
-      // it failed, so nobody (the model included) retries it blindly.
-      return {
-        to: "UNKNOWN_OUTCOME",
-        action: "tool-call.unknown-outcome",
-        error: options.signal.aborted
-          ? "The run was stopped while this call was running; it may have taken effect."
-          : `${tool.name} did not answer within ${config.toolTimeoutMs} ms; it may have taken effect.`,
-      };
-    }
-    if (options.signal.aborted)
-      return { to: "CANCELLED", action: "tool-call.cancelled", error: "Cancelled: the run was stopped." };
-    return { to: "FAILED", action: "tool-call.failed", error: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
-    options.signal.removeEventListener("abort", onRunAbort);
-  }
-}
-
-async function execute(
-  step: Extract<Plan, { kind: "run" }>,
-  options: SettleOptions,
-  policy: PolicyInForce,
-): Promise<"done" | "voided"> {
-  const started = await start(step, options, policy);
+async function execute(move: RunMove, options: SettleOptions, policy: PolicyInForce): Promise<"done" | "voided"> {
+  const started = await start(move, options, policy);
   if (started === "voided") return "voided";
   if (started === "lost") return "done"; // someone else moved it on; its outcome is read back afterwards
-  const outcome = await runTool(step, options);
+  const outcome = await runTool(move.execution, options);
   await withLease(options.runId, options.workerId, (tx) =>
-    audited(
+    applyTransition(
       tx,
       options,
-      {
-        toolCallId: step.call.id,
-        from: ["RUNNING"],
-        to: outcome.to,
-        ...(outcome.result !== undefined ? { result: outcome.result } : {}),
-        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-        ...(outcome.event ? { event: outcome.event } : {}),
-      },
-      outcome.action,
-      { toolName: step.tool.name, ...(outcome.error ? { error: outcome.error } : {}) },
+      { ...outcome, name: endingTransition(outcome.to), toolCallId: move.call.id },
+      { toolName: move.execution.tool.name, ...(outcome.error ? { error: outcome.error } : {}) },
     ),
   );
   return "done";
 }
 
-async function park(
-  step: Extract<Plan, { kind: "await" }>,
+async function askApproval(
+  move: Extract<Move, { transition: "ask-approval" }>,
   options: SettleOptions,
   policy: PolicyInForce,
 ): Promise<void> {
-  const { call, tool } = step;
+  const { call, tool } = move;
   let preview: ToolPreview | null = null;
   if (tool.preview) {
     try {
       preview = await tool.preview(
-        step.input,
+        move.input,
         // What the reviewer is shown is what the call would get: the decision's network grant.
         toolContext(options, call, tool, options.signal, {
-          riskClass: step.riskClass,
+          riskClass: move.riskClass,
           approved: false,
-          network: step.evaluation.decision.network,
+          network: move.decision.network,
         }),
       );
     } catch (error) {
@@ -478,12 +266,11 @@ async function park(
     }
   }
   const request = await withLease(options.runId, options.workerId, async (tx) => {
-    const moved = await audited(
+    const moved = await applyTransition(
       tx,
       options,
-      { toolCallId: call.id, from: ["PENDING"], to: "AWAITING_APPROVAL", riskClass: step.riskClass },
-      "tool-call.approval-required",
-      { toolName: tool.name, riskClass: step.riskClass, reasons: step.evaluation.decision.reasons },
+      { name: "ask-approval", toolCallId: call.id, riskClass: move.riskClass },
+      { toolName: tool.name, riskClass: move.riskClass, reasons: move.decision.reasons },
     );
     if (!moved) return null;
     return createApprovalRequest(tx, {
@@ -493,9 +280,9 @@ async function park(
       requesterId: options.actor.id,
       toolName: tool.name,
       toolVersion: tool.version,
-      args: step.input,
-      riskClass: step.riskClass,
-      decision: step.evaluation.decision,
+      args: move.input,
+      riskClass: move.riskClass,
+      decision: move.decision,
       preview,
       expiryMinutes: policy.defaultExpiryMinutes,
     });
@@ -503,36 +290,35 @@ async function park(
   if (request) void announceApprovalRequest(request, options.released).catch(() => {});
 }
 
-async function runBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
+async function refuse(move: Extract<Move, { transition: "refuse" }>, options: SettleOptions): Promise<void> {
+  const { call, reason } = move;
+  await withLease(options.runId, options.workerId, async (tx) => {
+    const moved = await applyTransition(
+      tx,
+      options,
+      { name: "refuse", toolCallId: call.id, error: reason, ...(move.riskClass ? { riskClass: move.riskClass } : {}) },
+      { toolName: call.toolName, reason },
+    );
+    if (moved && call.status === "APPROVED") {
+      await voidUnusedApproval(tx, { toolCallId: call.id, why: `the call was refused: ${reason}` });
     }
   });
-  await Promise.all(workers);
 }
 
-const OUTCOME_TEXT: Partial<Record<ToolCallStatus, (call: ToolCallState) => string>> = {
-  FAILED: (call) => `Error: ${call.error ?? "the tool failed"}`,
-  REFUSED: (call) => `Refused: ${call.error ?? "not allowed"}`,
-  CANCELLED: () => "Cancelled: the run was stopped before this call finished.",
-  UNKNOWN_OUTCOME: () =>
-    "Outcome unknown: the worker stopped while this call was running and it was not retried automatically. A human must check what happened before trying again.",
-};
-
-export function toToolResult(call: ToolCallState): ToolResultPart {
-  const status = call.status as ToolCallStatus;
-  const describe = OUTCOME_TEXT[status];
-  return {
-    type: "tool-result",
-    toolCallId: call.modelCallId,
-    toolName: call.toolName,
-    output: describe
-      ? { type: "error-text", value: describe(call) }
-      : { type: "json", value: (call.result ?? null) as never },
-  };
+async function markOutcomeUnknown(call: ToolCallState, options: SettleOptions): Promise<void> {
+  await withLease(options.runId, options.workerId, (tx) =>
+    applyTransition(
+      tx,
+      options,
+      {
+        name: "outcome-unknown",
+        toolCallId: call.id,
+        expectedAttempts: call.attempts,
+        error: "The worker stopped while this call was running.",
+      },
+      { toolName: call.toolName },
+    ),
+  );
 }
 
 export async function settleToolCalls(calls: ToolCallState[], options: SettleOptions): Promise<SettleResult> {
@@ -540,55 +326,22 @@ export async function settleToolCalls(calls: ToolCallState[], options: SettleOpt
   let current = calls;
   // A voided approval sends its call back to PENDING; one more pass evaluates it afresh.
   for (let pass = 0; pass < 2; pass++) {
-    const plans = await Promise.all(current.map((call) => plan(call, options, policy)));
-    for (const step of plans) {
-      if (step.kind === "refuse") {
-        await withLease(options.runId, options.workerId, async (tx) => {
-          const moved = await audited(
-            tx,
-            options,
-            {
-              toolCallId: step.call.id,
-              from: ["PENDING", "APPROVED", "RUNNING"],
-              to: "REFUSED",
-              error: step.reason,
-              ...(step.riskClass ? { riskClass: step.riskClass } : {}),
-            },
-            "tool-call.refused",
-            { toolName: step.call.toolName, reason: step.reason },
-          );
-          if (moved && step.call.status === "APPROVED") {
-            await voidUnusedApproval(tx, { toolCallId: step.call.id, why: `the call was refused: ${step.reason}` });
-          }
-        });
-      } else if (step.kind === "await") {
-        await park(step, options, policy);
-      } else if (step.kind === "unknown-outcome") {
-        await withLease(options.runId, options.workerId, (tx) =>
-          audited(
-            tx,
-            options,
-            {
-              toolCallId: step.call.id,
-              from: ["RUNNING"],
-              to: "UNKNOWN_OUTCOME",
-              expectedAttempts: step.call.attempts,
-              error: "The worker stopped while this call was running.",
-            },
-            "tool-call.unknown-outcome",
-            { toolName: step.call.toolName },
-          ),
-        );
-      }
+    const moves = (await Promise.all(current.map((call) => nextMove(call, options, policy)))).filter(
+      (move): move is Move => move !== null,
+    );
+    for (const move of moves) {
+      if (move.transition === "refuse") await refuse(move, options);
+      else if (move.transition === "ask-approval") await askApproval(move, options, policy);
+      else if (move.transition === "outcome-unknown") await markOutcomeUnknown(move.call, options);
     }
-    const runnable = plans.filter((step): step is Extract<Plan, { kind: "run" }> => step.kind === "run");
+    const runnable = moves.filter((move): move is RunMove => "execution" in move);
     let voided = false;
-    await runBounded(runnable, options.deps.config.toolConcurrency, async (step) => {
-      if ((await execute(step, options, policy)) === "voided") voided = true;
+    await runBounded(runnable, options.deps.config.toolConcurrency, async (move) => {
+      if ((await execute(move, options, policy)) === "voided") voided = true;
     });
     current = await readToolCalls(options.stepId);
     if (!voided) break;
   }
-  const suspended = current.some((call) => !TERMINAL.has(call.status as ToolCallStatus));
+  const suspended = current.some((call) => !isTerminal(call.status));
   return { suspended, results: suspended ? [] : current.map(toToolResult) };
 }

@@ -1,7 +1,9 @@
 /**
- * What the engine persists per step: the Step row, the assistant message, the tool calls
- * it proposed, their transitions, and the tool-results message. Each transition is a
- * conditional update, so a second worker (or a replay) cannot apply it twice.
+ * A run's state as the engine reads it (loadRunState: everything a worker needs to resume,
+ * in one query) and the slow path's writes: tool call transitions made one at a time,
+ * each a conditional update in a transaction that first proves the worker's lease, so a
+ * second worker (or a replay) cannot apply one twice. Steps, messages and the fast
+ * path's outcomes are written by run-write.ts.
  */
 
 import type { RiskClass } from "../shared/risk";
@@ -15,7 +17,7 @@ import type { Transaction } from "./transaction";
 
 export { LeaseLostError } from "./errors";
 
-export const toolCallStateSelect = {
+const toolCallStateSelect = {
   id: true,
   stepId: true,
   modelCallId: true,
@@ -110,128 +112,24 @@ export async function loadRunState(
   };
 }
 
-async function assertLease(tx: Transaction, runId: string, workerId: string, stepCount?: number): Promise<void> {
+async function assertLease(tx: Transaction, runId: string, workerId: string): Promise<void> {
   const count = await tx.$executeRawUnsafe(
-    `UPDATE "Run" SET "stepCount" = coalesce($3, "stepCount"), "updatedAt" = now()
-     WHERE id = $1 AND "leaseOwner" = $2 AND status = 'RUNNING'`,
+    `UPDATE "Run" SET "updatedAt" = now() WHERE id = $1 AND "leaseOwner" = $2 AND status = 'RUNNING'`,
     runId,
     workerId,
-    stepCount ?? null,
   );
   if (count !== 1) throw new LeaseLostError(runId);
-}
-
-export interface ProposedToolCall {
-  modelCallId: string;
-  toolName: string;
-  args: unknown;
-  argsHash: string;
-  /** Set when the call was refused before being stored (unknown tool, invalid arguments). */
-  refusal?: string;
-}
-
-export interface CommitStepInput {
-  runId: string;
-  workerId: string;
-  conversationId: string;
-  index: number;
-  modelId: string;
-  finishReason: string;
-  inputTokens?: number;
-  outputTokens?: number;
-  latencyMs: number;
-  ttftMs?: number;
-  assistantParts: unknown[];
-  toolCalls: ProposedToolCall[];
-  events: RunEventData[];
-}
-
-/** Commits a finished model step atomically; returns the step's id and stored tool calls. */
-export async function commitStep(input: CommitStepInput): Promise<{ stepId: string; toolCalls: ToolCallState[] }> {
-  return db().$transaction(async (tx) => {
-    await assertLease(tx, input.runId, input.workerId, input.index + 1);
-    const step = await tx.step.create({
-      data: {
-        runId: input.runId,
-        index: input.index,
-        modelId: input.modelId,
-        finishReason: input.finishReason,
-        inputTokens: input.inputTokens ?? null,
-        outputTokens: input.outputTokens ?? null,
-        latencyMs: input.latencyMs,
-        ttftMs: input.ttftMs ?? null,
-      },
-      select: { id: true },
-    });
-    if (input.assistantParts.length > 0) {
-      await tx.message.create({
-        data: {
-          conversationId: input.conversationId,
-          runId: input.runId,
-          stepIndex: input.index,
-          role: "ASSISTANT",
-          parts: input.assistantParts as Prisma.InputJsonValue,
-        },
-        select: { id: true },
-      });
-    }
-    let toolCalls: ToolCallState[] = [];
-    if (input.toolCalls.length > 0) {
-      await tx.toolCall.createMany({
-        data: input.toolCalls.map((call, position) => ({
-          runId: input.runId,
-          stepId: step.id,
-          modelCallId: call.modelCallId,
-          position,
-          toolName: call.toolName,
-          args: (call.args ?? null) as Prisma.InputJsonValue,
-          argsHash: call.argsHash,
-          idempotencyKey: `${input.runId}:${input.index}:${position}`,
-          status: call.refusal ? "REFUSED" : "PENDING",
-          error: call.refusal ?? null,
-          finishedAt: call.refusal ? new Date() : null,
-        })),
-      });
-      toolCalls = await tx.toolCall.findMany({
-        where: { stepId: step.id },
-        orderBy: { position: "asc" },
-        select: toolCallStateSelect,
-      });
-    }
-    const events: RunEventData[] = [
-      ...input.events,
-      ...toolCalls.map(
-        (call): RunEventData => ({
-          type: "tool-call-proposed",
-          stepIndex: input.index,
-          toolCallId: call.id,
-          toolName: call.toolName,
-          args: call.args,
-        }),
-      ),
-      ...toolCalls
-        .filter((call) => call.status === "REFUSED")
-        .map(
-          (call): RunEventData => ({
-            type: "tool-call-updated",
-            stepIndex: input.index,
-            toolCallId: call.id,
-            status: "REFUSED",
-            error: call.error ?? undefined,
-          }),
-        ),
-    ];
-    await appendRunEvents(input.runId, events, tx);
-    return { stepId: step.id, toolCalls };
-  });
 }
 
 export interface ToolCallTransition {
   runId: string;
   toolCallId: string;
   stepIndex: number;
-  from: ToolCallStatus[];
+  /** The statuses the transition leaves (the engine's lifecycle says which). */
+  from: readonly ToolCallStatus[];
   to: ToolCallStatus;
+  /** The call ends here: it gets its finishedAt. */
+  finishes: boolean;
   expectedAttempts?: number;
   riskClass?: RiskClass;
   result?: unknown;
@@ -257,18 +155,17 @@ export function withLease<T>(runId: string, workerId: string, work: (tx: Transac
  */
 export async function updateToolCall(tx: Transaction, options: ToolCallTransition): Promise<boolean> {
   const starting = options.to === "RUNNING";
-  const finishing = !["PENDING", "AWAITING_APPROVAL", "APPROVED", "RUNNING"].includes(options.to);
   const updated = await tx.toolCall.updateMany({
     where: {
       id: options.toolCallId,
-      status: { in: options.from },
+      status: { in: [...options.from] },
       ...(options.expectedAttempts !== undefined ? { attempts: options.expectedAttempts } : {}),
     },
     data: {
       status: options.to,
       ...(options.riskClass ? { riskClass: options.riskClass } : {}),
       ...(starting ? { attempts: { increment: 1 }, startedAt: new Date() } : {}),
-      ...(finishing ? { finishedAt: new Date() } : {}),
+      ...(options.finishes ? { finishedAt: new Date() } : {}),
       ...(options.result !== undefined ? { result: options.result as Prisma.InputJsonValue } : {}),
       ...(options.error !== undefined ? { error: options.error } : {}),
     },
@@ -276,28 +173,6 @@ export async function updateToolCall(tx: Transaction, options: ToolCallTransitio
   if (updated.count !== 1) return false;
   await appendRunEvents(options.runId, [options.event], tx);
   return true;
-}
-
-export async function commitToolResults(options: {
-  runId: string;
-  workerId: string;
-  conversationId: string;
-  stepIndex: number;
-  parts: unknown[];
-}): Promise<void> {
-  await db().$transaction(async (tx) => {
-    await assertLease(tx, options.runId, options.workerId);
-    await tx.message.create({
-      data: {
-        conversationId: options.conversationId,
-        runId: options.runId,
-        stepIndex: options.stepIndex,
-        role: "TOOL",
-        parts: options.parts as Prisma.InputJsonValue,
-      },
-      select: { id: true },
-    });
-  });
 }
 
 export async function readToolCalls(stepId: string): Promise<ToolCallState[]> {
