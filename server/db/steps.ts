@@ -17,7 +17,7 @@ import type { Transaction } from "./transaction";
 
 export { LeaseLostError } from "./errors";
 
-const toolCallStateSelect = {
+export const toolCallStateSelect = {
   id: true,
   stepId: true,
   modelCallId: true,
