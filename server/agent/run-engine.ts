@@ -17,6 +17,7 @@ import type { EngineDependencies } from "./engine-config";
 import { createEventWriter, type EventWriter } from "./event-writer";
 import { toModelMessages } from "./history";
 import { ModelCallError, runModelStep } from "./model-step";
+import { maskRunTrace, traceRun, traceSettle, traceStep } from "./run-tracing";
 import { commitStepFast, planCalls, runStartedCalls } from "./step-commit";
 import { settleToolCalls } from "./tool-calls";
 
@@ -67,10 +68,15 @@ async function finish(
 }
 
 export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
+  return traceRun(runOptions, () => executeTracedRun(runOptions));
+}
+
+async function executeTracedRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
   const { runId, workerId } = runOptions;
   const state = await loadRunState(runId);
   if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
   const sensitive = sensitiveValuesFrom(state.sensitiveResults, runOptions.deps.tools);
+  maskRunTrace(sensitive);
   // Everything this run logs (the engine, the model step, its tools) hides released values.
   const deps = { ...runOptions.deps, logger: maskingLogger(runOptions.deps.logger, () => sensitive) };
   const options = { ...runOptions, deps };
@@ -146,6 +152,7 @@ async function loop(
     if (lastStep && openCalls.length > 0) {
       // The slow path writes its own events: deferred ones go first, in order.
       await writer.flush();
+      traceSettle(runId, lastStep.index);
       const settled = await settleToolCalls(openCalls, {
         runId,
         workerId,
@@ -207,6 +214,7 @@ async function loop(
         if (visible) writer.textDelta(index, visible);
       },
     };
+    traceStep(runId, stepIndex);
     const result = await runModelStep({
       model,
       messages: history,

@@ -21,6 +21,7 @@ import { hashArguments } from "../tools/canonical-arguments";
 import type { AnyTool, ToolActor } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 import type { ModelStepResult } from "./model-step";
+import { traceToolCall } from "./run-tracing";
 import { outcomeEvent, runTool, type SettleOptions, type ToolOutcome, toToolResult } from "./tool-calls";
 
 export interface PlannedCall extends NewToolCall {
@@ -330,16 +331,18 @@ export async function runStartedCalls(
   const lanes = Array.from({ length: Math.min(options.deps.config.toolConcurrency, started.length) }, async () => {
     while (next < started.length) {
       const call = started[next++] as PlannedCall;
-      const outcome = await runTool(
-        {
-          call: asState(call, options.stepId),
-          tool: call.tool as AnyTool,
-          input: call.parsedInput,
-          riskClass: call.riskClass as RiskClass,
-          network: call.network === true,
-          edited: false,
-        },
-        options,
+      const outcome = await traceToolCall({ ...call, toolCallId: call.id }, () =>
+        runTool(
+          {
+            call: asState(call, options.stepId),
+            tool: call.tool as AnyTool,
+            input: call.parsedInput,
+            riskClass: call.riskClass as RiskClass,
+            network: call.network === true,
+            edited: false,
+          },
+          options,
+        ),
       );
       record(call, outcome);
     }

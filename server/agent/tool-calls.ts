@@ -25,6 +25,7 @@ import { maskDeep } from "../shared/sensitive-values";
 import { replaceUnstorableJson, replaceUnstorableText } from "../shared/text";
 import type { AnyTool, ToolActor, ToolContext, ToolPreview } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
+import { traceToolCall } from "./run-tracing";
 
 export interface SettleOptions {
   runId: string;
@@ -435,7 +436,9 @@ async function execute(
   const started = await start(step, options, policy);
   if (started === "voided") return "voided";
   if (started === "lost") return "done"; // someone else moved it on; its outcome is read back afterwards
-  const outcome = await runTool(step, options);
+  const outcome = await traceToolCall({ ...step, toolCallId: step.call.id, toolName: step.tool.name }, () =>
+    runTool(step, options),
+  );
   await withLease(options.runId, options.workerId, (tx) =>
     audited(
       tx,

@@ -8,8 +8,10 @@
  * (reads run again, a write that may have happened becomes UNKNOWN_OUTCOME). Writes that
  * may wait are merged into the next one (`mergeRunWrites`), usually the next step's commit.
  */
+
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
+import { traced } from "../telemetry/tracing";
 import type { AuditRecord } from "./audit-events";
 import { jsonText, queryOne } from "./sql-batch";
 import { LeaseLostError } from "./steps";
@@ -101,10 +103,25 @@ export async function applyRunWrite(
   run: { runId: string; workerId: string; conversationId: string },
   write: RunWrite,
 ): Promise<void> {
-  try {
-    await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
-  } catch (error) {
-    if (error instanceof Error && error.message.includes(LEASE_LOST_MARKER)) throw new LeaseLostError(run.runId);
-    throw error;
-  }
+  await traced("db.run-write", databaseSpan("airlock_write_run", write), async () => {
+    try {
+      await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
+    } catch (error) {
+      if (error instanceof Error && error.message.includes(LEASE_LOST_MARKER)) throw new LeaseLostError(run.runId);
+      throw error;
+    }
+  });
+}
+
+/** A round trip of the engine's as a client span: what it writes, never the values. */
+function databaseSpan(operation: string, write: RunWrite) {
+  return {
+    "db.system.name": "postgresql",
+    "db.operation.name": operation,
+    "airlock.write.step": write.step !== null,
+    "airlock.write.calls": write.calls.length,
+    "airlock.write.finished": write.finished.length,
+    "airlock.write.events": write.events.length,
+    "airlock.write.audits": write.audits.length,
+  };
 }
