@@ -11,6 +11,7 @@
  * tool-calls.ts); the logic lives here.
  */
 import { findRunTiming, readRunTraceContext, storeRunTraceContext, storeRunTraceStatement } from "../db/run-trace";
+import { withLogContext } from "../telemetry/log-context";
 import { bounded, metrics, nameLabel, RISK_CLASSES, RUN_OUTCOMES, TOOL_OUTCOMES } from "../telemetry/metrics";
 import {
   contextFromTraceparent,
@@ -69,7 +70,18 @@ export async function traceRun<Outcome extends string>(
   work: () => Promise<Outcome>,
 ): Promise<Outcome> {
   const started = performance.now();
-  await observeClaim(options.runId);
+  const userId = await observeClaim(options.runId);
+  // Every log line of the attempt names the run and its user (and the span it is in).
+  return withLogContext({ runId: options.runId, ...(userId ? { userId } : {}) }, () =>
+    attemptRun(options, work, started),
+  );
+}
+
+async function attemptRun<Outcome extends string>(
+  options: { runId: string; workerId: string },
+  work: () => Promise<Outcome>,
+  started: number,
+): Promise<Outcome> {
   if (!tracingActive()) {
     const outcome = await work();
     recordRunOutcome(outcome, started);
@@ -111,13 +123,14 @@ function recordRunOutcome(outcome: string, started: number): void {
   metrics.runDuration.observe({ outcome: label }, (performance.now() - started) / 1000);
 }
 
-/** Claim latency (queued → first attempt) and lease reclaims, from the run's row. */
-async function observeClaim(runId: string): Promise<void> {
+/** Claim latency (queued → first attempt), from the run's row; returns the run's user. */
+async function observeClaim(runId: string): Promise<string | null> {
   const run = await findRunTiming(runId).catch(() => null);
-  if (!run) return;
+  if (!run) return null;
   if (run.attempts <= 1 && run.stepCount === 0) {
     metrics.runClaimLatency.observe(Math.max(0, Date.now() - run.createdAt.getTime()) / 1000);
   }
+  return run.userId;
 }
 
 /**

@@ -11,6 +11,7 @@ import { watchSession } from "../auth/session";
 import { checkSession } from "../auth/session-check";
 import type { SessionUser } from "../db/users";
 import { AirlockError, ERROR_STATUS } from "../errors";
+import { withLogContext } from "../telemetry/log-context";
 import { logger } from "../telemetry/logger";
 import { SpanKind, traced } from "../telemetry/tracing";
 
@@ -96,16 +97,18 @@ const errors = t.middleware(async ({ next, path }) => {
 /** Each query and mutation as a server span (subscriptions stay open for hours: not a span). */
 const tracing = t.middleware(({ next, path, type, ctx }) => {
   if (type === "subscription") return next();
-  return traced(
-    `trpc ${path}`,
-    { "rpc.system": "trpc", "rpc.method": path, "airlock.rpc.type": type, "enduser.id": ctx.userId },
-    async (span) => {
-      const result = await next();
-      if (!result.ok) span.set({ "rpc.response.status_code": result.error.code });
-      return result;
-    },
-    { kind: SpanKind.SERVER },
-  );
+  const traceRequest = () =>
+    traced(
+      `trpc ${path}`,
+      { "rpc.system": "trpc", "rpc.method": path, "airlock.rpc.type": type, "enduser.id": ctx.userId },
+      async (span) => {
+        const result = await next();
+        if (!result.ok) span.set({ "rpc.response.status_code": result.error.code });
+        return result;
+      },
+      { kind: SpanKind.SERVER },
+    );
+  return ctx.userId ? withLogContext({ userId: ctx.userId }, traceRequest) : traceRequest();
 });
 
 export const publicProcedure = t.procedure.use(tracing).use(errors);

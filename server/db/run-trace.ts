@@ -18,7 +18,10 @@ export async function storeRunTraceContext(runId: string, traceparent: string): 
 
 /** When the run was queued and how far it got: its claim latency. */
 export async function findRunTiming(runId: string) {
-  return db().run.findUnique({ where: { id: runId }, select: { createdAt: true, attempts: true, stepCount: true } });
+  return db().run.findUnique({
+    where: { id: runId },
+    select: { createdAt: true, attempts: true, stepCount: true, userId: true },
+  });
 }
 
 export async function readRunTraceContext(runId: string, tx: Transaction = db()): Promise<string | null> {
