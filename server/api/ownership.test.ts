@@ -64,6 +64,7 @@ function walk(caller: Caller, ids: { conversationId: string; runId: string; requ
     "chat.cancel": () => caller.chat.cancel({ runId: ids.runId }),
     "chat.events": () => caller.chat.events({ runId: ids.runId }),
     "approvals.cancel": () => caller.approvals.cancel({ requestId: ids.requestId }),
+    "observability.runTrace": () => caller.observability.runTrace({ runId: ids.runId }),
   };
 }
 
