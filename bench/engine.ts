@@ -7,13 +7,19 @@
  *   2. One step with 8 parallel tool calls of 100 ms each: the step's wall time.
  *   3. Time to first token added by the engine: from sending the message to the first
  *      text delta reaching a subscriber of the run's event stream, minus the model's own.
+ *   4. Tracing's cost: the per-step overhead with tracing on (every span exported over
+ *      OTLP/HTTP to a receiver in this process) against tracing off, in alternating runs.
  *
  * It prints tables and, as its last line, one JSON object. It never asserts timings.
  * Options: --runs N (runs of the long script, default 5), --steps N (default 200),
  * --parallel-runs N (default 20), --ttft-samples N (default 30).
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { streamRunEvents } from "../server/agent/run-stream";
+import { startTracing, stopTracing } from "../server/telemetry/tracing";
 import { type AirlockDriver, SLEEP_TOOL_NAME, startAirlockDriver } from "./lib/airlock";
 import { withBenchDatabase } from "./lib/database";
 import { ModelCallClock } from "./lib/script";
@@ -149,6 +155,62 @@ async function measureFirstToken(driver: AirlockDriver, clock: ModelCallClock): 
   return median(added);
 }
 
+/** A collector's OTLP/HTTP endpoint in this process: reads each export and answers 200. */
+async function startSpanReceiver() {
+  let spans = 0;
+  const server = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      spans += (body.match(/"spanId"/g) ?? []).length;
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    spans: () => spans,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function measureTracingOverhead(driver: AirlockDriver) {
+  const receiver = await startSpanReceiver();
+  const off: number[] = [];
+  const on: number[] = [];
+  try {
+    // One unmeasured traced run first: the tracing code's JIT warm-up is not its cost.
+    startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
+    await driver.runConversation({ toolSteps: WARM_UP_STEPS, callsPerStep: 1 }).finally(() => stopTracing());
+    // Alternating runs, so drift on a shared machine affects both sides alike.
+    for (let run = 0; run < RUNS; run++) {
+      off.push(...(await driver.runConversation({ toolSteps: STEPS, callsPerStep: 1 })));
+      startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
+      try {
+        on.push(...(await driver.runConversation({ toolSteps: STEPS, callsPerStep: 1 })));
+      } finally {
+        await stopTracing();
+      }
+    }
+  } finally {
+    await receiver.stop();
+  }
+  const pct = ((median(on) - median(off)) / median(off)) * 100;
+  printTable(
+    `Tracing — per-step overhead, ${RUNS} runs each way × ${STEPS} steps, ms (${receiver.spans()} spans received)`,
+    ["tracing", "p50", "p99"],
+    [
+      ["off", formatMs(median(off)), formatMs(percentile(off, 99))],
+      ["on (OTLP/HTTP to a local receiver)", formatMs(median(on)), formatMs(percentile(on, 99))],
+      ["overhead", `${round(pct, 1)} %`, ""],
+    ],
+  );
+  return pct;
+}
+
 const results = await withBenchDatabase(async () => {
   const clock = new ModelCallClock();
   const driver = await startAirlockDriver({ clock, maxSteps: Math.max(STEPS, WARM_UP_STEPS) + 10 });
@@ -156,12 +218,14 @@ const results = await withBenchDatabase(async () => {
     const steps = await measureSteps(driver);
     const parallel = await measureParallelStep(driver, clock);
     const firstToken = await measureFirstToken(driver, clock);
+    const tracingOverheadPct = await measureTracingOverhead(driver);
     return {
       stepOverheadP50Ms: round(steps.p50, 3),
       stepOverheadP99Ms: round(steps.p99, 3),
       step200OverStep1: round(steps.lastOverFirst, 3),
       parallel8x100msMs: round(parallel),
       ttftAddedMs: round(firstToken),
+      tracingOverheadPct: round(tracingOverheadPct, 2),
     };
   } finally {
     await driver.stop();

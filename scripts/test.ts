@@ -68,6 +68,14 @@ async function ensureBubblewrap(): Promise<void> {
   say("Could not install bubblewrap: the shell sandbox tests will fail (install the bubblewrap package).");
 }
 
+/** /api/metrics is checked with Prometheus's own linter: promtool, from Debian's prometheus package. */
+async function ensurePromtool(): Promise<void> {
+  if (existsSync("/usr/bin/promtool")) return;
+  say("promtool is missing: installing Debian's prometheus package (for promtool) with apt-get");
+  if ((await aptInstall("prometheus")) && existsSync("/usr/bin/promtool")) return;
+  say("Could not install promtool (no apt here?): the metrics format test is skipped and says so.");
+}
+
 async function ensureBrowser(): Promise<Record<string, string>> {
   if (process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) return {};
   if (existsSync("/usr/bin/chromium")) return {};
@@ -114,6 +122,7 @@ async function main(started: number) {
 
   if (steps.has("unit")) {
     await ensureBubblewrap();
+    await ensurePromtool();
     say("Unit and integration tests (Vitest, embedded PostgreSQL, the bubblewrap sandbox)");
     const vitestReport = path.join(reports, "vitest.json");
     const vitest = await run(bin("vitest"), [

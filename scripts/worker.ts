@@ -16,6 +16,7 @@ import { closeNotifications } from "../server/db/notifications";
 import { ConfigurationError, env } from "../server/env";
 import { startModelConfigSync } from "../server/models/model-config";
 import { logger } from "../server/telemetry/logger";
+import { startTracing, stopTracing } from "../server/telemetry/tracing";
 import { builtInTools } from "../server/tools/built-in";
 
 /** Kept under the 10 s a process manager (Docker, systemd, `npm start`) usually waits before SIGKILL. */
@@ -54,6 +55,7 @@ async function main() {
     );
   }
   await checkReachable(config.DATABASE_URL);
+  startTracing();
   // Runs may use providers an admin configured in the console; follow their changes too.
   await startModelConfigSync();
 
@@ -71,6 +73,7 @@ async function main() {
       .stop({ graceMs: STOP_GRACE_MS })
       .then(async () => {
         await closeNotifications();
+        await stopTracing();
         await db().$disconnect();
         process.exit(0);
       })

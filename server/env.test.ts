@@ -12,6 +12,27 @@ function problems(source: Record<string, string>): string[] {
 }
 
 describe("configuration", () => {
+  it("reads the standard OTEL_* variables, and names a wrong one", () => {
+    const config = parseEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-api-key=abc%3D1, tenant = blue",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    });
+    expect(config.OTEL_EXPORTER_OTLP_HEADERS).toEqual({ "x-api-key": "abc=1", tenant: "blue" });
+    expect(config.OTEL_RESOURCE_ATTRIBUTES).toEqual({ "deployment.environment": "prod" });
+    expect(config.OTEL_TRACES_SAMPLER_ARG).toBe(0.25);
+    expect(parseEnv({}).OTEL_SERVICE_NAME).toBe("airlock");
+    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector" })[0]).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT: expected/);
+    expect(problems({ OTEL_EXPORTER_OTLP_HEADERS: "=novalue" })[0]).toMatch(
+      /^OTEL_EXPORTER_OTLP_HEADERS: expected headers as key=value/,
+    );
+    expect(problems({ OTEL_TRACES_SAMPLER: "sometimes" })[0]).toMatch(/^OTEL_TRACES_SAMPLER: expected always_on/);
+    expect(problems({ OTEL_TRACES_SAMPLER_ARG: "2" })[0]).toMatch(/^OTEL_TRACES_SAMPLER_ARG: expected a ratio/);
+    expect(problems({ METRICS_TOKEN: "short" })[0]).toMatch(/^METRICS_TOKEN: expected at least 16/);
+  });
+
   it("has working defaults for a first start", () => {
     const config = parseEnv({});
     expect(config.PORT).toBe(3000);

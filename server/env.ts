@@ -36,6 +36,28 @@ const commaList = z.string().transform((value) =>
     .filter((item) => item !== ""),
 );
 
+/** W3C Baggage-style `key=value,key2=value2` (OTEL_EXPORTER_OTLP_HEADERS, OTEL_RESOURCE_ATTRIBUTES); values URL-decoded. */
+const keyValueList = (what: string) =>
+  z.string().transform((value, context) => {
+    const entries: [string, string][] = [];
+    for (const item of value.split(",")) {
+      if (item.trim() === "") continue;
+      const at = item.indexOf("=");
+      const key = at > 0 ? item.slice(0, at).trim() : "";
+      if (key === "") {
+        context.addIssue({ code: "custom", message: `expected ${what} as key=value pairs separated by commas` });
+        return z.NEVER;
+      }
+      try {
+        entries.push([key, decodeURIComponent(item.slice(at + 1).trim())]);
+      } catch {
+        context.addIssue({ code: "custom", message: `the value of ${key} is not valid percent-encoding` });
+        return z.NEVER;
+      }
+    }
+    return Object.fromEntries(entries) as Record<string, string>;
+  });
+
 const secretsKey = z
   .string()
   .refine((value) => /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, "base64").length === 32, {
@@ -57,6 +79,40 @@ const schema = z.object({
   NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
   NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+
+  // OpenTelemetry (the standard OTEL_* names): nothing is exported unless an endpoint is set.
+  /** Base URL of an OTLP/HTTP collector; traces go to `<endpoint>/v1/traces`. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url("the base URL of an OTLP/HTTP collector, e.g. http://localhost:4318").optional(),
+  /** The full traces URL, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT). */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url("the OTLP/HTTP traces URL, e.g. http://localhost:4318/v1/traces").optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: keyValueList("headers").default({}),
+  OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList("headers").default({}),
+  OTEL_SERVICE_NAME: z.string().min(1).default("airlock"),
+  OTEL_RESOURCE_ATTRIBUTES: keyValueList("resource attributes").default({}),
+  OTEL_TRACES_SAMPLER: z
+    .enum(
+      [
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+      ],
+      { error: "expected always_on, always_off, traceidratio or parentbased_(always_on|always_off|traceidratio)" },
+    )
+    .default("parentbased_always_on"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce
+    .number({ error: "expected a ratio between 0 and 1" })
+    .min(0, "expected a ratio between 0 and 1")
+    .max(1, "expected a ratio between 0 and 1")
+    .default(1),
+  /** `true` turns tracing off even with an endpoint set. */
+  OTEL_SDK_DISABLED: booleanFlag.default(false),
+  /** Prompt and completion text in model-call spans (masked); off by default. */
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: booleanFlag.default(false),
+  /** Bearer token that may read /api/metrics (admins signed in may read it too). */
+  METRICS_TOKEN: z.string().min(16, "expected at least 16 characters of random token").optional(),
 
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: url("an http(s) URL").optional(),

@@ -2,6 +2,7 @@
 /** The console's front page: health, models, policy at a glance, and the audit chain. */
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { LiveFigures } from "../trace/live-figures";
 import { useTRPC } from "../trpc";
 import { Button, Card, ErrorNotice, PageHeader } from "./admin-ui";
 
@@ -34,6 +35,7 @@ export function AdminOverview() {
       <ErrorNotice error={overview.error} />
       {overview.data ? (
         <>
+          <LiveFigures />
           <div className="grid grid-cols-2 gap-3 md:grid-cols-4">
             <Stat label="tools" value={tools.data?.length ?? "…"} href="/admin/tools" />
             <Stat label="class overrides" value={overridden ?? "…"} href="/admin/tools" />

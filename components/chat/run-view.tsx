@@ -1,4 +1,5 @@
 "use client";
+import { RunTraceLink } from "../trace/run-trace-view";
 import { Markdown } from "./markdown";
 import { ToolCallCard } from "./tool-call-card";
 import type { RunView } from "./transcript";
@@ -52,6 +53,7 @@ export function RunTranscript({ run, live }: { run: RunView; live: boolean }) {
           </p>
         ) : null}
         {run.status === "CANCELLED" ? <p className="text-xs font-medium text-slate-500">Stopped.</p> : null}
+        {live ? null : <RunTraceLink runId={run.runId} />}
       </div>
     </div>
   );

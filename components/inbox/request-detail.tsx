@@ -3,6 +3,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Markdown } from "../chat/markdown";
 import { useKeyboardShortcuts } from "../hooks/use-keyboard-shortcuts";
+import { RunTraceLink } from "../trace/run-trace-view";
 import { type RouterOutputs, useTRPC } from "../trpc";
 import { RiskBadge, timeAgo, timeLeft } from "./risk-badge";
 
@@ -130,6 +131,7 @@ export function RequestDetail({
       <header className="flex flex-wrap items-center gap-3">
         <h1 className="font-mono text-lg font-semibold">{request.toolName}</h1>
         <RiskBadge riskClass={request.riskClass} />
+        <RunTraceLink runId={request.runId} />
         <span className="rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium">
           {request.status.toLowerCase()}
         </span>

@@ -11,6 +11,7 @@ import { runInOneRoundTrip } from "../db/sql-batch";
 import { inTransaction } from "../db/transaction";
 import { AirlockError } from "../errors";
 import { defaultModelId, findModel } from "../models/registry";
+import { runTraceStatements } from "./run-tracing";
 
 export const MAX_MESSAGE_CHARS = 100_000;
 
@@ -102,6 +103,7 @@ export async function sendMessage(options: { ownerId: string; conversationId: st
         text,
         title: titleFrom(text),
       }),
+      ...runTraceStatements({ runId: id, conversationId: conversation.id, userId: options.ownerId, modelId }),
       auditStatement({
         actorId: options.ownerId,
         action: "run.created",

@@ -9,6 +9,7 @@ import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provide
 import { APICallError, type ModelMessage } from "ai";
 import { abortableSleep } from "../shared/abortable-sleep";
 import { replaceUnstorableJson, replaceUnstorableText, unstorableJsonProblem } from "../shared/text";
+import { traceModelCall } from "../telemetry/genai";
 import type { Logger } from "../telemetry/logger";
 import type { AnyTool } from "../tools/define-tool";
 import type { EventWriter } from "./event-writer";
@@ -280,7 +281,10 @@ export async function runModelStep(options: ModelStepOptions): Promise<ModelStep
     options.writer.defer({ type: "step-started", stepIndex: options.stepIndex, modelId: options.modelId });
     if (attempt > 0) await options.writer.flush();
     try {
-      return await attemptStep(options);
+      return await traceModelCall(
+        { modelId: options.modelId, stepIndex: options.stepIndex, attempt, messages: options.messages },
+        () => attemptStep(options),
+      );
     } catch (error) {
       if (options.signal.aborted || !(error instanceof ModelCallError)) throw error;
       if (!error.retryable || attempt >= options.maxRetries) {

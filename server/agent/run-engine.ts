@@ -22,6 +22,7 @@ import type { EngineDependencies } from "./engine-config";
 import { createEventWriter, type EventWriter, maskedStepWriter } from "./event-writer";
 import { toModelMessages } from "./history";
 import { ModelCallError, type ModelStepResult, runModelStep } from "./model-step";
+import { maskRunTrace, traceRun, traceSettle, traceStep } from "./run-tracing";
 import { type CommittedStep, commitStepFast, type DecidedCall, decideCalls, runStartedCalls } from "./step-commit";
 import { type SettleOptions, settleToolCalls } from "./tool-calls";
 
@@ -72,10 +73,15 @@ async function finish(
 }
 
 export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
+  return traceRun(runOptions, () => executeTracedRun(runOptions));
+}
+
+async function executeTracedRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
   const { runId, workerId } = runOptions;
   const state = await loadRunState(runId);
   if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
   const sensitive = sensitiveValuesFrom(state.sensitiveResults, runOptions.deps.tools);
+  maskRunTrace(sensitive);
   // Everything this run logs (the engine, the model step, its tools) hides released values.
   const deps = { ...runOptions.deps, logger: maskingLogger(runOptions.deps.logger, () => sensitive) };
   const options = { ...runOptions, deps };
@@ -223,6 +229,7 @@ async function settleOpenCalls(run: ActiveRun, progress: Progress): Promise<"set
   const step = progress.lastStep as NonNullable<Progress["lastStep"]>;
   // The slow path writes its own events: deferred ones go first, in order.
   await run.writer.flush();
+  traceSettle(run.options.runId, step.index);
   const settled = await settleToolCalls(progress.openCalls, settleOptions(run, step));
   if (run.signal.aborted) throw run.signal.reason;
   if (settled.suspended) return "suspended";
@@ -247,6 +254,7 @@ async function callModel(run: ActiveRun, progress: Progress): Promise<ModelStepR
   const stepIndex = progress.stepCount;
   run.onPartialText("");
   const writer = maskedStepWriter(run.writer, { released: run.sensitive, onText: run.onPartialText });
+  traceStep(run.options.runId, stepIndex);
   const answer = await runModelStep({
     model: deps.resolveModel(run.state.run.modelId),
     messages: progress.history,

@@ -6,6 +6,7 @@
 import { listen, onConnectionLost, onReconnect } from "../db/notifications";
 import { listRunEvents, RUN_EVENTS_CHANNEL } from "../db/run-events";
 import { type RunEventRecord, TERMINAL_RUN_STATUSES } from "../shared/run-events";
+import { metrics } from "../telemetry/metrics";
 
 const PAGE = 500;
 const SAFETY_POLL_MS = 15_000;
@@ -34,6 +35,7 @@ export async function* streamRunEvents(options: {
   });
   const onAbort = () => wake?.();
   options.signal?.addEventListener("abort", onAbort);
+  metrics.eventStreamSubscribers.inc();
   try {
     let after = options.afterSeq;
     while (!options.signal?.aborted) {
@@ -57,6 +59,7 @@ export async function* streamRunEvents(options: {
       wake = undefined;
     }
   } finally {
+    metrics.eventStreamSubscribers.dec();
     unlisten();
     unreconnect();
     unlost();

@@ -15,6 +15,7 @@ import { maskDeep } from "../shared/sensitive-values";
 import { replaceUnstorableJson, replaceUnstorableText } from "../shared/text";
 import type { AnyTool, ToolActor, ToolContext } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
+import { traceToolCall } from "./run-tracing";
 import type { ToolOutcome } from "./tool-call-lifecycle";
 
 /** What a call runs with: the tool, its canonical input and the authority policy gave it. */
@@ -90,8 +91,13 @@ function capOutput(value: unknown, capChars: number): unknown {
 /** How long an aborted tool may take to stop before its outcome is reported anyway. */
 const ABORT_GRACE_MS = 3_000;
 
-/** Runs a started call and says how it ended. */
-export async function runTool(execution: Execution, options: RunToolOptions): Promise<ToolOutcome> {
+/** Runs a started call and says how it ended, inside its tool-call span. */
+export function runTool(execution: Execution, options: RunToolOptions): Promise<ToolOutcome> {
+  const span = { ...execution, toolCallId: execution.call.id, toolName: execution.tool.name };
+  return traceToolCall(span, () => executeTool(execution, options));
+}
+
+async function executeTool(execution: Execution, options: RunToolOptions): Promise<ToolOutcome> {
   const { call, tool } = execution;
   const { config } = options.deps;
   // One controller per call, aborted by the run's signal or the tool's timeout (cheaper

@@ -210,6 +210,7 @@ function validInputs(f: Fixtures): Record<string, unknown[]> {
     "conversation.get": [{ id: f.conversationId }],
     "chat.send": [{ conversationId: f.idleConversationId, text: "probe" }],
     "chat.cancel": [{ runId: UNKNOWN_UUID }],
+    "observability.runTrace": [{ runId: f.runId }],
     "chat.events": [{ runId: f.runId, lastEventId: "0" }],
   };
 }

@@ -123,6 +123,20 @@ describe("ownership first", () => {
       }
     }
 
+    // The run trace view: reviewers of its approvals and admins may see a run (as the inbox and
+    // the audit log show it); to any other user it answers like a run that does not exist.
+    const strangerUser = createCaller(createInnerContext({ userId: (await createTestUser("USER")).id }));
+    const missingTrace = await answerOf(strangerUser.observability.runTrace({ runId: nowhere.runId }));
+    expect(missingTrace).toMatch(/^NOT_FOUND: /);
+    for (const [run, approval] of [
+      ["AWAITING_APPROVAL", "PENDING"],
+      ["RUNNING", "APPROVED"],
+      ["COMPLETED", "CONSUMED"],
+    ] as const) {
+      await setRunState(runId, run, approval);
+      expect(await answerOf(strangerUser.observability.runTrace({ runId }))).toBe(missingTrace);
+    }
+
     // The same calls do depend on the state for the owner: the test would see a leak.
     const own = createCaller(createInnerContext({ userId: owner.id }));
     await setRunState(runId, "RUNNING", "APPROVED");

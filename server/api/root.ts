@@ -5,6 +5,7 @@ import { chatRouter } from "./routers/chat";
 import { conversationRouter } from "./routers/conversation";
 import { meRouter } from "./routers/me";
 import { modelRouter } from "./routers/model";
+import { observabilityRouter } from "./routers/observability";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
@@ -15,6 +16,7 @@ export const appRouter = router({
   conversation: conversationRouter,
   chat: chatRouter,
   model: modelRouter,
+  observability: observabilityRouter,
 });
 
 export type AppRouter = typeof appRouter;

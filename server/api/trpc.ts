@@ -11,7 +11,9 @@ import { watchSession } from "../auth/session";
 import { checkSession } from "../auth/session-check";
 import type { SessionUser } from "../db/users";
 import { AirlockError, ERROR_STATUS } from "../errors";
+import { withLogContext } from "../telemetry/log-context";
 import { logger } from "../telemetry/logger";
+import { SpanKind, traced } from "../telemetry/tracing";
 
 export interface Context {
   userId: string | null;
@@ -92,7 +94,24 @@ const errors = t.middleware(async ({ next, path }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(errors);
+/** Each query and mutation as a server span (subscriptions stay open for hours: not a span). */
+const tracing = t.middleware(({ next, path, type, ctx }) => {
+  if (type === "subscription") return next();
+  const traceRequest = () =>
+    traced(
+      `trpc ${path}`,
+      { "rpc.system": "trpc", "rpc.method": path, "airlock.rpc.type": type, "enduser.id": ctx.userId },
+      async (span) => {
+        const result = await next();
+        if (!result.ok) span.set({ "rpc.response.status_code": result.error.code });
+        return result;
+      },
+      { kind: SpanKind.SERVER },
+    );
+  return ctx.userId ? withLogContext({ userId: ctx.userId }, traceRequest) : traceRequest();
+});
+
+export const publicProcedure = t.procedure.use(tracing).use(errors);
 
 export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.userId) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });

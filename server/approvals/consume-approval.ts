@@ -7,9 +7,11 @@
  * approval instead of running. If it binds, it is consumed: a single-use, conditional
  * state change in the caller's transaction.
  */
+
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { findApprovalRequestByToolCall, notifyApprovalsChanged, transitionApprovalRequest } from "../db/approvals";
 import type { Transaction } from "../db/transaction";
+import { countClosedApproval } from "./approval-tracing";
 import { bindingHash } from "./binding";
 
 export type Consumption = { ok: true; requestId: string } | { ok: false; reason: string };
@@ -77,6 +79,7 @@ async function voidApproval(tx: Transaction, requestId: string, why: string): Pr
     targetId: requestId,
     data: { why },
   });
+  countClosedApproval("voided");
   await notifyApprovalsChanged(tx, requestId);
 }
 

@@ -4,6 +4,7 @@
  * and replays see the state the first one left; the decision row is unique per reviewer.
  * Refused attempts (replays, foreign ids, own requests, expired) are audited too.
  */
+
 import { recordAuditEvent } from "../audit/record-audit-event";
 import {
   type ApprovalRequestRow,
@@ -23,6 +24,7 @@ import { AirlockError } from "../errors";
 import type { Role } from "../shared/risk";
 import { HIDDEN, maskDeep } from "../shared/sensitive-values";
 import type { ToolRegistry } from "../tools/registry";
+import { traceApprovalDecision } from "./approval-tracing";
 import { bindingHash } from "./binding";
 import { closeRequestWithoutRunning } from "./close-request";
 import { loadPolicy } from "./current-policy";
@@ -272,6 +274,13 @@ export async function decideApproval(options: {
       `This request no longer applies: ${outcome.voided}. The agent's call is evaluated again and, if still needed, asked anew.`,
     );
   }
+  await traceApprovalDecision({
+    requestId: options.requestId,
+    reviewerId: options.reviewerId,
+    verdict: options.decision.verdict,
+    edited: options.decision.verdict === "approve" && options.decision.editedArgs !== undefined,
+    status: outcome.status,
+  }).catch(() => {});
   return outcome;
 }
 

@@ -6,6 +6,8 @@
 import { decide } from "../policy/decide";
 import type { Facts, PolicyConfig, PolicyDecision } from "../policy/types";
 import type { RiskClass, Role } from "../shared/risk";
+import { bounded, metrics, POLICY_DECISIONS, RISK_CLASSES } from "../telemetry/metrics";
+import { traced } from "../telemetry/tracing";
 import type { AnyTool } from "../tools/define-tool";
 
 export type Evaluation =
@@ -18,14 +20,42 @@ export function formatIssues(error: { issues: { path: PropertyKey[]; message: st
     .join("; ");
 }
 
-export async function evaluateCall(options: {
+interface EvaluateOptions {
   toolName: string;
   tool: AnyTool | undefined;
   args: unknown;
   actor: { id: string; role: Role };
   policy: PolicyConfig;
   availableTools: () => string[];
-}): Promise<Evaluation> {
+}
+
+/** Evaluates the call as a `policy.decide` span (decision, reasons, policy version) and a metric. */
+export async function evaluateCall(options: EvaluateOptions): Promise<Evaluation> {
+  return traced("policy.decide", { "gen_ai.tool.name": options.toolName }, async (span) => {
+    const evaluation = await evaluate(options);
+    const decision = evaluation.ok ? evaluation.decision.decision : "INVALID";
+    const riskClass = evaluation.ok ? evaluation.riskClass : undefined;
+    span.set(
+      evaluation.ok
+        ? {
+            "airlock.policy.decision": decision,
+            "airlock.policy.reasons": evaluation.decision.reasons,
+            "airlock.policy.version": evaluation.decision.policyVersion,
+            "airlock.policy.rule_id": evaluation.decision.matchedRuleId,
+            "airlock.policy.required_approvals": evaluation.decision.requiredApprovals,
+            "airlock.tool.risk_class": riskClass,
+          }
+        : { "airlock.policy.decision": decision, "airlock.policy.reasons": [evaluation.reason] },
+    );
+    metrics.policyDecisions.inc({
+      decision: bounded(decision, POLICY_DECISIONS),
+      risk_class: riskClass ? bounded(riskClass, RISK_CLASSES) : "none",
+    });
+    return evaluation;
+  });
+}
+
+async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const { tool } = options;
   if (!tool) {
     const available = options.availableTools().join(", ");

@@ -2,6 +2,7 @@ import { findApprovalRequest, findExpiredRequestIds, lockApprovalRequest } from 
 import { lockRun } from "../db/runs";
 import { inTransaction } from "../db/transaction";
 import { findSessionUser } from "../db/users";
+import { countClosedApproval } from "./approval-tracing";
 import { closeRequestWithoutRunning } from "./close-request";
 import { sendWebhookNotice } from "./webhook";
 
@@ -23,6 +24,7 @@ export async function expireApprovalRequest(requestId: string): Promise<boolean>
     return request;
   });
   if (!expired) return false;
+  countClosedApproval("expired");
   const requester = await findSessionUser(expired.requesterId);
   await sendWebhookNotice({
     kind: "approval-expired",

@@ -10,6 +10,7 @@ import type { PolicyDecision } from "../policy/types";
 import type { RiskClass } from "../shared/risk";
 import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
+import { traceApprovalRequested } from "./approval-tracing";
 import { bindingHash } from "./binding";
 import { sendWebhookNotice } from "./webhook";
 
@@ -63,6 +64,7 @@ export async function createApprovalRequest(
     },
   });
   await notifyApprovalsChanged(tx, request.id);
+  traceApprovalRequested(request);
   return request;
 }
 

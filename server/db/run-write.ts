@@ -16,6 +16,7 @@
  */
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
+import { traced } from "../telemetry/tracing";
 import type { AuditRecord } from "./audit-events";
 import { databaseSignal } from "./errors";
 import type { Message, Prisma, Step, ToolCall } from "./generated/client";
@@ -126,9 +127,24 @@ export async function applyRunWrite(
   run: { runId: string; workerId: string; conversationId: string },
   write: RunWrite,
 ): Promise<void> {
-  try {
-    await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
-  } catch (error) {
-    throw databaseSignal(error);
-  }
+  await traced("db.run-write", databaseSpan("airlock_write_run", write), async () => {
+    try {
+      await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
+    } catch (error) {
+      throw databaseSignal(error);
+    }
+  });
+}
+
+/** A round trip of the engine's as a client span: what it writes, never the values. */
+function databaseSpan(operation: string, write: RunWrite) {
+  return {
+    "db.system.name": "postgresql",
+    "db.operation.name": operation,
+    "airlock.write.step": write.step !== null,
+    "airlock.write.calls": write.calls.length,
+    "airlock.write.finished": write.finished.length,
+    "airlock.write.events": write.events.length,
+    "airlock.write.audits": write.audits.length,
+  };
 }

@@ -8,6 +8,7 @@
 
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
+import { traced } from "../telemetry/tracing";
 import { db } from "./client";
 import { LeaseLostError } from "./errors";
 import type { Prisma } from "./generated/client";
@@ -143,10 +144,12 @@ export interface ToolCallTransition {
  * lease; a stale worker's writes are refused before they touch anything.
  */
 export function withLease<T>(runId: string, workerId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  return db().$transaction(async (tx) => {
-    await assertLease(tx, runId, workerId);
-    return work(tx);
-  });
+  return traced("db.transaction", { "db.system.name": "postgresql", "db.operation.name": "leased-transaction" }, () =>
+    db().$transaction(async (tx) => {
+      await assertLease(tx, runId, workerId);
+      return work(tx);
+    }),
+  );
 }
 
 /**

@@ -1,16 +1,37 @@
 /**
- * Structured JSON logs, one object per line, with run and trace ids when given.
- * Values under keys that look secret are masked here, so a careless call site
- * cannot leak a credential into the log (invariant 4).
+ * Structured JSON logs (pino), one object per line: time, level, message, the fields
+ * given, and — when there are — the trace id and span id of the active span and the run
+ * and user the work is for (log-context.ts). Secrets are kept out twice: values under
+ * keys that look secret are masked before pino sees them, and pino's path rules redact
+ * the well-known places (headers, credentials) wherever a caller nests them; a run's
+ * logger also hides its released values (maskingLogger). Invariant 4.
  */
+import pino from "pino";
 import { env } from "../env";
 import { maskDeep, maskSensitive } from "../shared/sensitive-values";
+import { currentLogContext } from "./log-context";
+import { activeSpanIds } from "./tracing";
 
 type Level = "debug" | "info" | "warn" | "error";
 const LEVEL_ORDER: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
 const SECRET_KEY = /(pass(word)?|secret|token|api[-_]?key|authorization|cookie|credential|private[-_]?key)/i;
 export const REDACTED = "[redacted]";
+
+/** pino's path rules: the places a credential sits in the objects we log (requests, configs, errors). */
+export const REDACT_PATHS = [
+  "headers.authorization",
+  "headers.cookie",
+  "*.headers.authorization",
+  "*.headers.cookie",
+  "*.headers['x-api-key']",
+  "request.headers",
+  "env",
+  "*.env",
+  "config.OTEL_EXPORTER_OTLP_HEADERS",
+  "config.SECRETS_KEY",
+  "config.NEXTAUTH_SECRET",
+];
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== "object") return value;
@@ -39,16 +60,49 @@ function threshold(): number {
   }
 }
 
+/**
+ * Where pino's line goes: warnings and errors to stderr, the rest to stdout, looked up at
+ * each write (tests and tools that capture process.stdout replace it at run time).
+ */
+let target: NodeJS.WriteStream = process.stdout;
+const destination = {
+  write(line: string) {
+    target.write(line);
+  },
+};
+
+/** The correlation fields of the moment: trace and span ids, run and user. */
+function correlation(): Record<string, string> {
+  const ids = activeSpanIds();
+  const context = currentLogContext();
+  return {
+    ...(ids ? { traceId: ids.traceId, spanId: ids.spanId } : {}),
+    ...(context?.runId ? { runId: context.runId } : {}),
+    ...(context?.userId ? { userId: context.userId } : {}),
+  };
+}
+
+const root = pino(
+  {
+    level: "debug",
+    base: undefined,
+    messageKey: "message",
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    mixin: correlation,
+    // Fields given at the call win over the correlation fields (an explicit runId stays).
+    mixinMergeStrategy: (mergeObject, mixinObject) => ({ ...mixinObject, ...mergeObject }),
+  },
+  destination,
+);
+
 export function createLogger(base: LogFields = {}): Logger {
+  const instance = root.child(redact(base) as LogFields);
   const write = (level: Level, message: string, fields?: LogFields) => {
     if (LEVEL_ORDER[level] < threshold()) return;
-    const line = JSON.stringify({
-      time: new Date().toISOString(),
-      level,
-      message,
-      ...(redact({ ...base, ...fields }) as object),
-    });
-    (level === "error" || level === "warn" ? process.stderr : process.stdout).write(`${line}\n`);
+    target = level === "error" || level === "warn" ? process.stderr : process.stdout;
+    instance[level]((fields ? redact(fields) : {}) as object, message);
   };
   return {
     debug: (message, fields) => write("debug", message, fields),

@@ -1,7 +1,8 @@
 "use client";
-/** The audit log: filter by actor, action, target and time; page through; open an event; verify the chain. */
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { Fragment, useEffect, useState } from "react";
+/** The audit log: filter by actor, action, target and time; page through; open an event; verify the chain. */
+import { RunTraceLink } from "../../trace/run-trace-view";
 import { type RouterInputs, useTRPC } from "../../trpc";
 import {
   Button,
@@ -279,6 +280,9 @@ export function AuditLog() {
                           <>
                             {" · "}
                             <code className="font-mono">{event.targetId}</code>
+                            {event.targetType === "run" ? (
+                              <RunTraceLink runId={event.targetId} className="ml-2 text-indigo-700 hover:underline" />
+                            ) : null}
                           </>
                         ) : null}
                       </td>
