@@ -10,6 +10,8 @@
  */
 import { APICallError, generateText } from "ai";
 import { recordAuditEvent } from "../audit/record-audit-event";
+import { openSecret, SecretsKeyError, sealSecret } from "../crypto/secret-box";
+import { secretsKeyFromEnv } from "../crypto/secrets-key";
 import {
   deleteProviderConfig,
   findProviderSummary,
@@ -28,8 +30,6 @@ import { inTransaction } from "../db/transaction";
 import { env } from "../env";
 import { AirlockError } from "../errors";
 import { logger } from "../telemetry/logger";
-import { openSecret, SecretsKeyError, sealSecret } from "../tools/secrets/secret-box";
-import { secretsKeyFromEnv } from "../tools/secrets/secrets-key";
 import {
   CONFIGURABLE_PROVIDERS,
   type ConfigurableProvider,

@@ -7,11 +7,11 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decideApproval } from "../../approvals/decide-approval";
 import { resetEnvForTests } from "../../env";
-import { createDemoModel } from "../../models/demo-model";
 import { createTestDatabase, type TestDatabase } from "../../testing/database";
 import {
   createTestConversation,
   createTestUser,
+  instantDemoModel,
   sendTestMessage,
   startTestWorker,
   type TestWorker,
@@ -46,7 +46,7 @@ beforeAll(async () => {
   process.stdout.write = capture as typeof process.stdout.write;
   process.stderr.write = capture as typeof process.stderr.write;
   database = await createTestDatabase();
-  engine = testEngineDependencies({ model: createDemoModel({ tokenDelayMs: 0 }), tools: [tool] });
+  engine = testEngineDependencies({ model: instantDemoModel(), tools: [tool] });
   worker = await startTestWorker(engine);
 });
 

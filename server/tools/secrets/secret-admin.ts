@@ -2,10 +2,11 @@
  * The secret store as the admin console uses it: names and dates out, values only in.
  * A missing SECRETS_KEY becomes a clear, typed error instead of a server error.
  */
+
+import { SecretsKeyError } from "../../crypto/secret-box";
+import { secretsKeyFromEnv } from "../../crypto/secrets-key";
 import { AirlockError } from "../../errors";
-import { SecretsKeyError } from "./secret-box";
 import { deleteSecret, listSecrets, setSecret } from "./secret-store";
-import { secretsKeyFromEnv } from "./secrets-key";
 
 export function listSecretNames() {
   return listSecrets();

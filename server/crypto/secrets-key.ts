@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { env } from "../../env";
+import { env } from "../env";
 import { parseSecretsKey, SECRETS_KEY_BYTES, SecretsKeyError } from "./secret-box";
 
 /** Returns the base64 key stored in `dataDir`, generating it on first use. */
