@@ -251,10 +251,6 @@ export async function countPendingApprovals(): Promise<number> {
   return db().approvalRequest.count({ where: { status: "PENDING" } });
 }
 
-export function findUserNames(ids: string[]) {
-  return db().user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, email: true } });
-}
-
 /** An edit by a reviewer: the request now binds to the edited arguments under the current policy. */
 export async function rebindApprovalRequest(
   tx: Transaction,

@@ -37,7 +37,7 @@ export const toolCallStateSelect = {
 
 export type ToolCallState = Prisma.ToolCallGetPayload<{ select: typeof toolCallStateSelect }>;
 
-export interface StoredMessage {
+export interface HistoryMessage {
   role: "USER" | "ASSISTANT" | "TOOL";
   parts: unknown;
 }
@@ -53,7 +53,7 @@ export interface RunState {
     status: string;
     cancelRequested: boolean;
   };
-  messages: StoredMessage[];
+  messages: HistoryMessage[];
   lastStep: { index: number; finishReason: string; id: string } | null;
   lastStepToolCalls: ToolCallState[];
   lastStepHasResults: boolean;
@@ -70,7 +70,7 @@ interface RunStateRow {
     cancelRequested: boolean;
     userRole: "USER" | "REVIEWER" | "ADMIN";
   } | null;
-  messages: { role: StoredMessage["role"]; parts: unknown; runId: string | null; stepIndex: number | null }[];
+  messages: { role: HistoryMessage["role"]; parts: unknown; runId: string | null; stepIndex: number | null }[];
   lastStep: { id: string; index: number; finishReason: string } | null;
   toolCalls: ToolCallState[];
   sensitiveResults: { toolName: string; result: unknown }[];
