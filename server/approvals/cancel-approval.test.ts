@@ -1,8 +1,9 @@
 /** The requester withdraws their own pending request; for anyone else it does not exist. */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
+import { errorCodeOf } from "../testing/approvals";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
-import { errorCodeOf, useDeletionWorld } from "../testing/integration";
+import { useDeletionWorld } from "../testing/integration";
 import { cancelApprovalRequest } from "./cancel-approval";
 
 const { world, deleted, requestDeletion } = useDeletionWorld();

@@ -1,8 +1,9 @@
 /** Distinct approvers: with two required, one reviewer's approval (however often sent) is not enough. */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
+import { errorCodeOf } from "../testing/approvals";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
-import { errorCodeOf, useDeletionWorld } from "../testing/integration";
+import { useDeletionWorld } from "../testing/integration";
 import { forgetCachedPolicy } from "./current-policy";
 
 const { world, deleted, requestDeletion } = useDeletionWorld();

@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
+import { errorCodeOf } from "../testing/approvals";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
-import { errorCodeOf, useDeletionWorld } from "../testing/integration";
+import { useDeletionWorld } from "../testing/integration";
 import { decideApproval } from "./decide-approval";
 
 const { world, deleted, requestDeletion } = useDeletionWorld();

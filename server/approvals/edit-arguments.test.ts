@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { bumpPolicyVersion } from "../db/policy";
 import { inTransaction } from "../db/transaction";
+import { errorCodeOf } from "../testing/approvals";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
-import { errorCodeOf, useDeletionWorld } from "../testing/integration";
+import { useDeletionWorld } from "../testing/integration";
 
 const { world, deleted, requestDeletion } = useDeletionWorld();
 const { approve } = world;

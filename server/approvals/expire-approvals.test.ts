@@ -1,8 +1,9 @@
 /** Requests nobody decided in time: a late reviewer is refused, the sweeper expires them, and the run goes on. */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
+import { errorCodeOf } from "../testing/approvals";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
-import { errorCodeOf, useDeletionWorld } from "../testing/integration";
+import { useDeletionWorld } from "../testing/integration";
 import { expireOverdueApprovals } from "./expire-approvals";
 
 const { world, deleted, requestDeletion } = useDeletionWorld();

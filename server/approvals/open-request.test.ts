@@ -6,8 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { changeUserRole, setUserActive } from "../auth/user-admin";
+import { errorCodeOf } from "../testing/approvals";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
-import { errorCodeOf, useDeletionWorld } from "../testing/integration";
+import { useDeletionWorld } from "../testing/integration";
 
 const { world, deleted, requestDeletion } = useDeletionWorld();
 const { approve } = world;

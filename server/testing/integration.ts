@@ -9,9 +9,8 @@ import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { afterAll, beforeAll } from "vitest";
 import type { EngineConfig, EngineDependencies } from "../agent/engine-config";
 import { decideApproval, type ReviewDecision } from "../approvals/decide-approval";
-import { db } from "../db/client";
-import { AirlockError } from "../errors";
 import type { AnyTool } from "../tools/define-tool";
+import { findPendingRequestId } from "./approvals";
 import { createTestDatabase, type TestDatabase } from "./database";
 import {
   createTestConversation,
@@ -155,22 +154,4 @@ export function useDeletionWorld(options: Omit<IntegrationWorldOptions, "tools">
   const world = useIntegrationWorld({ ...rest, tools: [deleteFile, ...(otherTools ?? [])] });
   const requestDeletion = (path: string, owner?: { id: string }) => world.requestApprovalFor(`delete ${path}`, owner);
   return { world, deleted, deleteFile, requestDeletion };
-}
-
-/** The run's pending approval request, now (it must have one). */
-export async function findPendingRequestId(runId: string): Promise<string> {
-  const request = await db().approvalRequest.findFirst({ where: { runId, status: "PENDING" }, select: { id: true } });
-  if (!request) throw new Error(`run ${runId} has no pending approval request`);
-  return request.id;
-}
-
-/** "OK", or the AirlockError's code a refused call threw; any other error is rethrown. */
-export async function errorCodeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "OK";
-  } catch (error) {
-    if (error instanceof AirlockError) return error.code;
-    throw error;
-  }
 }
