@@ -1,7 +1,7 @@
 /** The requester withdraws their own pending request; for anyone else it does not exist. */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
-import { errorCodeOf } from "../testing/approvals";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
 import { cancelApprovalRequest } from "./cancel-approval";

@@ -1,7 +1,7 @@
 /** Distinct approvers: with two required, one reviewer's approval (however often sent) is not enough. */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
-import { errorCodeOf } from "../testing/approvals";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
 import { forgetCachedPolicy } from "./current-policy";

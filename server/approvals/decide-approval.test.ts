@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
-import { errorCodeOf } from "../testing/approvals";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
 import { decideApproval } from "./decide-approval";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { bumpPolicyVersion } from "../db/policy";
 import { inTransaction } from "../db/transaction";
-import { errorCodeOf } from "../testing/approvals";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
 

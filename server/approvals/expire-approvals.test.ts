@@ -1,7 +1,7 @@
 /** Requests nobody decided in time: a late reviewer is refused, the sweeper expires them, and the run goes on. */
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
-import { errorCodeOf } from "../testing/approvals";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
 import { expireOverdueApprovals } from "./expire-approvals";

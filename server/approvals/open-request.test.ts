@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { changeUserRole, setUserActive } from "../auth/user-admin";
-import { errorCodeOf } from "../testing/approvals";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
 

@@ -3,8 +3,7 @@
  * A missing SECRETS_KEY becomes a clear, typed error instead of a server error.
  */
 
-import { SecretsKeyError } from "../../crypto/secret-box";
-import { secretsKeyFromEnv } from "../../crypto/secrets-key";
+import { secretsKeyForAdminChange } from "../../crypto/secrets-key";
 import { AirlockError } from "../../errors";
 import { deleteSecret, listSecrets, setSecret } from "./secret-store";
 
@@ -13,14 +12,7 @@ export function listSecretNames() {
 }
 
 export async function storeSecret(options: { name: string; value: string; actorId: string }) {
-  let key: Buffer;
-  try {
-    key = secretsKeyFromEnv();
-  } catch (error) {
-    if (error instanceof SecretsKeyError) throw new AirlockError("admin:secrets-key-missing", error.message);
-    throw error;
-  }
-  return setSecret({ ...options, key });
+  return setSecret({ ...options, key: secretsKeyForAdminChange() });
 }
 
 export async function removeSecret(options: { name: string; actorId: string }) {
