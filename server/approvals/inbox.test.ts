@@ -3,26 +3,17 @@
  * reads are hidden, in every form the model may have repeated them in.
  */
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { createTestConversation, createTestUser, sendTestMessage, waitForRunStatus } from "../testing/fixtures";
 import { useDeletionWorld } from "../testing/integration";
-import { defineTool } from "../tools/define-tool";
+import { createSecretReadTool } from "../testing/test-tools";
 import { inboxDetail } from "./inbox";
 
 const SECRET_VALUE = "sk_live_do_not_show_reviewers_42";
 /** The reported case: a value JSON must escape, so a model quoting it writes another string. */
 const HOSTILE_VALUE = 'pa"ss\\word\nsecond-line-of-it\t\u00e9\u{1F511}';
-const readSecret = defineTool({
-  name: "read_secret",
-  description: "Read a secret",
-  input: z.object({ name: z.string() }),
-  output: z.object({ name: z.string(), value: z.string() }),
-  risk: "SENSITIVE_READ",
-  sensitiveValues: (output) => [output.value],
-  async execute(input) {
-    return { name: input.name, value: input.name === "HOSTILE_KEY" ? HOSTILE_VALUE : SECRET_VALUE };
-  },
+const readSecret = createSecretReadTool({
+  valueOf: (name) => (name === "HOSTILE_KEY" ? HOSTILE_VALUE : SECRET_VALUE),
 });
 const { world } = useDeletionWorld({ otherTools: [readSecret] });
 const { approve } = world;

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import { createSecretReadTool } from "../testing/test-tools";
 import { defineTool } from "../tools/define-tool";
 import { createToolRegistry } from "../tools/registry";
 import { sensitiveValuesFrom, sensitiveValuesOf } from "./released-values";
 
-const precise = defineTool({
-  name: "read_secret",
-  description: "Read a secret",
-  input: z.object({ name: z.string() }),
-  output: z.object({ name: z.string(), value: z.string() }),
-  risk: "SENSITIVE_READ",
-  sensitiveValues: (output) => [output.value],
-  async execute(input) {
-    return { name: input.name, value: "unused" };
-  },
-});
+const precise = createSecretReadTool({ valueOf: () => "unused" });
 
 const broken = defineTool({
   ...precise,

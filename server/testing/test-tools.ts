@@ -44,3 +44,18 @@ export function createReadFileTool(options: {
     },
   });
 }
+
+/** A SENSITIVE_READ that says which part of its output is the released value: "read the X secret" calls it. */
+export function createSecretReadTool(options: { valueOf: (name: string) => string }) {
+  return defineTool({
+    name: "read_secret",
+    description: "Read a secret",
+    input: z.object({ name: z.string() }),
+    output: z.object({ name: z.string(), value: z.string() }),
+    risk: "SENSITIVE_READ",
+    sensitiveValues: (output) => [output.value],
+    async execute(input) {
+      return { name: input.name, value: options.valueOf(input.name) };
+    },
+  });
+}
