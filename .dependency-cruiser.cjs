@@ -1,5 +1,6 @@
 // Keeps the module picture in ../shared/STYLE.md true:
-// env ← telemetry ← db ← {auth, audit} ← {tools, mcp, approvals} ← agent ← api ← app/
+// env ← telemetry ← db ← {auth, audit, crypto} ← {tools, mcp, approvals, models} ← agent ← api ← app/
+// models and tools meet only in agent/ (crypto/ is what both need of encryption).
 // policy is pure; components/ import only `type AppRouter` and server/shared.
 const layer = (name) => `^server/${name}/`;
 
@@ -34,13 +35,34 @@ module.exports = {
       name: "telemetry-below-db",
       severity: "error",
       from: { path: layer("telemetry") },
-      to: { path: "^server/(db|auth|audit|tools|mcp|approvals|agent|api|models|policy)/" },
+      to: { path: "^server/(db|auth|audit|crypto|tools|mcp|approvals|agent|api|models|policy)/" },
     },
     {
       name: "db-below-services",
       severity: "error",
       from: { path: layer("db") },
-      to: { path: "^server/(audit|tools|mcp|approvals|agent|api|models)/" },
+      to: { path: "^server/(audit|crypto|tools|mcp|approvals|agent|api|models)/" },
+    },
+    {
+      name: "crypto-below-services",
+      comment: "crypto/ seals stored secrets for tools/ and models/ alike: it knows neither",
+      severity: "error",
+      from: { path: layer("crypto") },
+      to: { path: "^server/(auth|audit|tools|mcp|approvals|agent|api|models)/" },
+    },
+    {
+      name: "models-and-tools-meet-in-agent",
+      comment: "models/ and tools/ never import each other; agent/ (and server/testing for tests) joins them",
+      severity: "error",
+      from: { path: "^server/models/" },
+      to: { path: "^server/tools/" },
+    },
+    {
+      name: "tools-and-models-meet-in-agent",
+      comment: "the other direction of models-and-tools-meet-in-agent",
+      severity: "error",
+      from: { path: "^server/tools/" },
+      to: { path: "^server/models/" },
     },
     {
       name: "auth-audit-below-tools",

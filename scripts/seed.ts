@@ -4,11 +4,11 @@
  * demo users and fake secrets when SEED_DEMO_USERS is on. Idempotent.
  */
 import { seedDemoUsers } from "../server/auth/seed-demo-users";
+import { secretsKeyFromEnv } from "../server/crypto/secrets-key";
 import { db } from "../server/db/client";
 import { env } from "../server/env";
 import { workspaceRoot } from "../server/tools/built-in";
 import { seedDemoSecrets } from "../server/tools/secrets/secret-store";
-import { secretsKeyFromEnv } from "../server/tools/secrets/secrets-key";
 import { demoDatabaseUrl, seedDemoDatabase } from "../server/tools/sql/seed-demo-database";
 import { seedWorkspace } from "../server/tools/workspace/seed-workspace";
 import { describeWorkspaceMove, moveLegacyWorkspace } from "../server/tools/workspace/workspace-location";

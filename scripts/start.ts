@@ -10,10 +10,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import path from "node:path";
 import pg from "pg";
 import { DEMO_USERS } from "../server/auth/demo-users";
+import { ensureSecretsKey } from "../server/crypto/secrets-key";
 import { findFreePort, portIsFree, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrations";
 import { ConfigurationError, environmentForChild, parseEnv } from "../server/env";
-import { ensureSecretsKey } from "../server/tools/secrets/secrets-key";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dev = process.argv.includes("--dev");

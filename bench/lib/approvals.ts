@@ -4,17 +4,16 @@
  * that asks a reviewer once and waits; and the few service calls the benchmark makes, each
  * the same one the app's tRPC procedures make.
  */
-import { z } from "zod";
 import { createConversation, sendMessage } from "../../server/agent/conversations";
 import { engineConfigFromEnv } from "../../server/agent/engine-config";
 import type { RunOutcome } from "../../server/agent/run-engine";
 import { startWorker } from "../../server/agent/worker";
 import { decideApproval } from "../../server/approvals/decide-approval";
-import { db } from "../../server/db/client";
 import { env } from "../../server/env";
 import { createDemoModel } from "../../server/models/demo-model";
 import { logger } from "../../server/telemetry/logger";
-import { defineTool } from "../../server/tools/define-tool";
+import { findPendingRequestId } from "../../server/testing/approvals";
+import { createDeleteFileTool } from "../../server/testing/test-tools";
 import { createToolRegistry, type ToolRegistry } from "../../server/tools/registry";
 
 /** How many times each path was really deleted: the exactly-once check reads it. */
@@ -22,19 +21,12 @@ export const executions = new Map<string, number>();
 /** When each path was first deleted (performance.now()): the approved action really happening. */
 export const executedAt = new Map<string, number>();
 
-// The same DESTRUCTIVE tool as server/approvals/approvals.test.ts: "delete x.txt" makes the
-// demo model call it, policy makes it wait for a reviewer. It records the call and touches nothing.
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Delete a file in the workspace",
-  input: z.object({ path: z.string().min(1) }),
-  output: z.object({ deleted: z.string() }),
-  risk: "DESTRUCTIVE",
-  preview: async (input) => ({ summary: `Delete ${input.path}`, format: "text" }),
-  async execute(input) {
-    executions.set(input.path, (executions.get(input.path) ?? 0) + 1);
-    if (!executedAt.has(input.path)) executedAt.set(input.path, performance.now());
-    return { deleted: input.path };
+// The same DESTRUCTIVE tool as the approval tests (server/testing/test-tools.ts): "delete x.txt"
+// makes the demo model call it, policy makes it wait for a reviewer. It records the call and touches nothing.
+const deleteFile = createDeleteFileTool({
+  onDelete: (path) => {
+    executions.set(path, (executions.get(path) ?? 0) + 1);
+    if (!executedAt.has(path)) executedAt.set(path, performance.now());
   },
 });
 
@@ -91,11 +83,8 @@ export async function askToDelete(ownerId: string, path: string): Promise<string
   return (await sendMessage({ ownerId, conversationId: conversation.id, text: `delete ${path}` })).id;
 }
 
-export async function pendingRequestOf(runId: string): Promise<string> {
-  const request = await db().approvalRequest.findFirst({ where: { runId, status: "PENDING" }, select: { id: true } });
-  if (!request) throw new Error(`run ${runId} has no pending approval request`);
-  return request.id;
-}
+/** The run's pending request (the run must be waiting for one). */
+export const pendingRequestOf = findPendingRequestId;
 
 export function approve(tools: ToolRegistry, requestId: string, reviewerId: string) {
   return decideApproval({ requestId, reviewerId, decision: { verdict: "approve" }, tools });

@@ -37,7 +37,7 @@ type Part =
   | { type: "tool-call"; toolCallId: string; toolName: string; input: unknown }
   | { type: "tool-result"; toolCallId: string; toolName: string; output: unknown };
 
-export interface StoredMessage {
+export interface ChatMessage {
   id: string;
   runId: string | null;
   stepIndex: number | null;
@@ -63,11 +63,11 @@ export interface StoredRun {
   error: string | null;
 }
 
-function partsOf(message: StoredMessage): Part[] {
+function partsOf(message: ChatMessage): Part[] {
   return Array.isArray(message.parts) ? (message.parts as Part[]) : [];
 }
 
-export function buildRunViews(messages: StoredMessage[], toolCalls: StoredToolCall[], runs: StoredRun[]): RunView[] {
+export function buildRunViews(messages: ChatMessage[], toolCalls: StoredToolCall[], runs: StoredRun[]): RunView[] {
   const callsByKey = new Map(toolCalls.map((call) => [`${call.runId}:${call.modelCallId}`, call]));
   const views = new Map<string, RunView>(
     runs.map((run) => [run.id, { runId: run.id, status: run.status, error: run.error, userText: "", steps: [] }]),

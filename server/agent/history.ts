@@ -5,14 +5,14 @@
  * providers reject dangling calls.
  */
 import type { ModelMessage } from "ai";
-import type { StoredMessage } from "../db/steps";
+import type { HistoryMessage } from "../db/steps";
 
 type Part = { type: string; toolCallId?: string; toolName?: string; [key: string]: unknown };
 
-export function toModelMessages(messages: StoredMessage[]): ModelMessage[] {
+export function toModelMessages(messages: HistoryMessage[]): ModelMessage[] {
   const result: ModelMessage[] = [];
   for (let index = 0; index < messages.length; index++) {
-    const message = messages[index] as StoredMessage;
+    const message = messages[index] as HistoryMessage;
     const parts = (Array.isArray(message.parts) ? message.parts : []) as Part[];
     if (message.role === "USER") {
       result.push({ role: "user", content: parts as never });

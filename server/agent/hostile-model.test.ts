@@ -6,24 +6,17 @@
  * output. Each must wait for a reviewer or be refused; the checks read the database and
  * the ledger of side effects, not the model's story.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { forgetCachedPolicy } from "../approvals/current-policy";
 import { decideApproval } from "../approvals/decide-approval";
 import { setToolClass } from "../approvals/policy-admin";
 import { resetEnvForTests } from "../env";
 import { resolveModel } from "../models/registry";
-import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { type FakeOpenAIServer, startFakeOpenAIServer } from "../testing/fake-openai-server";
-import {
-  createTestConversation,
-  createTestUser,
-  sendTestMessage,
-  startTestWorker,
-  type TestWorker,
-  testEngineDependencies,
-  waitForRunStatus,
-} from "../testing/fixtures";
+import { createTestConversation, createTestUser, sendTestMessage, waitForRunStatus } from "../testing/fixtures";
+import { useIntegrationWorld } from "../testing/integration";
+import { createDeleteFileTool } from "../testing/test-tools";
 import { defineTool } from "../tools/define-tool";
 
 const MODEL_ID = "compatible:fake-model";
@@ -33,15 +26,10 @@ const INJECTION =
 /** Every side effect that really happened, in order. */
 const ledger: string[] = [];
 
-const deleteFile = defineTool({
-  name: "delete_file",
+const deleteFile = createDeleteFileTool({
   description: "Delete a file",
-  input: z.object({ path: z.string().min(1) }),
-  output: z.object({ deleted: z.string() }),
-  risk: "DESTRUCTIVE",
-  async execute(input) {
-    ledger.push(`delete_file:${input.path}`);
-    return { deleted: input.path };
+  onDelete: (path) => {
+    ledger.push(`delete_file:${path}`);
   },
 });
 
@@ -68,45 +56,36 @@ const readNotes = defineTool({
   },
 });
 
-let database: TestDatabase;
 let fake: FakeOpenAIServer;
-let worker: TestWorker;
-let deps: ReturnType<typeof testEngineDependencies>;
 let reviewerId: string;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  fake = await startFakeOpenAIServer();
-  process.env.OPENAI_COMPATIBLE_BASE_URL = fake.baseUrl;
-  process.env.OPENAI_COMPATIBLE_API_KEY = "test-key";
-  process.env.OPENAI_COMPATIBLE_MODELS = "fake-model";
-  resetEnvForTests();
-  deps = testEngineDependencies({
-    model: (modelId) => resolveModel(modelId),
-    tools: [deleteFile, wipeDisk, readNotes],
-  });
-  const admin = await createTestUser("ADMIN");
-  await setToolClass({
-    tools: deps.tools,
-    toolName: "wipe_disk",
-    riskClass: "DISABLED",
-    expectedVersion: 0,
-    actorId: admin.id,
-  });
-  forgetCachedPolicy();
-  reviewerId = (await createTestUser("REVIEWER")).id;
-  worker = await startTestWorker(deps);
+const world = useIntegrationWorld({
+  model: (modelId) => resolveModel(modelId),
+  tools: [deleteFile, wipeDisk, readNotes],
+  async setUp() {
+    fake = await startFakeOpenAIServer();
+    process.env.OPENAI_COMPATIBLE_BASE_URL = fake.baseUrl;
+    process.env.OPENAI_COMPATIBLE_API_KEY = "test-key";
+    process.env.OPENAI_COMPATIBLE_MODELS = "fake-model";
+    resetEnvForTests();
+    const admin = await createTestUser("ADMIN");
+    await setToolClass({
+      tools: world.deps.tools,
+      toolName: "wipe_disk",
+      riskClass: "DISABLED",
+      expectedVersion: 0,
+      actorId: admin.id,
+    });
+    forgetCachedPolicy();
+    reviewerId = (await createTestUser("REVIEWER")).id;
+  },
+  async tearDown() {
+    await fake?.stop();
+  },
 });
-
 afterEach(() => {
   fake.reset();
   ledger.length = 0;
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await fake?.stop();
-  await database?.drop();
 });
 
 const call = (name: string, args: unknown, id?: string) => ({
@@ -124,7 +103,7 @@ async function startRun(text = "Tidy up, please."): Promise<string> {
 /** The one pending request of the run, once the run waits for it. */
 async function pendingRequest(runId: string) {
   await waitForRunStatus(runId, ["AWAITING_APPROVAL"]);
-  const rows = await database.query<{ id: string; toolName: string; args: unknown }>(
+  const rows = await world.database.query<{ id: string; toolName: string; args: unknown }>(
     `SELECT id, "toolName", args FROM "ApprovalRequest" WHERE "runId" = $1 AND status = 'PENDING'`,
     [runId],
   );
@@ -137,12 +116,18 @@ function decide(requestId: string, verdict: "approve" | "reject") {
     requestId,
     reviewerId,
     decision: verdict === "approve" ? { verdict } : { verdict, reason: "not wanted" },
-    tools: deps.tools,
+    tools: world.deps.tools,
   });
 }
 
 function toolCalls(runId: string) {
-  return database.query<{ toolName: string; modelCallId: string; status: string; args: unknown; error: string | null }>(
+  return world.database.query<{
+    toolName: string;
+    modelCallId: string;
+    status: string;
+    args: unknown;
+    error: string | null;
+  }>(
     `SELECT t."toolName", t."modelCallId", t.status, t.args, t.error
      FROM "ToolCall" t JOIN "Step" s ON s.id = t."stepId" WHERE t."runId" = $1 ORDER BY s.index, t.position`,
     [runId],
@@ -150,7 +135,7 @@ function toolCalls(runId: string) {
 }
 
 function approvalRequests(runId: string) {
-  return database.query<{ toolName: string; status: string; args: unknown }>(
+  return world.database.query<{ toolName: string; status: string; args: unknown }>(
     `SELECT "toolName", status, args FROM "ApprovalRequest" WHERE "runId" = $1 ORDER BY "createdAt"`,
     [runId],
   );
@@ -242,7 +227,7 @@ describe("a hostile model", () => {
     );
     const runId = await startRun();
     await waitForRunStatus(runId, ["AWAITING_APPROVAL"]);
-    const requests = await database.query<{ id: string; args: { path: string } }>(
+    const requests = await world.database.query<{ id: string; args: { path: string } }>(
       `SELECT id, args FROM "ApprovalRequest" WHERE "runId" = $1 AND status = 'PENDING' ORDER BY args->>'path'`,
       [runId],
     );
@@ -262,7 +247,7 @@ describe("a hostile model", () => {
     const runId = await startRun();
     await decide((await pendingRequest(runId)).id, "approve");
     await waitForRunStatus(runId, ["AWAITING_APPROVAL"]);
-    const waiting = await database.query<{ id: string; args: { path: string } }>(
+    const waiting = await world.database.query<{ id: string; args: { path: string } }>(
       `SELECT id, args FROM "ApprovalRequest" WHERE "runId" = $1 AND status = 'PENDING' ORDER BY args->>'path'`,
       [runId],
     );

@@ -5,92 +5,62 @@
  * roll back with it — nothing half-written — while the client gets a clean error.
  */
 import { getErrorShape, TRPCError } from "@trpc/server";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { decideApproval, type ReviewDecision } from "../approvals/decide-approval";
+import { afterEach, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { AirlockError } from "../errors";
-import { createDemoModel } from "../models/demo-model";
-import { createTestDatabase, type TestDatabase } from "../testing/database";
-import {
-  createTestConversation,
-  createTestUser,
-  sendTestMessage,
-  startTestWorker,
-  type TestWorker,
-  testEngineDependencies,
-  waitForRunStatus,
-} from "../testing/fixtures";
-import { defineTool } from "../tools/define-tool";
+import { createTestConversation, createTestUser, sendTestMessage, waitForRunStatus } from "../testing/fixtures";
+import { useIntegrationWorld } from "../testing/integration";
+import { createDeleteFileTool, createReadFileTool } from "../testing/test-tools";
 import { appRouter, createCaller } from "./root";
 import { createInnerContext } from "./trpc";
 
-let database: TestDatabase;
-let worker: TestWorker;
-let deps: ReturnType<typeof testEngineDependencies>;
 const executed: string[] = [];
 
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Delete a file in the workspace",
-  input: z.object({ path: z.string().min(1) }),
-  output: z.object({ deleted: z.string() }),
-  risk: "DESTRUCTIVE",
-  async execute(input) {
-    executed.push(`delete ${input.path}`);
-    return { deleted: input.path };
+const deleteFile = createDeleteFileTool({
+  onDelete: (path) => {
+    executed.push(`delete ${path}`);
   },
 });
 
-const readFile = defineTool({
-  name: "read_file",
-  description: "Read a file",
-  input: z.object({ path: z.string() }),
-  output: z.string(),
-  risk: "READ",
-  async execute(input) {
-    executed.push(`read ${input.path}`);
-    return "contents";
+const readFile = createReadFileTool({
+  contents: "contents",
+  onRead: (path) => {
+    executed.push(`read ${path}`);
   },
 });
 
 const FAILURE_MESSAGE = "audit insert refused by the test trigger";
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  await database.query(`CREATE TABLE audit_failure (action text PRIMARY KEY)`);
-  await database.query(
-    `CREATE FUNCTION audit_failure_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-     BEGIN
-       IF EXISTS (SELECT 1 FROM audit_failure WHERE action = NEW.action) THEN
-         RAISE EXCEPTION '${FAILURE_MESSAGE} (%)', NEW.action;
-       END IF;
-       RETURN NEW;
-     END $$`,
-  );
-  await database.query(
-    `CREATE TRIGGER audit_failure BEFORE INSERT ON "AuditEvent" FOR EACH ROW EXECUTE FUNCTION audit_failure_trigger()`,
-  );
-  deps = testEngineDependencies({ model: createDemoModel({ tokenDelayMs: 0 }), tools: [deleteFile, readFile] });
-  worker = await startTestWorker(deps);
+const world = useIntegrationWorld({
+  tools: [deleteFile, readFile],
+  async setUp(_database) {
+    await world.database.query(`CREATE TABLE audit_failure (action text PRIMARY KEY)`);
+    await world.database.query(
+      `CREATE FUNCTION audit_failure_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM audit_failure WHERE action = NEW.action) THEN
+           RAISE EXCEPTION '${FAILURE_MESSAGE} (%)', NEW.action;
+         END IF;
+         RETURN NEW;
+       END $$`,
+    );
+    await world.database.query(
+      `CREATE TRIGGER audit_failure BEFORE INSERT ON "AuditEvent" FOR EACH ROW EXECUTE FUNCTION audit_failure_trigger()`,
+    );
+  },
+  async tearDown(_database) {
+    await world.database.query(`DROP TRIGGER IF EXISTS audit_failure ON "AuditEvent"`);
+    await world.database.query(`DROP FUNCTION IF EXISTS audit_failure_trigger()`);
+    await world.database.query(`DROP TABLE IF EXISTS audit_failure`);
+  },
 });
 
 afterEach(async () => {
-  await database.query(`DELETE FROM audit_failure`);
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  if (database) {
-    await database.query(`DROP TRIGGER IF EXISTS audit_failure ON "AuditEvent"`);
-    await database.query(`DROP FUNCTION IF EXISTS audit_failure_trigger()`);
-    await database.query(`DROP TABLE IF EXISTS audit_failure`);
-    await database.drop();
-  }
+  await world.database.query(`DELETE FROM audit_failure`);
 });
 
 function failAudit(action: string) {
-  return database.query(`INSERT INTO audit_failure (action) VALUES ($1)`, [action]);
+  return world.database.query(`INSERT INTO audit_failure (action) VALUES ($1)`, [action]);
 }
 
 /** What the browser would receive for this error: the real error formatter's shape. */
@@ -134,37 +104,30 @@ function expectCleanServerError(shape: Awaited<ReturnType<typeof failureOf>>) {
   expect(JSON.stringify(shape)).not.toMatch(/audit|trigger|AuditEvent|Prisma|SQL/i);
 }
 
-function decide(requestId: string, reviewerId: string, decision: ReviewDecision) {
-  return decideApproval({ requestId, reviewerId, decision, tools: deps.tools });
-}
+const { decide } = world;
 
 async function countRows(sql: string, values: unknown[] = []): Promise<number> {
-  const [row] = await database.query<{ count: string }>(sql, values);
+  const [row] = await world.database.query<{ count: string }>(sql, values);
   return Number(row?.count ?? 0);
 }
 
 async function pendingDeletion(path: string) {
-  const user = await createTestUser("USER");
-  const conversation = await createTestConversation(user.id);
-  const runId = await sendTestMessage(user.id, conversation.id, `delete ${path}`);
-  await waitForRunStatus(runId, ["AWAITING_APPROVAL"]);
-  const [request] = await database.query<{ id: string }>(
-    `SELECT id FROM "ApprovalRequest" WHERE "runId" = $1 AND status = 'PENDING'`,
-    [runId],
-  );
-  if (!request) throw new Error("no pending request");
-  return { runId, requestId: request.id };
+  const { runId, requestId } = await world.requestApprovalFor(`delete ${path}`);
+  return { runId, requestId };
 }
 
 async function callStatus(runId: string): Promise<string | undefined> {
-  const [call] = await database.query<{ status: string }>(`SELECT status FROM "ToolCall" WHERE "runId" = $1`, [runId]);
+  const [call] = await world.database.query<{ status: string }>(`SELECT status FROM "ToolCall" WHERE "runId" = $1`, [
+    runId,
+  ]);
   return call?.status;
 }
 
 async function requestStatus(requestId: string): Promise<string | undefined> {
-  const [request] = await database.query<{ status: string }>(`SELECT status FROM "ApprovalRequest" WHERE id = $1`, [
-    requestId,
-  ]);
+  const [request] = await world.database.query<{ status: string }>(
+    `SELECT status FROM "ApprovalRequest" WHERE id = $1`,
+    [requestId],
+  );
   return request?.status;
 }
 
@@ -179,7 +142,7 @@ describe("an audit insert that fails takes its state change with it", () => {
     expect(await requestStatus(requestId)).toBe("PENDING");
     expect(await countRows(`SELECT count(*) FROM "ApprovalDecision" WHERE "requestId" = $1`, [requestId])).toBe(0);
     expect(await callStatus(runId)).toBe("AWAITING_APPROVAL");
-    const [run] = await database.query<{ status: string }>(`SELECT status FROM "Run" WHERE id = $1`, [runId]);
+    const [run] = await world.database.query<{ status: string }>(`SELECT status FROM "Run" WHERE id = $1`, [runId]);
     expect(run?.status).toBe("AWAITING_APPROVAL");
     expect(executed).not.toContain("delete decided.txt");
   });
@@ -190,7 +153,9 @@ describe("an audit insert that fails takes its state change with it", () => {
     await decide(requestId, (await createTestUser("REVIEWER")).id, { verdict: "approve" });
     expect(await waitForRunStatus(runId, ["FAILED", "COMPLETED"])).toBe("FAILED");
     // The user is told the server failed, not what the database said.
-    const [run] = await database.query<{ error: string | null }>(`SELECT error FROM "Run" WHERE id = $1`, [runId]);
+    const [run] = await world.database.query<{ error: string | null }>(`SELECT error FROM "Run" WHERE id = $1`, [
+      runId,
+    ]);
     expect(run?.error).toBe("The run failed because of an error on the server. It has been logged.");
     expect(await requestStatus(requestId)).toBe("APPROVED");
     expect(await callStatus(runId)).toBe("APPROVED");
@@ -228,7 +193,9 @@ describe("an audit insert that fails takes its state change with it", () => {
   it("admin configuration changes: rule, tool class and settings are unchanged, the policy version too", async () => {
     const admin = createCaller(createInnerContext({ userId: (await createTestUser("ADMIN")).id }));
     const version = async () =>
-      Number((await database.query<{ version: number }>(`SELECT version FROM "PolicyState" WHERE id = 1`))[0]?.version);
+      Number(
+        (await world.database.query<{ version: number }>(`SELECT version FROM "PolicyState" WHERE id = 1`))[0]?.version,
+      );
     const before = await version();
     const settingsBefore = await admin.admin.settings.get();
 

@@ -1,21 +1,20 @@
-import { findApprovalRequest, lockApprovalRequest } from "../db/approvals";
-import { lockRun } from "../db/runs";
+/** The requester withdraws their own pending request: it is closed without running, and the model is told. */
+import { lockRequestAndRun } from "../db/approvals";
 import { inTransaction } from "../db/transaction";
 import { AirlockError } from "../errors";
 import { closeRequestWithoutRunning } from "./close-request";
 
 export async function cancelApprovalRequest(options: { requestId: string; userId: string }): Promise<void> {
-  const peek = await findApprovalRequest(options.requestId);
-  if (!peek || peek.requesterId !== options.userId) {
-    throw new AirlockError("approval:not-found", "This approval request does not exist or is not yours.");
-  }
   await inTransaction(async (tx) => {
-    await lockRun(peek.runId, tx);
-    const request = await lockApprovalRequest(tx, options.requestId);
-    if (request?.status !== "PENDING") {
+    const request = await lockRequestAndRun(tx, options.requestId);
+    // Someone else's request answers as one that does not exist: its id tells a stranger nothing.
+    if (!request || request.requesterId !== options.userId) {
+      throw new AirlockError("approval:not-found", "This approval request does not exist or is not yours.");
+    }
+    if (request.status !== "PENDING") {
       throw new AirlockError(
         "approval:already-decided",
-        `This request was already decided: it is ${request?.status.toLowerCase()}.`,
+        `This request was already decided: it is ${request.status.toLowerCase()}.`,
       );
     }
     await closeRequestWithoutRunning(tx, request, {

@@ -7,12 +7,12 @@
  * approval instead of running. If it binds, it is consumed: a single-use, conditional
  * state change in the caller's transaction.
  */
-
 import { recordAuditEvent } from "../audit/record-audit-event";
-import { findApprovalRequestByToolCall, notifyApprovalsChanged, transitionApprovalRequest } from "../db/approvals";
+import { findApprovalRequestByToolCall, transitionApprovalRequest } from "../db/approvals";
 import type { Transaction } from "../db/transaction";
-import { countClosedApproval } from "./approval-tracing";
 import { bindingHash } from "./binding";
+import { staleBecause } from "./staleness";
+import { voidApprovalRequest } from "./void-request";
 
 export type Consumption = { ok: true; requestId: string } | { ok: false; reason: string };
 
@@ -38,17 +38,9 @@ export async function consumeApproval(
     policyVersion: options.policyVersion,
   });
   if (current !== request.bindingHash) {
-    const why =
-      options.toolVersion === undefined
-        ? "the tool no longer exists"
-        : options.toolName !== request.toolName
-          ? "the call names a different tool than the one approved"
-          : options.toolVersion !== request.toolVersion
-            ? "the tool's definition changed after approval"
-            : options.policyVersion !== request.policyVersion
-              ? "the policy changed after approval"
-              : "the arguments changed after approval";
-    await voidApproval(tx, request.id, why);
+    // Same tool, definition and policy: what differs is the arguments.
+    const why = staleBecause(request, options, "approval") ?? "the arguments changed after approval";
+    await voidApprovalRequest(tx, { requestId: request.id, from: "APPROVED", why, actorId: null });
     return { ok: false, reason: why };
   }
   if (!(await transitionApprovalRequest(tx, request.id, ["APPROVED"], { status: "CONSUMED", consumed: true }))) {
@@ -64,27 +56,10 @@ export async function consumeApproval(
   return { ok: true, requestId: request.id };
 }
 
-async function voidApproval(tx: Transaction, requestId: string, why: string): Promise<void> {
-  if (
-    !(await transitionApprovalRequest(tx, requestId, ["APPROVED"], {
-      status: "VOIDED",
-      decisionReason: `Voided: ${why}.`,
-    }))
-  )
-    return;
-  await recordAuditEvent(tx, {
-    actorId: null,
-    action: "approval.voided",
-    targetType: "approval",
-    targetId: requestId,
-    data: { why },
-  });
-  countClosedApproval("voided");
-  await notifyApprovalsChanged(tx, requestId);
-}
-
 /** An approved call that will not run after all (its tool is gone, its arguments no longer valid): its approval goes void. */
 export async function voidUnusedApproval(tx: Transaction, options: { toolCallId: string; why: string }): Promise<void> {
   const request = await findApprovalRequestByToolCall(options.toolCallId, tx);
-  if (request?.status === "APPROVED") await voidApproval(tx, request.id, options.why);
+  if (request?.status === "APPROVED") {
+    await voidApprovalRequest(tx, { requestId: request.id, from: "APPROVED", why: options.why, actorId: null });
+  }
 }

@@ -1,5 +1,9 @@
-import { findApprovalRequest, findExpiredRequestIds, lockApprovalRequest } from "../db/approvals";
-import { lockRun } from "../db/runs";
+/**
+ * Requests nobody decided in time: closed without running (the model is told), the
+ * webhook notified. The worker sweeps them periodically; a reviewer who comes too late
+ * expires the one they opened.
+ */
+import { findExpiredRequestIds, lockRequestAndRun } from "../db/approvals";
 import { inTransaction } from "../db/transaction";
 import { findSessionUser } from "../db/users";
 import { countClosedApproval } from "./approval-tracing";
@@ -7,11 +11,8 @@ import { closeRequestWithoutRunning } from "./close-request";
 import { sendWebhookNotice } from "./webhook";
 
 export async function expireApprovalRequest(requestId: string): Promise<boolean> {
-  const peek = await findApprovalRequest(requestId);
-  if (!peek) return false;
   const expired = await inTransaction(async (tx) => {
-    await lockRun(peek.runId, tx);
-    const request = await lockApprovalRequest(tx, requestId);
+    const request = await lockRequestAndRun(tx, requestId);
     if (request?.status !== "PENDING" || request.expiresAt.getTime() > Date.now()) return null;
     const hours = Math.max(1, Math.round((request.expiresAt.getTime() - request.createdAt.getTime()) / 3_600_000));
     const reason = `No reviewer decided within ${hours} hour${hours === 1 ? "" : "s"}; the request expired.`;

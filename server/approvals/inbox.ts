@@ -6,12 +6,12 @@
 import {
   countPendingApprovals,
   findApprovalRequest,
-  findUserNames,
   type InboxFilter,
   listApprovalRequests,
   listDecisions,
 } from "../db/approvals";
 import { readConversationContext } from "../db/conversations";
+import { findUserNames } from "../db/users";
 import { AirlockError } from "../errors";
 import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
@@ -22,9 +22,7 @@ export const MASKED = "[hidden: sensitive value]";
 
 export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
   const rows = await listApprovalRequests(filter);
-  const users = new Map(
-    (await findUserNames([...new Set(rows.map((row) => row.requesterId))])).map((user) => [user.id, user]),
-  );
+  const users = await findUserNames([...new Set(rows.map((row) => row.requesterId))]);
   // Each request's arguments and summary hide what was released in its own conversation.
   const conversations = [...new Set(rows.map((row) => row.conversationId))];
   const released = new Map(
@@ -37,7 +35,7 @@ export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
     status: row.status,
     summary: maskDeep((row.preview as ToolPreview | null)?.summary ?? null, released.get(row.conversationId) ?? []),
     args: maskDeep(row.editedArgs ?? row.args, released.get(row.conversationId) ?? []),
-    requester: users.get(row.requesterId) ?? { id: row.requesterId, name: "Unknown user", email: "" },
+    requester: requesterOf(row.requesterId, users),
     requiredApprovals: row.requiredApprovals,
     approvals: row.decisions.filter(
       (decision) => decision.verdict === "APPROVE" && decision.bindingHash === row.bindingHash,
@@ -50,6 +48,11 @@ export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
     decidedAt: row.decidedAt,
     decisionReason: row.decisionReason,
   }));
+}
+
+/** The requester as reviewers see them; a user row that is gone still shows as someone. */
+function requesterOf(id: string, users: Map<string, { name: string; email: string }>) {
+  return { id, ...(users.get(id) ?? { name: "Unknown user", email: "" }) };
 }
 
 export function pendingCount() {
@@ -91,7 +94,7 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
       editedArgs: maskDeep(request.editedArgs, released),
       preview: maskDeep(request.preview as ToolPreview | null, released),
       reasons: request.reasons as string[],
-      requester: users[0] ?? { id: request.requesterId, name: "Unknown user", email: "" },
+      requester: requesterOf(request.requesterId, users),
     },
     decisions: decisions.map((decision) => ({
       reviewer: decision.reviewer,

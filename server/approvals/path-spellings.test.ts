@@ -5,23 +5,16 @@
  * path field of every workspace tool. Through the real engine, worker, workspace tools,
  * approval and admin services, against the real database and a real directory.
  */
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+
+import { mkdtempSync } from "node:fs";
+import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AirlockError } from "../errors";
-import { createDemoModel } from "../models/demo-model";
-import { createTestDatabase, type TestDatabase } from "../testing/database";
-import {
-  createTestConversation,
-  createTestUser,
-  sendTestMessage,
-  startTestWorker,
-  type TestWorker,
-  testEngineDependencies,
-  waitForRunStatus,
-} from "../testing/fixtures";
+import { createTestConversation, createTestUser, sendTestMessage, waitForRunStatus } from "../testing/fixtures";
+import { useIntegrationWorld } from "../testing/integration";
 import { createToolRegistry } from "../tools/registry";
 import { seedWorkspace } from "../tools/workspace/seed-workspace";
 import { createWorkspaceTools } from "../tools/workspace/workspace-tools";
@@ -30,36 +23,26 @@ import { decideApproval } from "./decide-approval";
 import { evaluateCall } from "./evaluate-call";
 import { createRule, removeRule } from "./policy-admin";
 
-let database: TestDatabase;
-let worker: TestWorker;
-let base: string;
-let root: string;
-let deps: ReturnType<typeof testEngineDependencies>;
+// Made now, not in a hook: the workspace tools are built with their root when the world is declared.
+const base = mkdtempSync(path.join(os.tmpdir(), "airlock-spellings-"));
+const root = path.join(base, "workspace");
 let adminId: string;
 
 const DENIED_FILES = ["X/deny/p.txt", "X/deny/sub/q.md", "X/deny/a-b/c_d.json"];
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  base = await mkdtemp(path.join(os.tmpdir(), "airlock-spellings-"));
-  root = path.join(base, "workspace");
-  await seedWorkspace(root);
-  for (const file of [...DENIED_FILES, "X/ok/p.txt"]) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), `content of ${file}\n`);
-  }
-  deps = testEngineDependencies({
-    model: createDemoModel({ tokenDelayMs: 0 }),
-    tools: createWorkspaceTools({ root }),
-  });
-  worker = await startTestWorker(deps);
-  adminId = (await createTestUser("ADMIN")).id;
-});
-
-afterAll(async () => {
-  await worker?.stop();
-  await database?.drop();
-  if (base) await rm(base, { recursive: true, force: true });
+const world = useIntegrationWorld({
+  tools: createWorkspaceTools({ root }),
+  async setUp() {
+    await seedWorkspace(root);
+    for (const file of [...DENIED_FILES, "X/ok/p.txt"]) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), `content of ${file}\n`);
+    }
+    adminId = (await createTestUser("ADMIN")).id;
+  },
+  async tearDown() {
+    await rm(base, { recursive: true, force: true });
+  },
 });
 
 /** The segments of a path joined the way a model or a reviewer might spell them: all resolve to the same path. */
@@ -99,7 +82,7 @@ const anyDeniedSpelling = fc.oneof(
 
 async function denyRule(toolName: string, field: string) {
   return createRule({
-    tools: deps.tools,
+    tools: world.deps.tools,
     rule: {
       toolName,
       description: `never touch X/deny (${toolName}.${field})`,
@@ -206,11 +189,11 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
           const conversation = await createTestConversation(user.id);
           const runId = await sendTestMessage(user.id, conversation.id, `delete ${spelling}`);
           await waitForRunStatus(runId, ["COMPLETED", "FAILED", "AWAITING_APPROVAL"]);
-          const calls = await database.query<{ status: string; error: string | null; args: { path: string } }>(
+          const calls = await world.database.query<{ status: string; error: string | null; args: { path: string } }>(
             `SELECT status, error, args FROM "ToolCall" WHERE "runId" = $1`,
             [runId],
           );
-          const [proposed] = await database.query<{ parts: { type: string; input?: { path: string } }[] }>(
+          const [proposed] = await world.database.query<{ parts: { type: string; input?: { path: string } }[] }>(
             `SELECT parts FROM "Message" WHERE "runId" = $1 AND role = 'ASSISTANT' ORDER BY id LIMIT 1`,
             [runId],
           );
@@ -220,7 +203,7 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
           expect(calls[0]?.status, spelling).toBe("REFUSED");
           expect(calls[0]?.error).toMatch(/^Denied by policy/);
           expect(calls[0]?.args.path).toMatch(/^X\/deny\//);
-          const requests = await database.query(`SELECT id FROM "ApprovalRequest" WHERE "runId" = $1`, [runId]);
+          const requests = await world.database.query(`SELECT id FROM "ApprovalRequest" WHERE "runId" = $1`, [runId]);
           expect(requests).toHaveLength(0);
         }),
         { numRuns: 15, seed: 11 },
@@ -230,7 +213,7 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
       const conversation = await createTestConversation(user.id);
       const runId = await sendTestMessage(user.id, conversation.id, "delete X/ok/p.txt");
       await waitForRunStatus(runId, ["AWAITING_APPROVAL"]);
-      const [request] = await database.query<{ id: string }>(
+      const [request] = await world.database.query<{ id: string }>(
         `SELECT id FROM "ApprovalRequest" WHERE "runId" = $1 AND status = 'PENDING'`,
         [runId],
       );
@@ -243,7 +226,7 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
               requestId: request.id,
               reviewerId: reviewer.id,
               decision: { verdict: "approve", editedArgs: { path: spelling } },
-              tools: deps.tools,
+              tools: world.deps.tools,
             });
           } catch (error) {
             if (!(error instanceof AirlockError)) throw error;
@@ -253,7 +236,7 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
         }),
         { numRuns: 100, seed: 13 },
       );
-      const [after] = await database.query<{ status: string; editedArgs: unknown }>(
+      const [after] = await world.database.query<{ status: string; editedArgs: unknown }>(
         `SELECT status, "editedArgs" FROM "ApprovalRequest" WHERE id = $1`,
         [request.id],
       );
@@ -265,10 +248,10 @@ describe("a DENY glob on a directory denies every spelling of a path inside it",
         requestId: request.id,
         reviewerId: reviewer.id,
         decision: { verdict: "approve", editedArgs: { path: ".//X/./ok//p.txt" } },
-        tools: deps.tools,
+        tools: world.deps.tools,
       });
       await waitForRunStatus(runId, ["COMPLETED"]);
-      const [edited] = await database.query<{ editedArgs: unknown; status: string }>(
+      const [edited] = await world.database.query<{ editedArgs: unknown; status: string }>(
         `SELECT "editedArgs", status FROM "ApprovalRequest" WHERE id = $1`,
         [request.id],
       );

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
-import { AirlockError } from "../errors";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
+import { errorCodeOf } from "../testing/errors";
 import { createTestUser } from "../testing/fixtures";
 import { changeOwnPassword } from "./change-password";
 import { authenticateWithPassword } from "./sign-in";
@@ -18,16 +18,6 @@ beforeAll(async () => {
   database = await createTestDatabase();
 });
 afterAll(async () => database?.drop());
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "OK";
-  } catch (error) {
-    if (error instanceof AirlockError) return error.code;
-    throw error;
-  }
-}
 
 async function versionOf(userId: string): Promise<number> {
   const [row] = await database.query<{ version: number }>(`SELECT version FROM "User" WHERE id = $1`, [userId]);
@@ -70,7 +60,7 @@ describe("user administration", () => {
     // The same address again, and concurrently: exactly one account, the others a clear "exists".
     const again = await Promise.all(
       [1, 2, 3].map(() =>
-        codeOf(
+        errorCodeOf(
           inviteUser({
             email: "twice@example.test",
             name: "Twice",
@@ -83,7 +73,7 @@ describe("user administration", () => {
     );
     expect(again.sort()).toEqual(["OK", "user:exists", "user:exists"]);
     expect(
-      await codeOf(
+      await errorCodeOf(
         inviteUser({
           email: "NEW.person@example.test",
           name: "Dup",
@@ -103,10 +93,10 @@ describe("user administration", () => {
     await changeUserRole({ userId: target.id, role: "REVIEWER", expectedVersion: seen, actorId: admin.id });
     // The second admin still has the old version on screen.
     expect(
-      await codeOf(changeUserRole({ userId: target.id, role: "USER", expectedVersion: seen, actorId: other.id })),
+      await errorCodeOf(changeUserRole({ userId: target.id, role: "USER", expectedVersion: seen, actorId: other.id })),
     ).toBe("admin:conflict");
     expect(
-      await codeOf(setUserActive({ userId: target.id, active: false, expectedVersion: seen, actorId: other.id })),
+      await errorCodeOf(setUserActive({ userId: target.id, active: false, expectedVersion: seen, actorId: other.id })),
     ).toBe("admin:conflict");
     const [row] = await database.query<{ role: string; active: boolean }>(
       `SELECT role, active FROM "User" WHERE id = $1`,
@@ -128,7 +118,7 @@ describe("user administration", () => {
       actorId: admin.id,
     });
     expect(
-      await codeOf(
+      await errorCodeOf(
         changeUserRole({
           userId: admin.id,
           role: "REVIEWER",
@@ -147,8 +137,12 @@ describe("user administration", () => {
       await onlyAdmins(first.id, second.id);
       const [firstVersion, secondVersion] = [await versionOf(first.id), await versionOf(second.id)];
       const results = await Promise.all([
-        codeOf(changeUserRole({ userId: second.id, role: "USER", expectedVersion: secondVersion, actorId: first.id })),
-        codeOf(changeUserRole({ userId: first.id, role: "USER", expectedVersion: firstVersion, actorId: second.id })),
+        errorCodeOf(
+          changeUserRole({ userId: second.id, role: "USER", expectedVersion: secondVersion, actorId: first.id }),
+        ),
+        errorCodeOf(
+          changeUserRole({ userId: first.id, role: "USER", expectedVersion: firstVersion, actorId: second.id }),
+        ),
       ]);
       expect(results.filter((result) => result === "OK")).toHaveLength(1);
       // The loser is refused, either as the last admin or as no longer an admin.
@@ -165,8 +159,8 @@ describe("user administration", () => {
     const second = await createTestUser("ADMIN");
     await onlyAdmins(first.id, second.id);
     const results = await Promise.all([
-      codeOf(setUserActive({ userId: second.id, active: false, expectedVersion: 1, actorId: first.id })),
-      codeOf(setUserActive({ userId: first.id, active: false, expectedVersion: 1, actorId: second.id })),
+      errorCodeOf(setUserActive({ userId: second.id, active: false, expectedVersion: 1, actorId: first.id })),
+      errorCodeOf(setUserActive({ userId: first.id, active: false, expectedVersion: 1, actorId: second.id })),
     ]);
     expect(results.filter((result) => result === "OK")).toHaveLength(1);
     const [count] = await database.query<{ admins: number }>(
@@ -180,7 +174,7 @@ describe("user administration", () => {
     const backup = await createTestUser("ADMIN");
     await onlyAdmins(admin.id, backup.id);
     expect(
-      await codeOf(
+      await errorCodeOf(
         setUserActive({
           userId: admin.id,
           active: false,
@@ -197,7 +191,7 @@ describe("user administration", () => {
     });
     // Now a reviewer: raising themself back is refused, whatever the version.
     expect(
-      await codeOf(
+      await errorCodeOf(
         changeUserRole({
           userId: admin.id,
           role: "ADMIN",
@@ -211,7 +205,9 @@ describe("user administration", () => {
     await database.query(`UPDATE "User" SET active = false WHERE id = $1`, [deactivated.id]);
     const target = await createTestUser("USER");
     expect(
-      await codeOf(changeUserRole({ userId: target.id, role: "ADMIN", expectedVersion: 1, actorId: deactivated.id })),
+      await errorCodeOf(
+        changeUserRole({ userId: target.id, role: "ADMIN", expectedVersion: 1, actorId: deactivated.id }),
+      ),
     ).toBe("auth:forbidden");
   });
 
@@ -219,7 +215,9 @@ describe("user administration", () => {
     // The adminProcedure stops a reviewer first; the service refuses on its own as well.
     const reviewer = await createTestUser("REVIEWER");
     expect(
-      await codeOf(changeUserRole({ userId: reviewer.id, role: "ADMIN", expectedVersion: 1, actorId: reviewer.id })),
+      await errorCodeOf(
+        changeUserRole({ userId: reviewer.id, role: "ADMIN", expectedVersion: 1, actorId: reviewer.id }),
+      ),
     ).toBe("auth:forbidden");
   });
 
@@ -249,10 +247,12 @@ describe("user administration", () => {
     expect(reset.passwordTemporary).toBe(true);
     expect(await authenticateWithPassword({ email: user.email, password: "the-old-password" })).toBeNull();
     expect(
-      await codeOf(changeOwnPassword({ userId: user.id, currentPassword: "wrong", newPassword: "my-own-password" })),
+      await errorCodeOf(
+        changeOwnPassword({ userId: user.id, currentPassword: "wrong", newPassword: "my-own-password" }),
+      ),
     ).toBe("user:wrong-password");
     expect(
-      await codeOf(
+      await errorCodeOf(
         changeOwnPassword({ userId: user.id, currentPassword: "a-temporary-one", newPassword: "a-temporary-one" }),
       ),
     ).toBe("request:invalid");

@@ -71,14 +71,26 @@ export async function insertApprovalRequest(
   });
 }
 
-/** Locks the request row for the rest of the transaction. */
-export async function lockApprovalRequest(tx: Transaction, requestId: string): Promise<ApprovalRequestRow | null> {
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT id FROM "ApprovalRequest" WHERE id = $1 FOR UPDATE`,
+/** The request's columns as one SQL list, from the same select as every Prisma read of it. */
+const APPROVAL_REQUEST_COLUMNS = Object.keys(approvalRequestSelect)
+  .map((column) => `"${column}"`)
+  .join(", ");
+
+/**
+ * Locks a request and its run for the rest of the transaction and returns the request,
+ * as it is now, or null when it does not exist. The run first, then the request: the
+ * order the engine takes them in, so the two never deadlock. Two round trips.
+ */
+export async function lockRequestAndRun(tx: Transaction, requestId: string): Promise<ApprovalRequestRow | null> {
+  await tx.$queryRawUnsafe(
+    `SELECT id FROM "Run" WHERE id = (SELECT "runId" FROM "ApprovalRequest" WHERE id = $1) FOR UPDATE`,
     requestId,
   );
-  if (rows.length === 0) return null;
-  return tx.approvalRequest.findUnique({ where: { id: requestId }, select: approvalRequestSelect });
+  const rows = await tx.$queryRawUnsafe<ApprovalRequestRow[]>(
+    `SELECT ${APPROVAL_REQUEST_COLUMNS} FROM "ApprovalRequest" WHERE id = $1 FOR UPDATE`,
+    requestId,
+  );
+  return rows[0] ?? null;
 }
 
 export async function findApprovalRequestByToolCall(
@@ -147,7 +159,12 @@ export async function voidOpenRequestsOfRun(tx: Transaction, runId: string, why:
   return rows.map((row) => row.id);
 }
 
-export async function insertApprovalDecision(
+/**
+ * A reviewer's vote, at most one per request and reviewer, and the approvals the request
+ * now has for the vote's binding (this one included), in one statement. The caller holds
+ * the request's lock, so no other vote on it lands in between.
+ */
+export async function insertApprovalVote(
   tx: Transaction,
   data: {
     requestId: string;
@@ -157,12 +174,18 @@ export async function insertApprovalDecision(
     bindingHash: string;
     editedArgs?: unknown;
   },
-): Promise<"inserted" | "duplicate"> {
-  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `INSERT INTO "ApprovalDecision" (id, "requestId", "reviewerId", verdict, reason, "bindingHash", "editedArgs")
-     VALUES (gen_random_uuid()::text, $1, $2, $3::"ApprovalVerdict", $4, $5, $6::jsonb)
-     ON CONFLICT ("requestId", "reviewerId") DO NOTHING
-     RETURNING id`,
+): Promise<{ inserted: boolean; approvals: number }> {
+  // The outer SELECT reads the snapshot from before the INSERT: the new row is added to the count by hand.
+  const rows = await tx.$queryRawUnsafe<{ inserted: number; approvals: number }[]>(
+    `WITH vote AS (
+       INSERT INTO "ApprovalDecision" (id, "requestId", "reviewerId", verdict, reason, "bindingHash", "editedArgs")
+       VALUES (gen_random_uuid()::text, $1, $2, $3::"ApprovalVerdict", $4, $5, $6::jsonb)
+       ON CONFLICT ("requestId", "reviewerId") DO NOTHING
+       RETURNING verdict
+     )
+     SELECT (SELECT count(*) FROM vote)::int AS inserted,
+            ((SELECT count(*) FROM "ApprovalDecision" WHERE "requestId" = $1 AND "bindingHash" = $5 AND verdict = 'APPROVE')
+             + (SELECT count(*) FROM vote WHERE verdict = 'APPROVE'))::int AS approvals`,
     data.requestId,
     data.reviewerId,
     data.verdict,
@@ -170,15 +193,8 @@ export async function insertApprovalDecision(
     data.bindingHash,
     data.editedArgs === undefined ? null : JSON.stringify(data.editedArgs),
   );
-  return rows.length === 1 ? "inserted" : "duplicate";
-}
-
-export async function countApprovalsForBinding(
-  tx: Transaction,
-  requestId: string,
-  bindingHash: string,
-): Promise<number> {
-  return tx.approvalDecision.count({ where: { requestId, bindingHash, verdict: "APPROVE" } });
+  const row = rows[0] ?? { inserted: 0, approvals: 0 };
+  return { inserted: row.inserted === 1, approvals: row.approvals };
 }
 
 export function listDecisions(requestId: string, tx: Transaction = db()) {
@@ -249,10 +265,6 @@ export function listApprovalRequests(filter: InboxFilter) {
 
 export async function countPendingApprovals(): Promise<number> {
   return db().approvalRequest.count({ where: { status: "PENDING" } });
-}
-
-export function findUserNames(ids: string[]) {
-  return db().user.findMany({ where: { id: { in: ids } }, select: { id: true, name: true, email: true } });
 }
 
 /** An edit by a reviewer: the request now binds to the edited arguments under the current policy. */

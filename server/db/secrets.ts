@@ -1,6 +1,6 @@
 /**
  * Secret rows: names, timestamps and AES-256-GCM ciphertext. Nothing here ever sees a
- * value in clear; encryption lives with the secret store in server/tools/secrets.
+ * value in clear; encryption lives in server/crypto (secret-box.ts).
  */
 import { db } from "./client";
 import type { Prisma } from "./generated/client";

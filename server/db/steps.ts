@@ -36,7 +36,7 @@ export const toolCallStateSelect = {
 
 export type ToolCallState = Prisma.ToolCallGetPayload<{ select: typeof toolCallStateSelect }>;
 
-export interface StoredMessage {
+export interface HistoryMessage {
   role: "USER" | "ASSISTANT" | "TOOL";
   parts: unknown;
 }
@@ -56,7 +56,7 @@ export interface RunState {
     userRole: "USER" | "REVIEWER" | "ADMIN";
     cancelRequested: boolean;
   };
-  messages: StoredMessage[];
+  messages: HistoryMessage[];
   lastStep: { index: number; finishReason: string; id: string } | null;
   lastStepToolCalls: ToolCallState[];
   lastStepHasResults: boolean;
@@ -64,7 +64,7 @@ export interface RunState {
 
 interface RunStateRow {
   run: RunState["run"] | null;
-  messages: { role: StoredMessage["role"]; parts: unknown; runId: string | null; stepIndex: number | null }[];
+  messages: { role: HistoryMessage["role"]; parts: unknown; runId: string | null; stepIndex: number | null }[];
   lastStep: { id: string; index: number; finishReason: string } | null;
   toolCalls: ToolCallState[];
   sensitiveResults: { toolName: string; result: unknown }[];

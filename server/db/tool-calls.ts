@@ -8,39 +8,43 @@ import { db } from "./client";
 import { appendRunEvents } from "./run-events";
 import type { Transaction } from "./transaction";
 
+/** Moves a call between statuses and appends its run event; false when it was no longer in `from`. Two round trips. */
 export async function setToolCallStatus(
   tx: Transaction,
   options: { toolCallId: string; from: ToolCallStatus[]; to: ToolCallStatus; error?: string },
 ): Promise<boolean> {
   const terminal = ["SUCCEEDED", "FAILED", "REFUSED", "CANCELLED", "UNKNOWN_OUTCOME"].includes(options.to);
-  const updated = await tx.toolCall.updateMany({
-    where: { id: options.toolCallId, status: { in: options.from } },
-    data: {
-      status: options.to,
-      ...(options.error !== undefined ? { error: options.error } : {}),
-      ...(terminal ? { finishedAt: new Date() } : {}),
-    },
-  });
-  if (updated.count !== 1) return false;
-  const call = await tx.toolCall.findUnique({
-    where: { id: options.toolCallId },
-    select: { runId: true, step: { select: { index: true } } },
-  });
-  if (call) {
-    await appendRunEvents(
-      call.runId,
-      [
-        {
-          type: "tool-call-updated",
-          stepIndex: call.step.index,
-          toolCallId: options.toolCallId,
-          status: options.to,
-          ...(options.error !== undefined ? { error: options.error } : {}),
-        },
-      ],
-      tx,
-    );
-  }
+  // The step's index comes back with the update: the event names it.
+  const rows = await tx.$queryRawUnsafe<{ runId: string; stepIndex: number }[]>(
+    `UPDATE "ToolCall" AS call SET
+       status = $2::"ToolCallStatus",
+       error = CASE WHEN $3::boolean THEN $4 ELSE call.error END,
+       "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE call."finishedAt" END
+     FROM "Step" AS step
+     WHERE call.id = $1 AND call.status = ANY($6::"ToolCallStatus"[]) AND step.id = call."stepId"
+     RETURNING call."runId", step.index AS "stepIndex"`,
+    options.toolCallId,
+    options.to,
+    options.error !== undefined,
+    options.error ?? null,
+    terminal,
+    options.from,
+  );
+  const call = rows[0];
+  if (!call) return false;
+  await appendRunEvents(
+    call.runId,
+    [
+      {
+        type: "tool-call-updated",
+        stepIndex: call.stepIndex,
+        toolCallId: options.toolCallId,
+        status: options.to,
+        ...(options.error !== undefined ? { error: options.error } : {}),
+      },
+    ],
+    tx,
+  );
   return true;
 }
 

@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { resetEnvForTests } from "../env";
-import { AirlockError } from "../errors";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
+import { errorCodeOf } from "../testing/errors";
 import { type FakeOpenAIServer, startFakeOpenAIServer } from "../testing/fake-openai-server";
 import { createTestUser } from "../testing/fixtures";
 import {
@@ -45,16 +45,6 @@ afterAll(async () => {
   await fake?.stop();
   await database?.drop();
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "OK";
-  } catch (error) {
-    if (error instanceof AirlockError) return error.code;
-    throw error;
-  }
-}
 
 async function versionOf(provider: string): Promise<number> {
   const [row] = await database.query<{ version: number }>(`SELECT version FROM "ProviderConfig" WHERE provider = $1`, [
@@ -112,10 +102,10 @@ describe("model configuration", () => {
         actorId: adminId,
       });
     await edit(["fake-model"]);
-    expect(await codeOf(edit(["other-model"]))).toBe("admin:conflict");
+    expect(await errorCodeOf(edit(["other-model"]))).toBe("admin:conflict");
     // Creating what another admin created first is a conflict too.
     expect(
-      await codeOf(
+      await errorCodeOf(
         saveProviderConfig({
           provider: "compatible",
           expectedVersion: 0,
@@ -174,12 +164,12 @@ describe("model configuration", () => {
   it("the default model is optimistic, must be offered, and the registry follows it", async () => {
     const [settings] = await database.query<{ version: number }>(`SELECT version FROM "AppSettings" WHERE id = 1`);
     const seen = settings?.version ?? 0;
-    expect(await codeOf(setDefaultModel({ modelId: "compatible:nope", expectedVersion: seen, actorId: adminId }))).toBe(
-      "admin:invalid",
-    );
+    expect(
+      await errorCodeOf(setDefaultModel({ modelId: "compatible:nope", expectedVersion: seen, actorId: adminId })),
+    ).toBe("admin:invalid");
     await setDefaultModel({ modelId: "compatible:fake-model", expectedVersion: seen, actorId: adminId });
     expect(defaultModelId()).toBe("compatible:fake-model");
-    expect(await codeOf(setDefaultModel({ modelId: "demo", expectedVersion: seen, actorId: adminId }))).toBe(
+    expect(await errorCodeOf(setDefaultModel({ modelId: "demo", expectedVersion: seen, actorId: adminId }))).toBe(
       "admin:conflict",
     );
     expect(defaultModelId()).toBe("compatible:fake-model");
@@ -204,7 +194,7 @@ describe("model configuration", () => {
     resetEnvForTests();
     try {
       expect(
-        await codeOf(
+        await errorCodeOf(
           saveProviderConfig({
             provider: "anthropic",
             expectedVersion: 0,

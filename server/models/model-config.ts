@@ -10,6 +10,8 @@
  */
 import { APICallError, generateText } from "ai";
 import { recordAuditEvent } from "../audit/record-audit-event";
+import { openSecret, sealSecret } from "../crypto/secret-box";
+import { secretsKeyForAdminChange, secretsKeyFromEnv } from "../crypto/secrets-key";
 import {
   deleteProviderConfig,
   findProviderSummary,
@@ -28,8 +30,6 @@ import { inTransaction } from "../db/transaction";
 import { env } from "../env";
 import { AirlockError } from "../errors";
 import { logger } from "../telemetry/logger";
-import { openSecret, SecretsKeyError, sealSecret } from "../tools/secrets/secret-box";
-import { secretsKeyFromEnv } from "../tools/secrets/secrets-key";
 import {
   CONFIGURABLE_PROVIDERS,
   type ConfigurableProvider,
@@ -198,13 +198,7 @@ function conflict(what: string): never {
 export type ApiKeyChange = { action: "keep" } | { action: "clear" } | { action: "set"; value: string };
 
 function sealKey(provider: ConfigurableProvider, value: string): KeyChange {
-  let key: Buffer;
-  try {
-    key = secretsKeyFromEnv();
-  } catch (error) {
-    if (error instanceof SecretsKeyError) throw new AirlockError("admin:secrets-key-missing", error.message);
-    throw error;
-  }
+  const key = secretsKeyForAdminChange();
   return { kind: "set", sealed: sealSecret(key, keyLabel(provider), value), last4: lastFour(value) };
 }
 

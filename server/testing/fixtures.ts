@@ -12,6 +12,7 @@ import { hashPassword } from "../auth/password";
 import { db } from "../db/client";
 import { claimNextRun } from "../db/runs";
 import { createUser, type SessionUser } from "../db/users";
+import { createDemoModel } from "../models/demo-model";
 import type { Role } from "../shared/risk";
 import { type RunStatus, TERMINAL_RUN_STATUSES } from "../shared/run-events";
 import { createLogger } from "../telemetry/logger";
@@ -32,6 +33,11 @@ export async function createTestUser(role: Role = "USER", password = "correct ho
 
 export async function createTestConversation(ownerId: string, modelId = "demo") {
   return createConversationService({ ownerId, modelId });
+}
+
+/** The demo model without its typing delay: deterministic and as fast as the engine lets it be. */
+export function instantDemoModel(): LanguageModelV4 {
+  return createDemoModel({ tokenDelayMs: 0 });
 }
 
 export const TEST_ENGINE_CONFIG: EngineConfig = {

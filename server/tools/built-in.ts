@@ -5,6 +5,7 @@
  * Each tool lives in its own file; this only wires them.
  */
 import path from "node:path";
+import { secretsKeyFromEnv } from "../crypto/secrets-key";
 import { readSensitiveTables, readUnsandboxedShellAllowed } from "../db/policy";
 import { env } from "../env";
 import type { AnyTool } from "./define-tool";
@@ -12,7 +13,6 @@ import { createSendMessageTool } from "./outbox/send-message";
 import { createSmtpTransport, createWebhookTransport, type OutboxTransport } from "./outbox/transports";
 import { createToolRegistry, type ToolRegistry } from "./registry";
 import { createReadSecretTool } from "./secrets/read-secret";
-import { secretsKeyFromEnv } from "./secrets/secrets-key";
 import { createRunShellTool } from "./shell/run-shell";
 import { demoDatabaseUrl } from "./sql/seed-demo-database";
 import { createSqlQueryTool } from "./sql/sql-query";

@@ -5,19 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decideApproval } from "../../approvals/decide-approval";
 import { resetEnvForTests } from "../../env";
-import { createDemoModel } from "../../models/demo-model";
-import { createTestDatabase, type TestDatabase } from "../../testing/database";
-import {
-  createTestConversation,
-  createTestUser,
-  sendTestMessage,
-  startTestWorker,
-  type TestWorker,
-  testEngineDependencies,
-  waitForRunStatus,
-} from "../../testing/fixtures";
+import { createTestConversation, createTestUser, sendTestMessage, waitForRunStatus } from "../../testing/fixtures";
+import { useIntegrationWorld } from "../../testing/integration";
 import { preview, testToolContext } from "../testing/tool-harness";
 import { createReadSecretTool } from "./read-secret";
 import { deleteSecret, listSecrets, setSecret } from "./secret-store";
@@ -27,9 +17,6 @@ const key = randomBytes(32);
 const VALUE = `sk_live_${randomBytes(12).toString("hex")}`;
 const tool = createReadSecretTool({ key: () => key });
 
-let database: TestDatabase;
-let worker: TestWorker;
-let engine: ReturnType<typeof testEngineDependencies>;
 const written: string[] = [];
 const originalStdout = process.stdout.write.bind(process.stdout);
 const originalStderr = process.stderr.write.bind(process.stderr);
@@ -45,9 +32,6 @@ beforeAll(async () => {
   };
   process.stdout.write = capture as typeof process.stdout.write;
   process.stderr.write = capture as typeof process.stderr.write;
-  database = await createTestDatabase();
-  engine = testEngineDependencies({ model: createDemoModel({ tokenDelayMs: 0 }), tools: [tool] });
-  worker = await startTestWorker(engine);
 });
 
 afterAll(async () => {
@@ -55,23 +39,19 @@ afterAll(async () => {
   process.stderr.write = originalStderr;
   process.env.LOG_LEVEL = "silent";
   resetEnvForTests();
-  await worker?.stop();
-  await database?.drop();
 });
+
+// Registered after the capture's hooks: the capture starts before the database and the worker.
+const world = useIntegrationWorld({ tools: [tool] });
 
 /** A reviewer approves through the approvals module, as the inbox would. */
 async function approveAndResume(runId: string): Promise<void> {
   const reviewer = await createTestUser("REVIEWER");
-  const [request] = await database.query<{ id: string }>(`SELECT id FROM "ApprovalRequest" WHERE "runId" = $1`, [
+  const [request] = await world.database.query<{ id: string }>(`SELECT id FROM "ApprovalRequest" WHERE "runId" = $1`, [
     runId,
   ]);
   if (!request) throw new Error("no approval request was created");
-  await decideApproval({
-    requestId: request.id,
-    reviewerId: reviewer.id,
-    decision: { verdict: "approve" },
-    tools: engine.tools,
-  });
+  await world.approve(request.id, reviewer.id);
 }
 
 describe("read_secret through the engine", () => {
@@ -83,7 +63,7 @@ describe("read_secret through the engine", () => {
     expect(await setSecret({ name: "PAYMENTS_API_KEY", value: VALUE, actorId: admin.id, key })).toEqual({
       created: true,
     });
-    const [row] = await database.query<{ ciphertext: Buffer; iv: Buffer; authTag: Buffer }>(
+    const [row] = await world.database.query<{ ciphertext: Buffer; iv: Buffer; authTag: Buffer }>(
       `SELECT ciphertext, iv, "authTag" FROM "Secret" WHERE name = 'PAYMENTS_API_KEY'`,
     );
     expect(row?.ciphertext.toString("utf8")).not.toContain(VALUE);
@@ -97,13 +77,15 @@ describe("read_secret through the engine", () => {
     ownerId = user.id;
     const conversation = await createTestConversation(user.id);
     runId = await sendTestMessage(user.id, conversation.id, "please read the PAYMENTS_API_KEY secret");
-    expect(await worker.waitForRun(runId)).toBe("AWAITING_APPROVAL");
-    const [call] = await database.query<{ status: string; riskClass: string; result: unknown }>(
+    expect(await world.worker.waitForRun(runId)).toBe("AWAITING_APPROVAL");
+    const [call] = await world.database.query<{ status: string; riskClass: string; result: unknown }>(
       `SELECT status, "riskClass", result FROM "ToolCall" WHERE "runId" = $1`,
       [runId],
     );
     expect(call).toEqual({ status: "AWAITING_APPROVAL", riskClass: "SENSITIVE_READ", result: null });
-    const requests = await database.query(`SELECT preview, args FROM "ApprovalRequest" WHERE "runId" = $1`, [runId]);
+    const requests = await world.database.query(`SELECT preview, args FROM "ApprovalRequest" WHERE "runId" = $1`, [
+      runId,
+    ]);
     expect(requests).toHaveLength(1);
     expect(JSON.stringify(requests)).not.toContain(VALUE);
     const shown = await preview(tool, { name: "PAYMENTS_API_KEY" });
@@ -114,7 +96,7 @@ describe("read_secret through the engine", () => {
   it("releases the value to the requester once approved", async () => {
     await approveAndResume(runId);
     expect(await waitForRunStatus(runId)).toBe("COMPLETED");
-    const [call] = await database.query<{ status: string; result: { value: string } }>(
+    const [call] = await world.database.query<{ status: string; result: { value: string } }>(
       `SELECT status, result FROM "ToolCall" WHERE "runId" = $1`,
       [runId],
     );
@@ -131,7 +113,7 @@ describe("read_secret through the engine", () => {
   });
 
   it("never writes the value to the audit log", async () => {
-    const events = await database.query<{ action: string; data: unknown; targetId: string | null }>(
+    const events = await world.database.query<{ action: string; data: unknown; targetId: string | null }>(
       `SELECT action, data, "targetId" FROM "AuditEvent" ORDER BY id`,
     );
     expect(events.map((event) => event.action)).toContain("secret.created");
@@ -141,7 +123,9 @@ describe("read_secret through the engine", () => {
   // The event log hides the value both where the engine reports the result and where the
   // model repeats it in its text (the value reaches the model and the requester only).
   it("keeps the value out of run events that other users are shown", async () => {
-    const events = await database.query<{ data: unknown }>(`SELECT data FROM "RunEvent" WHERE "runId" = $1`, [runId]);
+    const events = await world.database.query<{ data: unknown }>(`SELECT data FROM "RunEvent" WHERE "runId" = $1`, [
+      runId,
+    ]);
     expect(JSON.stringify(events)).not.toContain(VALUE);
   });
 
@@ -151,7 +135,7 @@ describe("read_secret through the engine", () => {
       /cannot be decrypted/,
     );
     // A ciphertext moved onto another name does not open: the name is authenticated data.
-    await database.query(
+    await world.database.query(
       `INSERT INTO "Secret" (id, name, ciphertext, iv, "authTag", "updatedAt")
        SELECT 'moved', 'OTHER_NAME', ciphertext, iv, "authTag", now() FROM "Secret" WHERE name = 'PAYMENTS_API_KEY'`,
     );

@@ -5,9 +5,9 @@
  * the engine's handling of SENSITIVE_READ results).
  */
 import { z } from "zod";
+import { openSecret } from "../../crypto/secret-box";
 import { findSealedSecret, findSecretSummary } from "../../db/secrets";
 import { defineTool } from "../define-tool";
-import { openSecret } from "./secret-box";
 import { secretName } from "./secret-store";
 
 export class SecretNotFoundError extends Error {

@@ -2,24 +2,17 @@
  * The secret store as the admin console uses it: names and dates out, values only in.
  * A missing SECRETS_KEY becomes a clear, typed error instead of a server error.
  */
+
+import { secretsKeyForAdminChange } from "../../crypto/secrets-key";
 import { AirlockError } from "../../errors";
-import { SecretsKeyError } from "./secret-box";
 import { deleteSecret, listSecrets, setSecret } from "./secret-store";
-import { secretsKeyFromEnv } from "./secrets-key";
 
 export function listSecretNames() {
   return listSecrets();
 }
 
 export async function storeSecret(options: { name: string; value: string; actorId: string }) {
-  let key: Buffer;
-  try {
-    key = secretsKeyFromEnv();
-  } catch (error) {
-    if (error instanceof SecretsKeyError) throw new AirlockError("admin:secrets-key-missing", error.message);
-    throw error;
-  }
-  return setSecret({ ...options, key });
+  return setSecret({ ...options, key: secretsKeyForAdminChange() });
 }
 
 export async function removeSecret(options: { name: string; actorId: string }) {

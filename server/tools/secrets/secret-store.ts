@@ -5,10 +5,10 @@
  * caller (an adminProcedure); these functions trust the actor they are given.
  */
 import { recordAuditEvent } from "../../audit/record-audit-event";
+import { sealSecret } from "../../crypto/secret-box";
 import { deleteSecretRow, listSecretRows, type SecretSummary, upsertSecretRow } from "../../db/secrets";
 import { inTransaction } from "../../db/transaction";
 import { secretName, secretValue } from "../../shared/secret-schemas";
-import { sealSecret } from "./secret-box";
 
 export { secretName, secretValue };
 

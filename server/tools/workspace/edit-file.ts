@@ -57,10 +57,7 @@ export function createEditFileTool(workspace: Workspace) {
     output: z.object({ path: z.string(), replacements: z.number().int().positive(), bytes: z.number().int() }),
     risk: "DESTRUCTIVE",
     idempotent: false,
-    facts(input) {
-      const relative = workspace.checkPath(input.path);
-      return { path: relative, sensitive: workspace.isSensitive(relative) };
-    },
+    facts: (input) => workspace.pathFacts(input.path),
     async preview(input) {
       const { relative, before, after } = await planEdit(input);
       const sensitive = workspace.isSensitive(relative);

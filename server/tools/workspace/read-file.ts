@@ -25,10 +25,7 @@ export function createReadFileTool(workspace: Workspace) {
     classify(input) {
       return workspace.isSensitive(workspace.checkPath(input.path)) ? "SENSITIVE_READ" : "READ";
     },
-    facts(input) {
-      const relative = workspace.checkPath(input.path);
-      return { path: relative, sensitive: workspace.isSensitive(relative) };
-    },
+    facts: (input) => workspace.pathFacts(input.path),
     async preview(input) {
       const relative = workspace.checkPath(input.path);
       const entry = await workspace.describe(relative);

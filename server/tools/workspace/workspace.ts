@@ -286,6 +286,11 @@ export function createWorkspace(options: WorkspaceOptions) {
     limits,
     checkPath: checkRelativePath,
     isSensitive: (relative: string) => sensitive(relative),
+    /** What policy sees of a call on one path: the canonical path and whether it is sensitive. */
+    pathFacts(path: string) {
+      const relative = checkRelativePath(path);
+      return { path: relative, sensitive: sensitive(relative) };
+    },
 
     async realRelative(relative: string): Promise<string> {
       return (await resolveExisting(relative)).realRelative;

@@ -27,10 +27,7 @@ export function createWriteFileTool(workspace: Workspace) {
     }),
     risk: "DESTRUCTIVE",
     idempotent: true,
-    facts(input) {
-      const relative = workspace.checkPath(input.path);
-      return { path: relative, sensitive: workspace.isSensitive(relative) };
-    },
+    facts: (input) => workspace.pathFacts(input.path),
     async preview(input) {
       const relative = workspace.checkPath(input.path);
       const before = await workspace.readForEdit(relative);

@@ -1,9 +1,11 @@
 /**
- * AES-256-GCM sealing of secret values. The secret's name is the associated data, so a
- * ciphertext copied onto another name fails to open instead of answering for it.
+ * AES-256-GCM sealing of stored secrets: the admin's secrets that read_secret opens
+ * (tools/secrets) and the providers' API keys (models/model-config). It lives below both
+ * so that models and tools meet only in the agent. The secret's name is the associated
+ * data, so a ciphertext copied onto another name fails to open instead of answering for it.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import type { SealedSecret } from "../../db/secrets";
+import type { SealedSecret } from "../db/secrets";
 
 export const SECRETS_KEY_BYTES = 32;
 

@@ -7,7 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { env } from "../../env";
+import { env } from "../env";
+import { AirlockError } from "../errors";
 import { parseSecretsKey, SECRETS_KEY_BYTES, SecretsKeyError } from "./secret-box";
 
 /** Returns the base64 key stored in `dataDir`, generating it on first use. */
@@ -38,4 +39,14 @@ export function secretsKeyFromEnv(): Buffer {
     );
   }
   return parseSecretsKey(configured);
+}
+
+/** The key for an admin's change (a stored secret, a provider's API key): without one, a clear, typed refusal instead of a server error. */
+export function secretsKeyForAdminChange(): Buffer {
+  try {
+    return secretsKeyFromEnv();
+  } catch (error) {
+    if (error instanceof SecretsKeyError) throw new AirlockError("admin:secrets-key-missing", error.message);
+    throw error;
+  }
 }
