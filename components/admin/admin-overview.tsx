@@ -3,7 +3,9 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useTRPC } from "../trpc";
-import { Button, Card, ErrorNotice, PageHeader } from "./admin-ui";
+import { Button } from "../ui/button";
+import { Card, PageHeader } from "../ui/card";
+import { ErrorNotice } from "../ui/notice";
 
 function Stat({ label, value, href }: { label: string; value: string | number; href: string }) {
   return (

@@ -3,17 +3,12 @@
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { Fragment, useEffect, useState } from "react";
 import { type RouterInputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  EmptyState,
-  ErrorNotice,
-  formatDateTime,
-  inputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { inputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { ErrorNotice } from "../../ui/notice";
+import { Badge, EmptyState, LoadingRows } from "../../ui/status";
 
 type Filter = RouterInputs["admin"]["audit"]["list"];
 
@@ -271,7 +266,7 @@ export function AuditLog() {
                         )}
                       </td>
                       <td className="py-2 pr-3">
-                        <Pill tone={ACTION_TONE[event.action.split(".")[0] ?? ""] ?? "slate"}>{event.action}</Pill>
+                        <Badge tone={ACTION_TONE[event.action.split(".")[0] ?? ""] ?? "slate"}>{event.action}</Badge>
                       </td>
                       <td className="truncate py-2 pr-3 text-xs text-slate-600">
                         {event.targetType}

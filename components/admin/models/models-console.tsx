@@ -4,19 +4,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { providerSettingsInputSchema } from "@/server/shared/model-schemas";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  controlClass,
-  ErrorNotice,
-  Field,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-  SuccessNotice,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { controlClass, Field, inputClass, invalidInputClass } from "../../ui/field";
+import { ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { Badge, LoadingRows } from "../../ui/status";
 
 type ModelSettings = RouterOutputs["admin"]["models"]["get"];
 type Provider = ModelSettings["providers"][number];
@@ -217,11 +209,11 @@ function ProviderCard({ provider, onChanged }: { provider: Provider; onChanged: 
         <span className="flex items-center gap-2">
           {provider.label}
           {provider.available ? (
-            <Pill tone="green">Available</Pill>
+            <Badge tone="green">Available</Badge>
           ) : provider.source === "none" ? (
-            <Pill>Not configured</Pill>
+            <Badge>Not configured</Badge>
           ) : (
-            <Pill tone="amber">Unavailable</Pill>
+            <Badge tone="amber">Unavailable</Badge>
           )}
         </span>
       }

@@ -4,20 +4,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { secretName, secretValue } from "@/server/shared/secret-schemas";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  Dialog,
-  EmptyState,
-  ErrorNotice,
-  Field,
-  formatDateTime,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  SuccessNotice,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { Dialog } from "../../ui/dialog";
+import { Field, inputClass, invalidInputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { EmptyState, LoadingRows } from "../../ui/status";
 
 type Secret = RouterOutputs["admin"]["secrets"]["list"][number];
 

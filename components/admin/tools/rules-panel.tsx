@@ -4,7 +4,11 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import type { PolicyRuleInput } from "@/server/shared/policy-schemas";
 import { useTRPC } from "../../trpc";
-import { Button, Card, type ClientError, Dialog, EmptyState, ErrorNotice, LoadingRows, Pill } from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card } from "../../ui/card";
+import { Dialog } from "../../ui/dialog";
+import { type ClientError, ErrorNotice } from "../../ui/notice";
+import { Badge, EmptyState, LoadingRows } from "../../ui/status";
 import { RuleForm } from "./rule-form";
 import { describeCondition, describeEffect, draftFromRule, emptyRuleDraft } from "./rule-form-model";
 import type { AdminTool, RuleList } from "./types";
@@ -120,11 +124,11 @@ export function RulesPanel({
                   <span className={`font-medium ${rule.enabled ? "" : "text-slate-400 line-through"}`}>
                     {rule.description}
                   </span>
-                  {rule.toolName === "*" ? <Pill tone="violet">every tool</Pill> : null}
+                  {rule.toolName === "*" ? <Badge tone="violet">every tool</Badge> : null}
                   {!toolName && rule.toolName !== "*" ? (
                     <span className="font-mono text-xs text-slate-500">{rule.toolName}</span>
                   ) : null}
-                  {!rule.enabled ? <Pill>disabled</Pill> : null}
+                  {!rule.enabled ? <Badge>disabled</Badge> : null}
                 </p>
                 <p className="mt-1 flex flex-wrap gap-1.5 text-xs">
                   {(Array.isArray(rule.conditions) ? rule.conditions : []).length === 0 ? (

@@ -5,7 +5,11 @@ import { useId, useState } from "react";
 import { ROLES, type Role } from "@/server/shared/risk";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
-import { Button, Card, ErrorNotice, Field, inputClass, invalidInputClass, Pill } from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card } from "../../ui/card";
+import { Field, inputClass, invalidInputClass } from "../../ui/field";
+import { ErrorNotice } from "../../ui/notice";
+import { Badge } from "../../ui/status";
 import type { AdminTool, RuleList } from "./types";
 
 const EXAMPLES: Record<string, unknown> = {
@@ -109,7 +113,7 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
           {result ? (
             <div className="space-y-3">
               <div className="flex flex-wrap items-center gap-2">
-                <Pill tone={DECISION_STYLE[result.decision].tone}>{result.decision}</Pill>
+                <Badge tone={DECISION_STYLE[result.decision].tone}>{result.decision}</Badge>
                 <span className="font-medium">{DECISION_STYLE[result.decision].text}</span>
                 {result.riskClass ? <RiskBadge riskClass={result.riskClass} /> : null}
                 {result.decision === "REQUIRE_APPROVAL" ? (

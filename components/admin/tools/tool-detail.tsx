@@ -5,15 +5,11 @@ import { useEffect, useState } from "react";
 import { RISK_CLASSES, type RiskClass } from "@/server/shared/risk";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  type ClientError,
-  ErrorNotice,
-  inputClass,
-  SuccessNotice,
-  TypedConfirmDialog,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card } from "../../ui/card";
+import { TypedConfirmDialog } from "../../ui/dialog";
+import { inputClass } from "../../ui/field";
+import { type ClientError, ErrorNotice, SuccessNotice } from "../../ui/notice";
 import { RulesPanel } from "./rules-panel";
 import { Simulator } from "./simulator";
 import type { AdminTool, RuleList } from "./types";

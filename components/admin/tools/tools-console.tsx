@@ -5,7 +5,9 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useMemo, useState } from "react";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
-import { ErrorNotice, inputClass, LoadingRows } from "../admin-ui";
+import { inputClass } from "../../ui/field";
+import { ErrorNotice } from "../../ui/notice";
+import { LoadingRows } from "../../ui/status";
 import { RulesPanel } from "./rules-panel";
 import { ToolDetail } from "./tool-detail";
 

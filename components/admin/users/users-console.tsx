@@ -6,23 +6,14 @@ import type { Role } from "@/server/shared/risk";
 import { ROLES } from "@/server/shared/risk";
 import { inviteUserSchema, passwordSchema } from "@/server/shared/user-schemas";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  type ClientError,
-  controlClass,
-  Dialog,
-  EmptyState,
-  ErrorNotice,
-  Field,
-  formatDateTime,
-  generateTemporaryPassword,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { Dialog } from "../../ui/dialog";
+import { controlClass, Field, inputClass, invalidInputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { type ClientError, ErrorNotice } from "../../ui/notice";
+import { Badge, EmptyState, LoadingRows } from "../../ui/status";
+import { generateTemporaryPassword } from "./temporary-password";
 
 type AdminUser = RouterOutputs["admin"]["users"]["list"]["users"][number];
 
@@ -218,9 +209,9 @@ export function UsersConsole({ meId }: { meId: string }) {
                       </select>
                     </td>
                     <td className="space-x-1.5 py-2.5 pr-3">
-                      {user.active ? <Pill tone="green">Active</Pill> : <Pill tone="rose">Deactivated</Pill>}
-                      {user.passwordTemporary ? <Pill tone="amber">temporary password</Pill> : null}
-                      {user.role === "ADMIN" ? <Pill tone={ROLE_TONE.ADMIN}>admin</Pill> : null}
+                      {user.active ? <Badge tone="green">Active</Badge> : <Badge tone="rose">Deactivated</Badge>}
+                      {user.passwordTemporary ? <Badge tone="amber">temporary password</Badge> : null}
+                      {user.role === "ADMIN" ? <Badge tone={ROLE_TONE.ADMIN}>admin</Badge> : null}
                     </td>
                     <td className="py-2.5 pr-3 text-xs text-slate-500">{formatDateTime(user.createdAt)}</td>
                     <td className="py-2.5 text-right whitespace-nowrap">
