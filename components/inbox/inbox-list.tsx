@@ -1,6 +1,7 @@
 /** The list of requests: one row per request, a checkbox for batch decisions while pending. */
 import type { CheckedSet } from "../hooks/use-checked-set";
 import type { InboxItem } from "../hooks/use-inbox-list";
+import { CallOutcomeBadge } from "./call-outcome";
 import { RiskBadge, timeAgo } from "./risk-badge";
 
 export function InboxList({
@@ -49,12 +50,15 @@ export function InboxList({
             <span className="mt-0.5 block truncate text-sm text-slate-700">
               {item.summary ?? JSON.stringify(item.args)}
             </span>
-            <span className="mt-0.5 block text-xs text-slate-500">
-              {item.requester.name}
-              {item.status === "PENDING"
-                ? ` · ${item.approvals}/${item.requiredApprovals} approvals`
-                : ` · ${item.status.toLowerCase()}`}
-              {item.approvedBy.includes(meId) && item.status === "PENDING" ? " · you approved" : ""}
+            <span className="mt-0.5 flex flex-wrap items-center gap-x-1 text-xs text-slate-500">
+              <span>
+                {item.requester.name}
+                {item.status === "PENDING"
+                  ? ` · ${item.approvals}/${item.requiredApprovals} approvals`
+                  : ` · ${item.status.toLowerCase()}`}
+                {item.approvedBy.includes(meId) && item.status === "PENDING" ? " · you approved" : ""}
+              </span>
+              {item.status === "PENDING" ? null : <CallOutcomeBadge status={item.callStatus} />}
             </span>
           </button>
         </li>

@@ -4,6 +4,7 @@ import { prettyJson, type RequestDecision, useRequestDecision } from "../hooks/u
 import { Panel } from "../ui/card";
 import { InlineError } from "../ui/notice";
 import { Badge } from "../ui/status";
+import { CallOutcomeDetail } from "./call-outcome";
 import { ContextMessage } from "./context-message";
 import { DecisionBar } from "./decision-bar";
 import { RequestPreview } from "./request-preview";
@@ -85,6 +86,7 @@ function RequestView({
           {request.decisionReason ? (
             <p className="mt-3 text-sm break-words text-slate-600">Outcome: {request.decisionReason}</p>
           ) : null}
+          {decision.pending ? null : <CallOutcomeDetail status={request.callStatus} error={request.callError} />}
         </Panel>
       </section>
 

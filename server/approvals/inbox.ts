@@ -6,6 +6,7 @@
 import {
   countPendingApprovals,
   findApprovalRequest,
+  findToolCallOutcome,
   findUserNames,
   type InboxFilter,
   listApprovalRequests,
@@ -13,12 +14,22 @@ import {
 } from "../db/approvals";
 import { readConversationContext } from "../db/conversations";
 import { AirlockError } from "../errors";
+import type { ToolCallStatus } from "../shared/run-events";
 import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
 import type { ToolRegistry } from "../tools/registry";
 import { loadSensitiveValues } from "./released-values";
 
 export const MASKED = "[hidden: sensitive value]";
+
+/**
+ * The tool call's status and error, so a reviewer learns what became of what they
+ * approved (it succeeded, failed, or may have run: UNKNOWN_OUTCOME), not only that the
+ * approval was consumed. The error hides released values like everything else here.
+ */
+function callOutcome(call: { status: ToolCallStatus; error: string | null } | null, released: Iterable<string>) {
+  return { callStatus: call?.status ?? null, callError: call?.error ? maskDeep(call.error, released) : null };
+}
 
 export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
   const rows = await listApprovalRequests(filter);
@@ -49,6 +60,7 @@ export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
     expiresAt: row.expiresAt,
     decidedAt: row.decidedAt,
     decisionReason: row.decisionReason,
+    ...callOutcome(row.toolCall, released.get(row.conversationId) ?? []),
   }));
 }
 
@@ -61,11 +73,12 @@ type Part = { type: string; text?: string; toolCallId?: string; toolName?: strin
 export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   const request = await findApprovalRequest(requestId);
   if (!request) throw new AirlockError("approval:not-found", "This approval request does not exist.");
-  const [decisions, context, users, released] = await Promise.all([
+  const [decisions, context, users, released, call] = await Promise.all([
     listDecisions(request.id),
     readConversationContext(request.conversationId, request.runId, 12),
     findUserNames([request.requesterId]),
     loadSensitiveValues(request.conversationId, tools),
+    findToolCallOutcome(request.toolCallId),
   ]);
   const sensitiveCalls = new Set(
     context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),
@@ -92,6 +105,7 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
       preview: maskDeep(request.preview as ToolPreview | null, released),
       reasons: request.reasons as string[],
       requester: users[0] ?? { id: request.requesterId, name: "Unknown user", email: "" },
+      ...callOutcome(call, released),
     },
     decisions: decisions.map((decision) => ({
       reviewer: decision.reviewer,
