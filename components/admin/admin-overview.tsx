@@ -27,7 +27,7 @@ export function AdminOverview() {
   const verify = useMutation(trpc.admin.verifyAudit.mutationOptions());
   const overridden = tools.data?.filter((tool) => tool.override).length;
   return (
-    <div className="mx-auto max-w-5xl space-y-5 p-6">
+    <div className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Admin"
         description="Decide what the agent may do: tools' risk classes and rules, who reviews, which models run, and the audit trail of every change."

@@ -76,6 +76,13 @@ export function useRequestDecision({
     setTimeout(() => editRef.current?.focus(), 0);
   }
 
+  // Focus goes back to the button that opened the form (its data-decision-action names the mode).
+  function closeForm() {
+    const closed = mode;
+    setMode("idle");
+    setTimeout(() => document.querySelector<HTMLElement>(`[data-decision-action="${closed}"]`)?.focus(), 0);
+  }
+
   useKeyboardShortcuts(canDecide && mode === "idle" ? { a: approve, r: openReject, e: openEdit } : {});
 
   return {
@@ -86,7 +93,7 @@ export function useRequestDecision({
     alreadyApproved,
     canDecide,
     mode,
-    closeForm: () => setMode("idle"),
+    closeForm,
     reason,
     setReason,
     reasonRef,

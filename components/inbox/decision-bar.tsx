@@ -83,10 +83,16 @@ export function DecisionBar({ decision }: { decision: RequestDecision }) {
           <Button variant="approve" size="lg" onClick={decision.approve} disabled={!canDecide}>
             Approve <Kbd>a</Kbd>
           </Button>
-          <Button variant="danger" size="lg" onClick={decision.openReject} disabled={!canDecide}>
+          <Button
+            variant="danger"
+            size="lg"
+            onClick={decision.openReject}
+            disabled={!canDecide}
+            data-decision-action="reject"
+          >
             Reject… <Kbd>r</Kbd>
           </Button>
-          <Button size="lg" onClick={decision.openEdit} disabled={!canDecide}>
+          <Button size="lg" onClick={decision.openEdit} disabled={!canDecide} data-decision-action="edit">
             Edit and approve… <Kbd>e</Kbd>
           </Button>
         </div>

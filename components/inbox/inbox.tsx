@@ -1,20 +1,26 @@
 "use client";
 /** The reviewer's inbox: requests on the left, the one selected on the right, driven by mouse or keyboard. */
+import { useEffect, useRef, useState } from "react";
 import { useInboxList } from "../hooks/use-inbox-list";
 import { useInboxSelection } from "../hooks/use-inbox-selection";
 import { useKeyboardShortcuts } from "../hooks/use-keyboard-shortcuts";
+import { Button } from "../ui/button";
 import { InlineError } from "../ui/notice";
 import { Spinner } from "../ui/status";
 import { BatchBar, BatchReport } from "./batch-bar";
 import { InboxFilterBar, InboxTabs } from "./inbox-filters";
 import { InboxList } from "./inbox-list";
+import { NewRequestAnnouncer, NotificationOptIn } from "./new-requests";
 import { RequestDetail } from "./request-detail";
 
 export function Inbox({ meId }: { meId: string }) {
   const inbox = useInboxList();
   const selection = useInboxSelection(inbox.itemIds);
-  const { selectedId } = selection;
+  const { selectedId, opened } = selection;
   const pendingView = inbox.view === "pending";
+  // Set when the reader opens a request (click, Enter): focus then moves to it. Moving with j/k keeps focus.
+  const [focusDetail, setFocusDetail] = useState(false);
+  const returnFocusTo = useRef<string | null>(null);
 
   useKeyboardShortcuts({
     j: () => selection.move(1),
@@ -24,9 +30,31 @@ export function Inbox({ meId }: { meId: string }) {
     x: selectedId && pendingView ? () => inbox.checks.toggle(selectedId) : undefined,
   });
 
+  function open(id: string) {
+    setFocusDetail(true);
+    selection.select(id);
+  }
+
+  // On a narrow screen the detail replaces the list; closing it returns focus to the row it came from.
+  function close() {
+    returnFocusTo.current = selectedId;
+    setFocusDetail(false);
+    selection.select(null);
+  }
+  useEffect(() => {
+    if (opened || !returnFocusTo.current) return;
+    const id = returnFocusTo.current;
+    returnFocusTo.current = null;
+    document.querySelector<HTMLElement>(`[data-testid="inbox-item"][data-request-id="${CSS.escape(id)}"]`)?.focus();
+  }, [opened]);
+
   return (
-    <div className="flex h-full">
-      <section aria-label="Requests" className="flex w-[26rem] shrink-0 flex-col border-r border-slate-200 bg-white">
+    <div className="flex h-full min-w-0">
+      <NewRequestAnnouncer items={inbox.list.data ?? null} />
+      <section
+        aria-label="Requests"
+        className={`${opened ? "hidden lg:flex" : "flex"} w-full min-w-0 flex-col border-r border-slate-200 bg-white lg:w-[26rem] lg:shrink-0`}
+      >
         <div className="space-y-2 border-b border-slate-200 p-3">
           <InboxTabs
             view={inbox.view}
@@ -36,6 +64,7 @@ export function Inbox({ meId }: { meId: string }) {
             }}
           />
           <InboxFilterBar filters={inbox.filters} tools={inbox.tools} onChange={inbox.setFilter} />
+          <NotificationOptIn meId={meId} />
           {pendingView && inbox.checks.checked.size > 0 ? (
             <BatchBar
               count={inbox.checks.checked.size}
@@ -64,15 +93,32 @@ export function Inbox({ meId }: { meId: string }) {
             selectedId={selectedId}
             meId={meId}
             checks={pendingView ? inbox.checks : null}
-            onOpen={selection.select}
+            onOpen={open}
           />
         </div>
       </section>
-      <section aria-label="Request" className="min-w-0 flex-1 overflow-y-auto">
+      <section
+        aria-label="Request"
+        data-scroll-box
+        className={`${opened ? "block" : "hidden lg:block"} min-w-0 flex-1 overflow-y-auto`}
+      >
         {selectedId ? (
-          <RequestDetail key={selectedId} requestId={selectedId} meId={meId} onDecided={inbox.refresh} />
+          <>
+            <div className="sticky top-0 z-20 border-b border-slate-200 bg-white px-3 py-2 lg:hidden">
+              <Button size="sm" variant="ghost" onClick={close}>
+                ← Back to requests
+              </Button>
+            </div>
+            <RequestDetail
+              key={selectedId}
+              requestId={selectedId}
+              meId={meId}
+              onDecided={inbox.refresh}
+              focusOnLoad={focusDetail}
+            />
+          </>
         ) : (
-          <div className="flex h-full items-center justify-center text-sm text-slate-500">
+          <div className="flex h-full items-center justify-center p-6 text-sm text-slate-500">
             Select a request to see what it would do.
           </div>
         )}

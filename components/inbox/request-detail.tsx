@@ -1,5 +1,6 @@
 "use client";
 /** One request as a reviewer decides on it: what will happen, the arguments, why it waits, and the decision. */
+import { useEffect, useRef } from "react";
 import { prettyJson, type RequestDecision, useRequestDecision } from "../hooks/use-request-decision";
 import { Panel } from "../ui/card";
 import { InlineError } from "../ui/notice";
@@ -14,32 +15,48 @@ export function RequestDetail({
   requestId,
   meId,
   onDecided,
+  focusOnLoad = false,
 }: {
   requestId: string;
   meId: string;
   onDecided: () => void;
+  /** The reader opened this request: focus moves to its heading once it is on screen. */
+  focusOnLoad?: boolean;
 }) {
   const decision = useRequestDecision({ requestId, meId, onDecided });
   const { detail, request } = decision;
   if (detail.isPending) return <p className="p-8 text-slate-500">Loading request…</p>;
   if (detail.error) return <InlineError message={detail.error.message} className="p-8" />;
   if (!request || !detail.data) return null;
-  return <RequestView data={detail.data} decision={decision} />;
+  return <RequestView data={detail.data} decision={decision} focusOnLoad={focusOnLoad} />;
 }
 
 function RequestView({
   data,
   decision,
+  focusOnLoad,
 }: {
   data: NonNullable<RequestDecision["detail"]["data"]>;
   decision: RequestDecision;
+  focusOnLoad: boolean;
 }) {
   const { request } = data;
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Once, as the request first appears: a refetch after a decision must not pull focus back.
+  useEffect(() => {
+    if (focusOnLoad) heading.current?.focus();
+  }, [focusOnLoad]);
   const approvals = data.decisions.filter((entry) => entry.verdict === "APPROVE" && entry.forCurrentArguments);
   return (
-    <article className="mx-auto max-w-4xl space-y-5 p-6" data-testid="request-detail" data-status={request.status}>
+    <article
+      className="mx-auto max-w-4xl space-y-5 p-3 sm:p-6"
+      data-testid="request-detail"
+      data-status={request.status}
+    >
       <header className="flex flex-wrap items-center gap-3">
-        <h1 className="min-w-0 font-mono text-lg font-semibold break-all">{request.toolName}</h1>
+        <h1 ref={heading} tabIndex={-1} className="min-w-0 font-mono text-lg font-semibold break-all">
+          {request.toolName}
+        </h1>
         <RiskBadge riskClass={request.riskClass} />
         <Badge>{request.status.toLowerCase()}</Badge>
         <span className="ml-auto text-sm text-slate-500">
@@ -91,9 +108,10 @@ function RequestView({
       </section>
 
       {decision.pending ? (
-        <Panel>
+        // Sticky at both edges: however far the reviewer scrolls, the decision stays on screen.
+        <div className="sticky top-0 bottom-0 z-10 rounded-xl border border-slate-300 bg-white p-3 shadow-lg sm:p-4">
           <DecisionBar decision={decision} />
-        </Panel>
+        </div>
       ) : null}
 
       <section>

@@ -18,7 +18,7 @@ export function RequestPreview({ preview }: { preview: Preview }) {
           data-testid="preview-detail"
           // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll box must take focus to scroll by keyboard
           tabIndex={0}
-          className="mt-2 max-h-80 max-w-full overflow-auto rounded-lg bg-slate-900 p-3 font-mono text-xs leading-snug text-slate-100"
+          className="mt-2 max-h-80 max-w-full overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug"
         >
           {preview.format === "diff"
             ? preview.detail
@@ -26,7 +26,7 @@ export function RequestPreview({ preview }: { preview: Preview }) {
                 .map((line, index) => (
                   <span
                     key={index}
-                    className={line.startsWith("+") ? "text-emerald-300" : line.startsWith("-") ? "text-rose-300" : ""}
+                    className={line.startsWith("+") ? "diff-add" : line.startsWith("-") ? "diff-del" : ""}
                   >{`${line}\n`}</span>
                 ))
             : preview.detail}

@@ -53,7 +53,7 @@ export function Dialog({
     };
   }, []);
   return (
-    <div className="fixed inset-0 z-40 flex items-start justify-center overflow-y-auto bg-slate-900/40 p-3 pt-[8vh] sm:p-6">
+    <div className="fixed inset-0 z-40 flex items-start justify-center overflow-y-auto bg-black/50 p-3 pt-[8vh] sm:p-6">
       <div
         ref={panel}
         role="dialog"

@@ -14,7 +14,7 @@ export function LoadingRows({ rows = 3, label = "Loading…" }: { rows?: number;
 /** A one-line "Loading…" where a skeleton would be too much. */
 export function Spinner({ label = "Loading…", className = "" }: { label?: string; className?: string }) {
   return (
-    <p role="status" className={`text-sm text-slate-500 ${className}`}>
+    <p role="status" aria-label={label} className={`text-sm text-slate-500 ${className}`}>
       <span
         aria-hidden
         className="mr-2 inline-block h-3 w-3 animate-spin rounded-full border-2 border-slate-300 border-t-slate-600 align-[-1px]"

@@ -32,7 +32,7 @@ export function ModelsConsole() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.models.pathKey() });
 
   return (
-    <div className="mx-auto max-w-5xl space-y-5 p-6">
+    <div className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Models"
         description="Providers come from the environment and from here; settings saved here win. Keys are stored encrypted (AES-256-GCM) and only their last four characters are ever shown. Every instance picks up a change at once."

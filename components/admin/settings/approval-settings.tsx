@@ -47,7 +47,7 @@ export function ApprovalSettings() {
   const settings = useQuery(trpc.admin.settings.get.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.settings.pathKey() });
   return (
-    <div className="mx-auto max-w-4xl space-y-5 p-6">
+    <div className="mx-auto max-w-4xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Approval settings"
         description="How long a request waits, how many reviewers it needs by default, and which risk classes a reviewer must approve. Rules can ask for more per call. Every change starts a new policy version: approvals given under the old one are void."

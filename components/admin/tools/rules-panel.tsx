@@ -116,12 +116,12 @@ export function RulesPanel({
         <ol className="divide-y divide-slate-100">
           {shown.map((rule, index) => (
             <li key={rule.id} className="flex items-start gap-3 py-3" data-testid="rule-row">
-              <span className="mt-0.5 w-6 shrink-0 text-right font-mono text-xs text-slate-400">
+              <span className="mt-0.5 w-6 shrink-0 text-right font-mono text-xs text-slate-500">
                 {all.indexOf(rule) + 1}
               </span>
               <div className="min-w-0 flex-1">
                 <p className="flex flex-wrap items-center gap-2 text-sm">
-                  <span className={`font-medium ${rule.enabled ? "" : "text-slate-400 line-through"}`}>
+                  <span className={`font-medium ${rule.enabled ? "" : "text-slate-500 line-through"}`}>
                     {rule.description}
                   </span>
                   {rule.toolName === "*" ? <Badge tone="violet">every tool</Badge> : null}
@@ -143,7 +143,7 @@ export function RulesPanel({
                       </code>
                     ))
                   )}
-                  <span className="text-slate-400">→</span>
+                  <span className="text-slate-500">→</span>
                   <span className="font-medium text-slate-800">{describeEffect(rule.effect)}</span>
                 </p>
               </div>

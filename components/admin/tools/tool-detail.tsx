@@ -71,7 +71,7 @@ export function ToolDetail({
   }
 
   return (
-    <article className="mx-auto max-w-5xl space-y-5 p-6" data-testid="tool-detail">
+    <article className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6" data-testid="tool-detail">
       <header className="space-y-2">
         <div className="flex flex-wrap items-center gap-3">
           <h1 className="font-mono text-xl font-semibold">{tool.name}</h1>
@@ -173,7 +173,7 @@ export function ToolDetail({
           </form>
         </Card>
         <Card title="Input schema" description="What the model must send; arguments are validated against it first.">
-          <pre className="max-h-64 overflow-auto rounded-lg bg-slate-900 p-3 font-mono text-xs leading-snug text-slate-100">
+          <pre className="max-h-64 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug">
             {JSON.stringify(tool.inputSchema, null, 2)}
           </pre>
         </Card>
