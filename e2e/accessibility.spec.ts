@@ -33,6 +33,8 @@ const MAIN_PAGES: { path: string; ready: (page: Page) => Locator }[] = [
 
 for (const theme of ["light", "dark"] as const) {
   test(`no serious or critical axe violations on every main page, ${theme} theme`, async ({ browser }) => {
+    // Eleven audits on a loaded machine.
+    test.setTimeout(240_000);
     const signedOut = await (await browser.newContext({ colorScheme: theme })).newPage();
     await signedOut.goto("/signin");
     await expect(signedOut.locator("form[data-ready=true]")).toBeVisible();

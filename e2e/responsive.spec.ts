@@ -34,6 +34,8 @@ test.describe("on a phone", () => {
     await expectNoSidewaysScroll(user);
     await expect(chat.composer()).toBeInViewport();
     await screenshot(user, "phone-chat-pending");
+    // The request's id arrives with the stored transcript, just after the live status.
+    await expect(card).toHaveAttribute("data-approval-id", /.+/);
     const requestId = await card.getAttribute("data-approval-id");
     expect(requestId).toBeTruthy();
 

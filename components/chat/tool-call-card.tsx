@@ -2,6 +2,7 @@
 import { useMutation } from "@tanstack/react-query";
 import type { ToolCallStatus } from "@/server/shared/run-events";
 import { useTRPC } from "../trpc";
+import { ScrollPre } from "../ui/scroll-box";
 import type { ToolCallView } from "./transcript";
 
 const STATUS: Record<ToolCallStatus, { label: string; style: string }> = {
@@ -44,9 +45,9 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
       </div>
       <details className="px-3 py-2">
         <summary className="cursor-pointer text-xs text-slate-500">Arguments</summary>
-        <pre className="mt-1 max-h-60 overflow-auto font-mono text-xs break-all whitespace-pre-wrap text-slate-700">
+        <ScrollPre className="mt-1 max-h-60 overflow-auto font-mono text-xs break-all whitespace-pre-wrap text-slate-700">
           {preview(call.args)}
-        </pre>
+        </ScrollPre>
       </details>
       {call.status === "AWAITING_APPROVAL" ? (
         <div className="flex flex-wrap items-center gap-2 border-t border-amber-100 bg-amber-50 px-3 py-2 text-xs text-amber-900">
@@ -70,9 +71,9 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
       ) : null}
       {call.error ? <p className="px-3 pb-2 text-xs break-words text-rose-700">{call.error}</p> : null}
       {call.result !== undefined && call.result !== null ? (
-        <pre className="mx-3 mb-2 max-h-48 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs break-all whitespace-pre-wrap text-slate-700">
+        <ScrollPre className="mx-3 mb-2 max-h-48 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs break-all whitespace-pre-wrap text-slate-700">
           {preview(call.result)}
-        </pre>
+        </ScrollPre>
       ) : null}
     </div>
   );

@@ -1,6 +1,7 @@
 /** One message of the conversation that led to a request, as the reviewer reads it. */
 import { Markdown } from "../chat/markdown";
 import { prettyJson, type RequestDetailData } from "../hooks/use-request-decision";
+import { ScrollPre } from "../ui/scroll-box";
 
 type ContextPart = {
   type: string;
@@ -35,9 +36,12 @@ export function ContextMessage({ message }: { message: RequestDetailData["contex
           );
         if (part.type === "tool-result")
           return (
-            <pre key={key} className="max-h-32 overflow-auto font-mono text-xs whitespace-pre-wrap text-slate-600">
+            <ScrollPre
+              key={key}
+              className="max-h-32 overflow-auto font-mono text-xs whitespace-pre-wrap text-slate-600"
+            >
               ← {part.toolName}: {prettyJson(part.output?.value)}
-            </pre>
+            </ScrollPre>
           );
         return null;
       })}

@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 import { prettyJson, type RequestDecision, useRequestDecision } from "../hooks/use-request-decision";
 import { Panel } from "../ui/card";
 import { InlineError } from "../ui/notice";
+import { ScrollPre } from "../ui/scroll-box";
 import { Badge } from "../ui/status";
 import { CallOutcomeDetail } from "./call-outcome";
 import { ContextMessage } from "./context-message";
@@ -70,13 +71,13 @@ function RequestView({
       <section className="grid gap-4 md:grid-cols-2">
         <Panel>
           <h2 className="text-sm font-semibold">Arguments{request.editedArgs ? " (edited by a reviewer)" : ""}</h2>
-          <pre className="mt-2 max-h-60 overflow-auto font-mono text-xs break-all whitespace-pre-wrap">
+          <ScrollPre className="mt-2 max-h-60 overflow-auto font-mono text-xs break-all whitespace-pre-wrap">
             {prettyJson(request.editedArgs ?? request.args)}
-          </pre>
+          </ScrollPre>
           {request.editedArgs ? (
             <details className="mt-2 text-xs text-slate-500">
               <summary>Original arguments</summary>
-              <pre className="mt-1 font-mono break-all whitespace-pre-wrap">{prettyJson(request.args)}</pre>
+              <ScrollPre className="mt-1 font-mono break-all whitespace-pre-wrap">{prettyJson(request.args)}</ScrollPre>
             </details>
           ) : null}
         </Panel>

@@ -1,6 +1,7 @@
 /** "What will happen": the tool's own preview of a request, a diff coloured by line. */
 import type { RequestDetailData } from "../hooks/use-request-decision";
 import { Panel } from "../ui/card";
+import { ScrollPre } from "../ui/scroll-box";
 
 type Preview = NonNullable<RequestDetailData["request"]["preview"]>;
 
@@ -12,13 +13,10 @@ export function RequestPreview({ preview }: { preview: Preview }) {
         {preview.summary}
       </p>
       {preview.detail ? (
-        // Its own scroll box: a wide diff scrolls here instead of widening the page, and
-        // keyboard users reach it to scroll it.
-        <pre
-          data-testid="preview-detail"
-          // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll box must take focus to scroll by keyboard
-          tabIndex={0}
-          className="mt-2 max-h-80 max-w-full overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug"
+        <ScrollPre
+          testId="preview-detail"
+          label="Preview detail"
+          className="mt-2 max-h-80 code-box rounded-lg p-3 font-mono text-xs leading-snug"
         >
           {preview.format === "diff"
             ? preview.detail
@@ -30,7 +28,7 @@ export function RequestPreview({ preview }: { preview: Preview }) {
                   >{`${line}\n`}</span>
                 ))
             : preview.detail}
-        </pre>
+        </ScrollPre>
       ) : null}
     </Panel>
   );

@@ -8,6 +8,7 @@ import { Card, PageHeader } from "../../ui/card";
 import { inputClass } from "../../ui/field";
 import { formatDateTime } from "../../ui/format";
 import { ErrorNotice } from "../../ui/notice";
+import { ScrollPre } from "../../ui/scroll-box";
 import { Badge, EmptyState, LoadingRows } from "../../ui/status";
 
 type Filter = RouterInputs["admin"]["audit"]["list"];
@@ -287,12 +288,12 @@ export function AuditLog() {
                           <td />
                           <td colSpan={5} className="pb-3 pr-3">
                             <div className="grid gap-3 md:grid-cols-[1fr_18rem]">
-                              <pre
+                              <ScrollPre
                                 data-testid="audit-data"
                                 className="max-h-72 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug"
                               >
                                 {JSON.stringify(event.data, null, 2)}
-                              </pre>
+                              </ScrollPre>
                               <dl className="space-y-1.5 text-xs">
                                 <div>
                                   <dt className="text-slate-500">Actor</dt>

@@ -9,6 +9,7 @@ import { Button } from "../../ui/button";
 import { Card } from "../../ui/card";
 import { Field, inputClass, invalidInputClass } from "../../ui/field";
 import { ErrorNotice } from "../../ui/notice";
+import { ScrollPre } from "../../ui/scroll-box";
 import { Badge } from "../../ui/status";
 import type { AdminTool, RuleList } from "./types";
 
@@ -139,11 +140,11 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
               {Object.keys(result.facts).length > 0 ? (
                 <div>
                   <p className="text-xs font-medium text-slate-600">Facts the tool reports (usable in rules)</p>
-                  <pre className="mt-1 overflow-auto rounded bg-white p-2 font-mono text-xs">
+                  <ScrollPre className="mt-1 overflow-auto rounded bg-white p-2 font-mono text-xs">
                     {Object.entries(result.facts)
                       .map(([name, value]) => `facts.${name} = ${JSON.stringify(value)}`)
                       .join("\n")}
-                  </pre>
+                  </ScrollPre>
                 </div>
               ) : null}
             </div>

@@ -10,6 +10,7 @@ import { Card } from "../../ui/card";
 import { TypedConfirmDialog } from "../../ui/dialog";
 import { inputClass } from "../../ui/field";
 import { type ClientError, ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { ScrollPre } from "../../ui/scroll-box";
 import { RulesPanel } from "./rules-panel";
 import { Simulator } from "./simulator";
 import type { AdminTool, RuleList } from "./types";
@@ -173,9 +174,9 @@ export function ToolDetail({
           </form>
         </Card>
         <Card title="Input schema" description="What the model must send; arguments are validated against it first.">
-          <pre className="max-h-64 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug">
+          <ScrollPre className="max-h-64 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug">
             {JSON.stringify(tool.inputSchema, null, 2)}
-          </pre>
+          </ScrollPre>
         </Card>
       </div>
 
