@@ -51,6 +51,8 @@ test.describe("on a phone", () => {
     const inbox = new InboxPage(reviewer);
     await expect(inbox.detail()).toBeVisible();
     await expect(inbox.detail()).toHaveAttribute("data-status", "PENDING");
+    // The tab title carries the pending count.
+    await expect(reviewer).toHaveTitle(/^\(\d+\) Airlock$/);
     await expect(reviewer.getByTestId("preview-summary")).toBeInViewport();
     await expect(reviewer.getByTestId("preview-detail")).toContainText("DELETE");
     await expectNoSidewaysScroll(reviewer);
@@ -68,6 +70,8 @@ test.describe("on a phone", () => {
     await expect(card).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
     await chat.waitForAnswerDone();
     await expect(chat.lastAssistant()).toContainText("sql_query");
+    // Said once, politely, when the answer is done (not token by token).
+    await expect(user.getByTestId("run-announcement")).toContainText("Answer finished");
     await expect(chat.composer()).toBeInViewport();
     await screenshot(user, "phone-chat-continued");
 

@@ -74,7 +74,7 @@ export function ConversationSidebar({ activeId }: { activeId?: string }) {
                 <Link
                   href={`/chat/${conversation.id}`}
                   aria-current={conversation.id === activeId ? "page" : undefined}
-                  className={`block truncate rounded-md py-1.5 pr-16 pl-2 text-sm ${conversation.id === activeId ? "bg-slate-100 font-medium" : "hover:bg-slate-50"}`}
+                  className={`block truncate rounded-md py-1.5 pr-2 pl-2 text-sm group-focus-within:pr-32 group-hover:pr-32 ${conversation.id === activeId ? "bg-slate-100 font-medium" : "hover:bg-slate-50"}`}
                 >
                   {conversation.title}
                 </Link>
