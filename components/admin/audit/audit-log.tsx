@@ -289,7 +289,7 @@ export function AuditLog() {
                           <td colSpan={5} className="pb-3 pr-3">
                             <div className="grid gap-3 md:grid-cols-[1fr_18rem]">
                               <ScrollPre
-                                data-testid="audit-data"
+                                testId="audit-data"
                                 className="max-h-72 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug"
                               >
                                 {JSON.stringify(event.data, null, 2)}
