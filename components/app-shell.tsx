@@ -55,19 +55,17 @@ export function AppShell({ user, children }: Props) {
             })}
         </nav>
         <div className="ml-auto flex min-w-0 items-center gap-1.5 text-sm sm:gap-3">
+          <span className="hidden min-w-0 text-right md:block">
+            <span className="block truncate leading-tight font-medium">{user.name}</span>
+            <span className="block truncate text-xs text-slate-500">{user.email}</span>
+          </span>
           <Link
             href="/account/password"
-            className="flex min-w-0 items-center gap-2 text-right"
+            aria-label="Your account"
             title="Your account: change your password"
+            className="flex h-8 w-8 shrink-0 items-center justify-center rounded-full bg-slate-100 text-xs font-semibold hover:bg-slate-200"
           >
-            <span className="hidden min-w-0 md:block">
-              <span className="block truncate leading-tight font-medium">{user.name}</span>
-              <span className="block truncate text-xs text-slate-500">{user.email}</span>
-            </span>
-            <span className="flex h-8 w-8 shrink-0 items-center justify-center rounded-full bg-slate-100 text-xs font-semibold md:hidden">
-              <span aria-hidden>{user.name.slice(0, 1).toUpperCase()}</span>
-              <span className="sr-only">{user.name}</span>
-            </span>
+            <span aria-hidden>{user.name.slice(0, 1).toUpperCase()}</span>
           </Link>
           <span
             data-testid="role-badge"
