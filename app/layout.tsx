@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { Providers } from "@/components/providers";
+import { ThemeScript } from "@/components/ui/theme-script";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -10,7 +11,11 @@ export const metadata: Metadata = {
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    <html lang="en">
+    // The theme script sets <html>'s class before React hydrates it.
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        <ThemeScript userId={null} />
+      </head>
       <body>
         <Providers>{children}</Providers>
       </body>

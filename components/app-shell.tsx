@@ -4,9 +4,10 @@ import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import type { ReactNode } from "react";
 import { PendingBadge } from "./inbox/pending-badge";
+import { ThemeToggle } from "./ui/theme";
 
 interface Props {
-  user: { name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN"; passwordTemporary?: boolean };
+  user: { id: string; name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN"; passwordTemporary?: boolean };
   children: ReactNode;
 }
 
@@ -25,12 +26,17 @@ export function AppShell({ user, children }: Props) {
   ];
   return (
     <div className="flex h-full flex-col">
-      <header className="flex h-14 shrink-0 items-center gap-6 border-b border-slate-200 bg-white px-4">
+      <header className="flex h-14 shrink-0 items-center gap-2 border-b border-slate-200 bg-white px-2 sm:gap-6 sm:px-4">
         <Link href="/chat" className="flex items-center gap-2 font-semibold">
-          <span className="flex h-7 w-7 items-center justify-center rounded-lg bg-slate-900 text-sm text-white">A</span>
-          Airlock
+          <span
+            aria-hidden
+            className="flex h-7 w-7 items-center justify-center rounded-lg bg-slate-900 text-sm text-white"
+          >
+            A
+          </span>
+          <span className="sr-only sm:not-sr-only">Airlock</span>
         </Link>
-        <nav aria-label="Main" className="flex gap-1">
+        <nav aria-label="Main" className="flex gap-0.5 sm:gap-1">
           {links
             .filter((link) => link.show)
             .map((link) => {
@@ -40,34 +46,38 @@ export function AppShell({ user, children }: Props) {
                   key={link.href}
                   href={link.href}
                   aria-current={active ? "page" : undefined}
-                  className={`rounded-md px-3 py-1.5 text-sm font-medium ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
+                  className={`rounded-md px-2 py-1.5 text-sm font-medium sm:px-3 ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
                 >
                   {link.label}
-                  {link.href === "/inbox" ? <PendingBadge /> : null}
+                  {link.href === "/inbox" ? <PendingBadge meId={user.id} /> : null}
                 </Link>
               );
             })}
         </nav>
-        <div className="ml-auto flex items-center gap-3 text-sm">
+        <div className="ml-auto flex min-w-0 items-center gap-1.5 text-sm sm:gap-3">
+          <span className="hidden min-w-0 text-right md:block">
+            <span className="block truncate leading-tight font-medium">{user.name}</span>
+            <span className="block truncate text-xs text-slate-500">{user.email}</span>
+          </span>
           <Link
             href="/account/password"
-            className="hidden text-right sm:block"
-            title="Change your password"
             aria-label="Your account"
+            title="Your account: change your password"
+            className="flex h-8 w-8 shrink-0 items-center justify-center rounded-full bg-slate-100 text-xs font-semibold hover:bg-slate-200"
           >
-            <span className="block font-medium leading-tight">{user.name}</span>
-            <span className="block text-xs text-slate-500">{user.email}</span>
+            <span aria-hidden>{user.name.slice(0, 1).toUpperCase()}</span>
           </Link>
           <span
             data-testid="role-badge"
-            className={`rounded-full px-2 py-0.5 text-xs font-semibold ${ROLE_STYLE[user.role]}`}
+            className={`hidden rounded-full px-2 py-0.5 text-xs font-semibold sm:inline ${ROLE_STYLE[user.role]}`}
           >
             {user.role}
           </span>
+          <ThemeToggle userId={user.id} />
           <button
             type="button"
             onClick={() => signOut({ callbackUrl: "/signin" })}
-            className="rounded-md border border-slate-300 px-3 py-1.5 text-sm hover:bg-slate-50"
+            className="rounded-md border border-slate-300 px-2 py-1.5 text-sm whitespace-nowrap hover:bg-slate-50 sm:px-3"
           >
             Sign out
           </button>
@@ -85,7 +95,7 @@ export function AppShell({ user, children }: Props) {
           </Link>
         </div>
       ) : null}
-      <div className="min-h-0 flex-1">{children}</div>
+      <main className="min-h-0 min-w-0 flex-1">{children}</main>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 "use client";
 import { signIn } from "next-auth/react";
 import { type FormEvent, useEffect, useState } from "react";
+import { safeReturnPath } from "./safe-return-path";
 
 interface Props {
   providers: { id: string; name: string }[];
@@ -29,9 +30,8 @@ function describe(error: string | undefined): string | undefined {
   return ERROR_TEXT[error] ?? error;
 }
 
-/** Only same-site paths: an open redirect after sign-in would be a phishing aid. */
 function safeCallback(url: string | undefined): string {
-  return url?.startsWith("/") && !url.startsWith("//") ? url : "/chat";
+  return safeReturnPath(url) ?? "/chat";
 }
 
 export function SignInForm({ providers, demoUsers, initialError, callbackUrl, notice }: Props) {

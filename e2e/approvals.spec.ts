@@ -144,3 +144,31 @@ test.describe("approval as authorization", () => {
     await reviewer.context().close();
   });
 });
+
+test.describe("what became of an approved call", () => {
+  // Failed and unknown outcomes are covered over the query in server/approvals/inbox.test.ts.
+  test("the reviewer sees in the inbox that the call they approved ran and succeeded", async ({ browser }) => {
+    const user = await signedInPage(browser, "USER");
+    const reviewer = await signedInPage(browser, "REVIEWER");
+    const chat = new ChatPage(user);
+    const inbox = new InboxPage(reviewer);
+    await chat.send("delete src/reminders.ts");
+    await chat.waitForConversationUrl();
+    const card = user.getByTestId("tool-call").filter({ hasText: "delete_file" });
+    await expect(card).toHaveAttribute("data-status", "AWAITING_APPROVAL");
+    await inbox.open();
+    await inbox.item("src/reminders.ts").first().click();
+    await expect(inbox.detail()).toHaveAttribute("data-status", "PENDING");
+    await reviewer.keyboard.press("a");
+    await expect(card).toHaveAttribute("data-status", "SUCCEEDED", { timeout: 20_000 });
+
+    await reviewer.getByRole("tab", { name: "History" }).click();
+    const item = inbox.item("src/reminders.ts").first();
+    await expect(item.getByTestId("call-outcome")).toHaveText("ran: succeeded");
+    await item.click();
+    await expect(reviewer.getByTestId("call-outcome-detail")).toHaveAttribute("data-call-status", "SUCCEEDED");
+    await screenshot(reviewer, "inbox-call-outcome");
+    await user.context().close();
+    await reviewer.context().close();
+  });
+});

@@ -63,6 +63,7 @@ const SOURCES = [
   "next.config.js",
   "instrumentation.ts",
   "package.json",
+  "proxy.ts",
   "postcss.config.mjs",
   "tsconfig.json",
 ];

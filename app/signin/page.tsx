@@ -1,5 +1,7 @@
 import { redirect } from "next/navigation";
+import { safeReturnPath } from "@/components/safe-return-path";
 import { SignInForm } from "@/components/sign-in-form";
+import { SystemTheme } from "@/components/ui/theme";
 import { serverApi } from "@/server/api/server-caller";
 
 export const dynamic = "force-dynamic";
@@ -10,10 +12,12 @@ export default async function SignInPage({
   searchParams: Promise<{ error?: string; callbackUrl?: string; notice?: string }>;
 }) {
   const api = await serverApi();
-  if (await api.me.get()) redirect("/chat");
-  const [options, params] = await Promise.all([api.auth.signInOptions(), searchParams]);
+  const [me, options, params] = await Promise.all([api.me.get(), api.auth.signInOptions(), searchParams]);
+  // Signed in already (another tab did it): straight on to where the link pointed.
+  if (me) redirect(safeReturnPath(params.callbackUrl) ?? "/chat");
   return (
-    <main className="flex min-h-full items-center justify-center bg-gradient-to-b from-slate-100 to-slate-50 p-6">
+    <main className="flex min-h-full items-center justify-center bg-gradient-to-b from-slate-100 to-slate-50 p-4 sm:p-6">
+      <SystemTheme />
       <div className="w-full max-w-md">
         <div className="mb-6 text-center">
           <div className="mx-auto flex h-12 w-12 items-center justify-center rounded-xl bg-slate-900 text-lg font-bold text-white">

@@ -4,8 +4,10 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useId, useState } from "react";
 import { changeOwnPasswordSchema } from "@/server/shared/user-schemas";
-import { Button, ErrorNotice, Field, inputClass, invalidInputClass, SuccessNotice } from "../admin/admin-ui";
 import { useTRPC } from "../trpc";
+import { Button } from "../ui/button";
+import { Field, inputClass, invalidInputClass } from "../ui/field";
+import { ErrorNotice, SuccessNotice } from "../ui/notice";
 
 export function ChangePasswordForm({ temporary, hasPassword }: { temporary: boolean; hasPassword: boolean }) {
   const trpc = useTRPC();

@@ -7,8 +7,10 @@
 import { useMutation } from "@tanstack/react-query";
 import { signOut } from "next-auth/react";
 import { useState } from "react";
-import { Button, Dialog, ErrorNotice } from "../admin/admin-ui";
 import { useTRPC } from "../trpc";
+import { Button } from "../ui/button";
+import { Dialog } from "../ui/dialog";
+import { ErrorNotice } from "../ui/notice";
 
 export function SignOutEverywhere() {
   const trpc = useTRPC();

@@ -4,7 +4,9 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { LiveFigures } from "../trace/live-figures";
 import { useTRPC } from "../trpc";
-import { Button, Card, ErrorNotice, PageHeader } from "./admin-ui";
+import { Button } from "../ui/button";
+import { Card, PageHeader } from "../ui/card";
+import { ErrorNotice } from "../ui/notice";
 
 function Stat({ label, value, href }: { label: string; value: string | number; href: string }) {
   return (
@@ -26,7 +28,7 @@ export function AdminOverview() {
   const verify = useMutation(trpc.admin.verifyAudit.mutationOptions());
   const overridden = tools.data?.filter((tool) => tool.override).length;
   return (
-    <div className="mx-auto max-w-5xl space-y-5 p-6">
+    <div className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Admin"
         description="Decide what the agent may do: tools' risk classes and rules, who reviews, which models run, and the audit trail of every change."

@@ -7,10 +7,18 @@ import { TERMINAL_RUN_STATUSES } from "@/server/shared/run-events";
 import { useTRPC } from "../trpc";
 import { Composer } from "./composer";
 import { ModelPicker } from "./model-picker";
+import { RunAnnouncer } from "./run-announcer";
 import { RunTranscript } from "./run-view";
 import { applyRunEvent, buildRunViews, emptyLiveRun, type RunView } from "./transcript";
 
-export function ChatView({ conversationId }: { conversationId?: string }) {
+export function ChatView({
+  conversationId,
+  onOpenConversations,
+}: {
+  conversationId?: string;
+  /** On a narrow screen the conversation list is a drawer this opens. */
+  onOpenConversations?: () => void;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -126,21 +134,32 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
 
   if (conversationId && transcript.error) {
     return (
-      <main className="flex flex-1 items-center justify-center p-8">
+      <div className="flex flex-1 items-center justify-center p-8">
         <p role="alert" className="rounded-lg bg-rose-50 px-4 py-3 text-rose-800">
           {transcript.error.message}
         </p>
-      </main>
+      </div>
     );
   }
 
   return (
-    <main className="flex min-w-0 flex-1 flex-col">
-      <div className="flex h-12 shrink-0 items-center gap-3 border-b border-slate-200 bg-white px-4">
-        <h1 className="truncate font-medium" data-testid="conversation-title">
+    <div className="flex min-w-0 flex-1 flex-col">
+      <div className="flex h-12 shrink-0 items-center gap-2 border-b border-slate-200 bg-white px-2 sm:gap-3 sm:px-4">
+        {onOpenConversations ? (
+          <button
+            type="button"
+            onClick={onOpenConversations}
+            aria-label="Conversations"
+            data-testid="open-conversations"
+            className="rounded-md border border-slate-300 px-2 py-1 text-sm md:hidden"
+          >
+            <span aria-hidden>☰</span>
+          </button>
+        ) : null}
+        <h1 className="min-w-0 truncate font-medium" data-testid="conversation-title">
           {stored?.conversation.title ?? (conversationId ? "…" : "New conversation")}
         </h1>
-        <div className="ml-auto">
+        <div className="ml-auto shrink-0">
           <ModelPicker conversationId={conversationId} modelId={stored?.conversation.modelId ?? null} disabled={busy} />
         </div>
       </div>
@@ -151,9 +170,9 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
           stickToBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < 80;
         }}
         className="min-h-0 flex-1 overflow-y-auto"
-        aria-live="polite"
       >
-        <div className="mx-auto max-w-3xl space-y-8 px-4 py-6">
+        <RunAnnouncer run={views.at(-1) ?? null} />
+        <div className="mx-auto max-w-3xl space-y-8 px-3 py-4 sm:px-4 sm:py-6">
           {transcript.isLoading ? <p className="text-slate-500">Loading conversation…</p> : null}
           {views.length === 0 && !transcript.isLoading ? (
             <div className="mt-16 text-center">
@@ -167,7 +186,7 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
             <RunTranscript key={view.runId} run={view} live={view.runId === liveRunId} />
           ))}
           {subscription.status === "connecting" && busy ? (
-            <p className="text-xs text-slate-400" role="status">
+            <p className="text-xs text-slate-500" role="status">
               Reconnecting to the stream…
             </p>
           ) : null}
@@ -195,6 +214,6 @@ export function ChatView({ conversationId }: { conversationId?: string }) {
         onSend={onSend}
         onStop={() => liveRunId && cancel.mutate({ runId: liveRunId })}
       />
-    </main>
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 "use client";
 import { type FormEvent, type KeyboardEvent, useEffect, useState } from "react";
+import { buttonClass } from "../ui/button";
 
 interface Props {
   busy: boolean;
@@ -31,7 +32,7 @@ export function Composer({ busy, sending, onSend, onStop, stopping }: Props) {
   }
 
   return (
-    <form onSubmit={submit} data-ready={ready} className="border-t border-slate-200 bg-white p-3">
+    <form onSubmit={submit} data-ready={ready} className="border-t border-slate-200 bg-white p-2 sm:p-3">
       <div className="mx-auto flex max-w-3xl items-end gap-2">
         <textarea
           aria-label="Message"
@@ -40,14 +41,14 @@ export function Composer({ busy, sending, onSend, onStop, stopping }: Props) {
           value={text}
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}
-          className="max-h-48 min-h-[44px] flex-1 resize-y rounded-xl border border-slate-300 px-3 py-2.5 text-[15px] shadow-sm focus:border-indigo-500 focus:outline-none"
+          className="max-h-48 min-h-[44px] min-w-0 flex-1 resize-y rounded-xl border border-slate-300 bg-white px-3 py-2.5 text-[15px] shadow-sm focus:border-indigo-500"
         />
         {busy ? (
           <button
             type="button"
             onClick={onStop}
             disabled={stopping}
-            className="rounded-xl border border-slate-300 bg-white px-4 py-2.5 text-sm font-medium hover:bg-slate-50 disabled:opacity-60"
+            className={`${buttonClass("secondary", "lg")} rounded-xl py-2.5`}
           >
             {stopping ? "Stopping…" : "Stop"}
           </button>
@@ -55,7 +56,7 @@ export function Composer({ busy, sending, onSend, onStop, stopping }: Props) {
           <button
             type="submit"
             disabled={sending || tooLong || text.trim().length === 0}
-            className="rounded-xl bg-slate-900 px-4 py-2.5 text-sm font-medium text-white hover:bg-slate-700 disabled:opacity-50"
+            className={`${buttonClass("primary", "lg")} rounded-xl py-2.5`}
           >
             {sending ? "Sending…" : "Send"}
           </button>

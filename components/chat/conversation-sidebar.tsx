@@ -4,6 +4,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { useTRPC } from "../trpc";
+import { buttonClass } from "../ui/button";
 
 export function ConversationSidebar({ activeId }: { activeId?: string }) {
   const trpc = useTRPC();
@@ -24,12 +25,12 @@ export function ConversationSidebar({ activeId }: { activeId?: string }) {
   );
 
   return (
-    <aside aria-label="Conversations" className="flex w-72 shrink-0 flex-col border-r border-slate-200 bg-white">
+    <aside
+      aria-label="Conversations"
+      className="flex w-full shrink-0 flex-col border-r border-slate-200 bg-white md:w-72"
+    >
       <div className="p-3">
-        <Link
-          href="/chat"
-          className="block w-full rounded-lg bg-slate-900 px-3 py-2 text-center text-sm font-medium text-white hover:bg-slate-700"
-        >
+        <Link href="/chat" className={`${buttonClass("primary", "lg")} w-full`}>
           New conversation
         </Link>
       </div>
@@ -73,7 +74,7 @@ export function ConversationSidebar({ activeId }: { activeId?: string }) {
                 <Link
                   href={`/chat/${conversation.id}`}
                   aria-current={conversation.id === activeId ? "page" : undefined}
-                  className={`block truncate rounded-md py-1.5 pr-16 pl-2 text-sm ${conversation.id === activeId ? "bg-slate-100 font-medium" : "hover:bg-slate-50"}`}
+                  className={`block truncate rounded-md py-1.5 pr-2 pl-2 text-sm group-focus-within:pr-32 group-hover:pr-32 ${conversation.id === activeId ? "bg-slate-100 font-medium" : "hover:bg-slate-50"}`}
                 >
                   {conversation.title}
                 </Link>
@@ -97,7 +98,7 @@ export function ConversationSidebar({ activeId }: { activeId?: string }) {
                     onClick={() => {
                       if (window.confirm(`Delete "${conversation.title}"?`)) remove.mutate({ id: conversation.id });
                     }}
-                    className="rounded px-1.5 py-0.5 text-xs text-rose-600 hover:bg-rose-50"
+                    className="rounded px-1.5 py-0.5 text-xs text-rose-700 hover:bg-rose-50"
                   >
                     Delete
                   </button>

@@ -28,7 +28,7 @@ export function ModelPicker({
       <span className="sr-only">Model</span>
       {selected?.isDemo ? (
         <span
-          className="rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800"
+          className="hidden rounded-full bg-violet-100 px-2 py-0.5 text-xs font-medium text-violet-800 sm:inline"
           title="Answers from a script, offline"
         >
           Demo
@@ -39,7 +39,7 @@ export function ModelPicker({
         value={current}
         disabled={disabled || !conversationId || setModel.isPending}
         onChange={(event) => conversationId && setModel.mutate({ id: conversationId, modelId: event.target.value })}
-        className="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:opacity-60"
+        className="max-w-[9.5rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:opacity-60 sm:max-w-none"
       >
         {models.data.models.map((model) => (
           <option key={model.id} value={model.id}>

@@ -2,6 +2,7 @@
 import { useMutation } from "@tanstack/react-query";
 import type { ToolCallStatus } from "@/server/shared/run-events";
 import { useTRPC } from "../trpc";
+import { ScrollPre } from "../ui/scroll-box";
 import type { ToolCallView } from "./transcript";
 
 const STATUS: Record<ToolCallStatus, { label: string; style: string }> = {
@@ -29,11 +30,12 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
     <div
       data-testid="tool-call"
       data-status={call.status}
-      className="my-2 rounded-lg border border-slate-200 bg-white text-sm"
+      data-approval-id={call.approvalId}
+      className="my-2 min-w-0 rounded-lg border border-slate-200 bg-white text-sm"
     >
-      <div className="flex items-center gap-2 border-b border-slate-100 px-3 py-2">
-        <span className="font-mono font-medium">{call.toolName}</span>
-        {call.riskClass ? <span className="text-xs text-slate-500">{call.riskClass}</span> : null}
+      <div className="flex flex-wrap items-center gap-2 border-b border-slate-100 px-3 py-2">
+        <span className="min-w-0 font-mono font-medium break-all">{call.toolName}</span>
+        {call.riskClass ? <span className="text-xs text-slate-600">{call.riskClass}</span> : null}
         <span className={`ml-auto rounded-full px-2 py-0.5 text-xs font-medium ${status.style}`}>
           {call.status === "RUNNING" ? (
             <span className="mr-1 inline-block h-2 w-2 animate-pulse rounded-full bg-sky-500" />
@@ -43,12 +45,12 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
       </div>
       <details className="px-3 py-2">
         <summary className="cursor-pointer text-xs text-slate-500">Arguments</summary>
-        <pre className="mt-1 overflow-x-auto whitespace-pre-wrap font-mono text-xs text-slate-700">
+        <ScrollPre className="mt-1 max-h-60 overflow-auto font-mono text-xs break-all whitespace-pre-wrap text-slate-700">
           {preview(call.args)}
-        </pre>
+        </ScrollPre>
       </details>
       {call.status === "AWAITING_APPROVAL" ? (
-        <div className="flex items-center gap-2 border-t border-amber-100 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+        <div className="flex flex-wrap items-center gap-2 border-t border-amber-100 bg-amber-50 px-3 py-2 text-xs text-amber-900">
           <span>Waiting for a reviewer. The agent continues when it is decided.</span>
           {call.approvalId ? (
             <button
@@ -67,11 +69,11 @@ export function ToolCallCard({ call }: { call: ToolCallView }) {
           {withdraw.error.message}
         </p>
       ) : null}
-      {call.error ? <p className="px-3 pb-2 text-xs text-rose-700">{call.error}</p> : null}
+      {call.error ? <p className="px-3 pb-2 text-xs break-words text-rose-700">{call.error}</p> : null}
       {call.result !== undefined && call.result !== null ? (
-        <pre className="mx-3 mb-2 max-h-48 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs text-slate-700">
+        <ScrollPre className="mx-3 mb-2 max-h-48 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs break-all whitespace-pre-wrap text-slate-700">
           {preview(call.result)}
-        </pre>
+        </ScrollPre>
       ) : null}
     </div>
   );

@@ -6,6 +6,7 @@
 import {
   countPendingApprovals,
   findApprovalRequest,
+  findToolCallOutcome,
   type InboxFilter,
   listApprovalRequests,
   listDecisions,
@@ -13,12 +14,22 @@ import {
 import { readConversationContext } from "../db/conversations";
 import { findUserNames } from "../db/users";
 import { AirlockError } from "../errors";
+import type { ToolCallStatus } from "../shared/run-events";
 import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
 import type { ToolRegistry } from "../tools/registry";
 import { loadSensitiveValues } from "./released-values";
 
 export const MASKED = "[hidden: sensitive value]";
+
+/**
+ * The tool call's status and error, so a reviewer learns what became of what they
+ * approved (it succeeded, failed, or may have run: UNKNOWN_OUTCOME), not only that the
+ * approval was consumed. The error hides released values like everything else here.
+ */
+function callOutcome(call: { status: ToolCallStatus; error: string | null } | null, released: Iterable<string>) {
+  return { callStatus: call?.status ?? null, callError: call?.error ? maskDeep(call.error, released) : null };
+}
 
 export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
   const rows = await listApprovalRequests(filter);
@@ -47,6 +58,7 @@ export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
     expiresAt: row.expiresAt,
     decidedAt: row.decidedAt,
     decisionReason: row.decisionReason,
+    ...callOutcome(row.toolCall, released.get(row.conversationId) ?? []),
   }));
 }
 
@@ -64,11 +76,12 @@ type Part = { type: string; text?: string; toolCallId?: string; toolName?: strin
 export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   const request = await findApprovalRequest(requestId);
   if (!request) throw new AirlockError("approval:not-found", "This approval request does not exist.");
-  const [decisions, context, users, released] = await Promise.all([
+  const [decisions, context, users, released, call] = await Promise.all([
     listDecisions(request.id),
     readConversationContext(request.conversationId, request.runId, 12),
     findUserNames([request.requesterId]),
     loadSensitiveValues(request.conversationId, tools),
+    findToolCallOutcome(request.toolCallId),
   ]);
   const sensitiveCalls = new Set(
     context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),
@@ -95,6 +108,7 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
       preview: maskDeep(request.preview as ToolPreview | null, released),
       reasons: request.reasons as string[],
       requester: requesterOf(request.requesterId, users),
+      ...callOutcome(call, released),
     },
     decisions: decisions.map((decision) => ({
       reviewer: decision.reviewer,

@@ -259,8 +259,16 @@ export function listApprovalRequests(filter: InboxFilter) {
     select: {
       ...approvalRequestSelect,
       decisions: { select: { reviewerId: true, verdict: true, bindingHash: true } },
+      toolCall: { select: toolCallOutcomeSelect },
     },
   });
+}
+
+/** What became of a request's tool call: what a reviewer is told about the call they decided. */
+const toolCallOutcomeSelect = { status: true, error: true } satisfies Prisma.ToolCallSelect;
+
+export function findToolCallOutcome(toolCallId: string) {
+  return db().toolCall.findUnique({ where: { id: toolCallId }, select: toolCallOutcomeSelect });
 }
 
 export async function countPendingApprovals(): Promise<number> {

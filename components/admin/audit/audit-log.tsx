@@ -1,20 +1,16 @@
 "use client";
+/** The audit log: filter by actor, action, target and time; page through; open an event; verify the chain. */
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { Fragment, useEffect, useState } from "react";
-/** The audit log: filter by actor, action, target and time; page through; open an event; verify the chain. */
 import { RunTraceLink } from "../../trace/run-trace-view";
 import { type RouterInputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  EmptyState,
-  ErrorNotice,
-  formatDateTime,
-  inputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { inputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { ErrorNotice } from "../../ui/notice";
+import { ScrollPre } from "../../ui/scroll-box";
+import { Badge, EmptyState, LoadingRows } from "../../ui/status";
 
 type Filter = RouterInputs["admin"]["audit"]["list"];
 
@@ -89,7 +85,7 @@ export function AuditLog() {
   }
 
   return (
-    <div className="mx-auto max-w-6xl space-y-5 p-6">
+    <div className="mx-auto max-w-6xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Audit log"
         description="Every decision, approval, execution and configuration change, each linked by hash to the one before it. Secret values were redacted before they were written."
@@ -226,106 +222,110 @@ export function AuditLog() {
           />
         ) : null}
         {page.data && page.data.events.length > 0 ? (
-          <table className={`w-full table-fixed text-left text-sm ${page.isPlaceholderData ? "opacity-60" : ""}`}>
-            <thead>
-              <tr className="border-b border-slate-200 text-xs text-slate-500">
-                <th className="w-8 py-2" />
-                <th className="w-44 py-2 pr-3 font-medium">Time</th>
-                <th className="w-52 py-2 pr-3 font-medium">Actor</th>
-                <th className="w-64 py-2 pr-3 font-medium">Action</th>
-                <th className="py-2 pr-3 font-medium">Target</th>
-                <th className="w-16 py-2 text-right font-medium">#</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.events.map((event) => {
-                const expanded = open.has(event.id);
-                return (
-                  <Fragment key={event.id}>
-                    <tr
-                      data-testid="audit-row"
-                      className={`cursor-pointer border-b border-slate-100 hover:bg-slate-50 ${expanded ? "bg-slate-50" : ""}`}
-                      onClick={() => toggle(event.id)}
-                    >
-                      <td className="py-2 text-center">
-                        <button
-                          type="button"
-                          aria-expanded={expanded}
-                          aria-label={`${expanded ? "Hide" : "Show"} event ${event.id}`}
-                          className="text-slate-400"
-                          onClick={(click) => {
-                            click.stopPropagation();
-                            toggle(event.id);
-                          }}
-                        >
-                          {expanded ? "▾" : "▸"}
-                        </button>
-                      </td>
-                      <td className="py-2 pr-3 text-xs whitespace-nowrap text-slate-600">
-                        {formatDateTime(event.createdAt)}
-                      </td>
-                      <td className="truncate py-2 pr-3">
-                        {event.actor ? (
-                          <span title={event.actor.email ?? event.actor.id}>{event.actor.name ?? event.actor.id}</span>
-                        ) : (
-                          <span className="text-slate-500">system</span>
-                        )}
-                      </td>
-                      <td className="py-2 pr-3">
-                        <Pill tone={ACTION_TONE[event.action.split(".")[0] ?? ""] ?? "slate"}>{event.action}</Pill>
-                      </td>
-                      <td className="truncate py-2 pr-3 text-xs text-slate-600">
-                        {event.targetType}
-                        {event.targetId ? (
-                          <>
-                            {" · "}
-                            <code className="font-mono">{event.targetId}</code>
-                            {event.targetType === "run" ? (
-                              <RunTraceLink runId={event.targetId} className="ml-2 text-indigo-700 hover:underline" />
-                            ) : null}
-                          </>
-                        ) : null}
-                      </td>
-                      <td className="py-2 text-right font-mono text-xs text-slate-400">{event.id}</td>
-                    </tr>
-                    {expanded ? (
-                      <tr className="border-b border-slate-100 bg-slate-50">
-                        <td />
-                        <td colSpan={5} className="pb-3 pr-3">
-                          <div className="grid gap-3 md:grid-cols-[1fr_18rem]">
-                            <pre
-                              data-testid="audit-data"
-                              className="max-h-72 overflow-auto rounded-lg bg-slate-900 p-3 font-mono text-xs leading-snug text-slate-100"
-                            >
-                              {JSON.stringify(event.data, null, 2)}
-                            </pre>
-                            <dl className="space-y-1.5 text-xs">
-                              <div>
-                                <dt className="text-slate-500">Actor</dt>
-                                <dd>
-                                  {event.actor
-                                    ? `${event.actor.name ?? ""} <${event.actor.email ?? event.actor.id}>`
-                                    : "system"}
-                                </dd>
-                              </div>
-                              <div>
-                                <dt className="text-slate-500">Hash</dt>
-                                <dd className="font-mono break-all">{event.hash}</dd>
-                              </div>
-                              <div>
-                                <dt className="text-slate-500">Previous hash</dt>
-                                <dd className="font-mono break-all">{event.prevHash}</dd>
-                              </div>
-                            </dl>
-                          </div>
+          <div className="overflow-x-auto">
+            <table className={`w-full table-fixed text-left text-sm ${page.isPlaceholderData ? "opacity-60" : ""}`}>
+              <thead>
+                <tr className="border-b border-slate-200 text-xs text-slate-500">
+                  <th className="w-8 py-2" />
+                  <th className="w-44 py-2 pr-3 font-medium">Time</th>
+                  <th className="w-52 py-2 pr-3 font-medium">Actor</th>
+                  <th className="w-64 py-2 pr-3 font-medium">Action</th>
+                  <th className="py-2 pr-3 font-medium">Target</th>
+                  <th className="w-16 py-2 text-right font-medium">#</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.events.map((event) => {
+                  const expanded = open.has(event.id);
+                  return (
+                    <Fragment key={event.id}>
+                      <tr
+                        data-testid="audit-row"
+                        className={`cursor-pointer border-b border-slate-100 hover:bg-slate-50 ${expanded ? "bg-slate-50" : ""}`}
+                        onClick={() => toggle(event.id)}
+                      >
+                        <td className="py-2 text-center">
+                          <button
+                            type="button"
+                            aria-expanded={expanded}
+                            aria-label={`${expanded ? "Hide" : "Show"} event ${event.id}`}
+                            className="text-slate-500"
+                            onClick={(click) => {
+                              click.stopPropagation();
+                              toggle(event.id);
+                            }}
+                          >
+                            {expanded ? "▾" : "▸"}
+                          </button>
                         </td>
+                        <td className="py-2 pr-3 text-xs whitespace-nowrap text-slate-600">
+                          {formatDateTime(event.createdAt)}
+                        </td>
+                        <td className="truncate py-2 pr-3">
+                          {event.actor ? (
+                            <span title={event.actor.email ?? event.actor.id}>
+                              {event.actor.name ?? event.actor.id}
+                            </span>
+                          ) : (
+                            <span className="text-slate-500">system</span>
+                          )}
+                        </td>
+                        <td className="py-2 pr-3">
+                          <Badge tone={ACTION_TONE[event.action.split(".")[0] ?? ""] ?? "slate"}>{event.action}</Badge>
+                        </td>
+                        <td className="truncate py-2 pr-3 text-xs text-slate-600">
+                          {event.targetType}
+                          {event.targetId ? (
+                            <>
+                              {" · "}
+                              <code className="font-mono">{event.targetId}</code>
+                              {event.targetType === "run" ? (
+                                <RunTraceLink runId={event.targetId} className="ml-2 text-indigo-700 hover:underline" />
+                              ) : null}
+                            </>
+                          ) : null}
+                        </td>
+                        <td className="py-2 text-right font-mono text-xs text-slate-500">{event.id}</td>
                       </tr>
-                    ) : null}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
+                      {expanded ? (
+                        <tr className="border-b border-slate-100 bg-slate-50">
+                          <td />
+                          <td colSpan={5} className="pb-3 pr-3">
+                            <div className="grid gap-3 md:grid-cols-[1fr_18rem]">
+                              <ScrollPre
+                                testId="audit-data"
+                                className="max-h-72 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug"
+                              >
+                                {JSON.stringify(event.data, null, 2)}
+                              </ScrollPre>
+                              <dl className="space-y-1.5 text-xs">
+                                <div>
+                                  <dt className="text-slate-500">Actor</dt>
+                                  <dd>
+                                    {event.actor
+                                      ? `${event.actor.name ?? ""} <${event.actor.email ?? event.actor.id}>`
+                                      : "system"}
+                                  </dd>
+                                </div>
+                                <div>
+                                  <dt className="text-slate-500">Hash</dt>
+                                  <dd className="font-mono break-all">{event.hash}</dd>
+                                </div>
+                                <div>
+                                  <dt className="text-slate-500">Previous hash</dt>
+                                  <dd className="font-mono break-all">{event.prevHash}</dd>
+                                </div>
+                              </dl>
+                            </div>
+                          </td>
+                        </tr>
+                      ) : null}
+                    </Fragment>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         ) : null}
       </Card>
     </div>

@@ -4,19 +4,11 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { providerSettingsInputSchema } from "@/server/shared/model-schemas";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  controlClass,
-  ErrorNotice,
-  Field,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-  SuccessNotice,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { controlClass, Field, inputClass, invalidInputClass } from "../../ui/field";
+import { ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { Badge, LoadingRows } from "../../ui/status";
 
 type ModelSettings = RouterOutputs["admin"]["models"]["get"];
 type Provider = ModelSettings["providers"][number];
@@ -40,7 +32,7 @@ export function ModelsConsole() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.models.pathKey() });
 
   return (
-    <div className="mx-auto max-w-5xl space-y-5 p-6">
+    <div className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Models"
         description="Providers come from the environment and from here; settings saved here win. Keys are stored encrypted (AES-256-GCM) and only their last four characters are ever shown. Every instance picks up a change at once."
@@ -217,11 +209,11 @@ function ProviderCard({ provider, onChanged }: { provider: Provider; onChanged: 
         <span className="flex items-center gap-2">
           {provider.label}
           {provider.available ? (
-            <Pill tone="green">Available</Pill>
+            <Badge tone="green">Available</Badge>
           ) : provider.source === "none" ? (
-            <Pill>Not configured</Pill>
+            <Badge>Not configured</Badge>
           ) : (
-            <Pill tone="amber">Unavailable</Pill>
+            <Badge tone="amber">Unavailable</Badge>
           )}
         </span>
       }

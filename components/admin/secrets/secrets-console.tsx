@@ -4,20 +4,13 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import { secretName, secretValue } from "@/server/shared/secret-schemas";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  Dialog,
-  EmptyState,
-  ErrorNotice,
-  Field,
-  formatDateTime,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  SuccessNotice,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { Dialog } from "../../ui/dialog";
+import { Field, inputClass, invalidInputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { EmptyState, LoadingRows } from "../../ui/status";
 
 type Secret = RouterOutputs["admin"]["secrets"]["list"][number];
 
@@ -40,7 +33,7 @@ export function SecretsConsole() {
   );
 
   return (
-    <div className="mx-auto max-w-4xl space-y-5 p-6">
+    <div className="mx-auto max-w-4xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Secrets"
         description="Values the read_secret tool can release after a reviewer approves. They are encrypted with SECRETS_KEY (AES-256-GCM); nobody — not even an admin — can read one back here. Replace a value to rotate it."
@@ -61,35 +54,37 @@ export function SecretsConsole() {
           />
         ) : null}
         {secrets.data && secrets.data.length > 0 ? (
-          <table className="w-full text-left text-sm">
-            <thead>
-              <tr className="border-b border-slate-200 text-xs text-slate-500">
-                <th className="py-2 pr-3 font-medium">Name</th>
-                <th className="py-2 pr-3 font-medium">Value</th>
-                <th className="py-2 pr-3 font-medium">Last set</th>
-                <th className="py-2 font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {secrets.data.map((secret) => (
-                <tr key={secret.name} className="border-b border-slate-100" data-testid="secret-row">
-                  <td className="py-2.5 pr-3 font-mono font-medium">{secret.name}</td>
-                  <td className="py-2.5 pr-3 font-mono text-slate-400">••••••••</td>
-                  <td className="py-2.5 pr-3 text-xs text-slate-500">{formatDateTime(secret.updatedAt)}</td>
-                  <td className="py-2.5 text-right whitespace-nowrap">
-                    <Button size="sm" variant="ghost" onClick={() => setEditing({ name: secret.name })}>
-                      Replace value
-                    </Button>
-                    <Button size="sm" variant="ghost" className="text-rose-700" onClick={() => setDeleting(secret)}>
-                      Delete
-                    </Button>
-                  </td>
+          <div className="overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <thead>
+                <tr className="border-b border-slate-200 text-xs text-slate-500">
+                  <th className="py-2 pr-3 font-medium">Name</th>
+                  <th className="py-2 pr-3 font-medium">Value</th>
+                  <th className="py-2 pr-3 font-medium">Last set</th>
+                  <th className="py-2 font-medium">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {secrets.data.map((secret) => (
+                  <tr key={secret.name} className="border-b border-slate-100" data-testid="secret-row">
+                    <td className="py-2.5 pr-3 font-mono font-medium">{secret.name}</td>
+                    <td className="py-2.5 pr-3 font-mono text-slate-500">••••••••</td>
+                    <td className="py-2.5 pr-3 text-xs text-slate-500">{formatDateTime(secret.updatedAt)}</td>
+                    <td className="py-2.5 text-right whitespace-nowrap">
+                      <Button size="sm" variant="ghost" onClick={() => setEditing({ name: secret.name })}>
+                        Replace value
+                      </Button>
+                      <Button size="sm" variant="ghost" className="text-rose-700" onClick={() => setDeleting(secret)}>
+                        Delete
+                      </Button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         ) : null}
       </Card>
       {editing ? (

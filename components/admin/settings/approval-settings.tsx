@@ -5,20 +5,13 @@ import { useEffect, useId, useState } from "react";
 import { approvalSettingsSchema } from "@/server/shared/settings-schemas";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  ErrorNotice,
-  Field,
-  formatDateTime,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-  SuccessNotice,
-  TypedConfirmDialog,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { TypedConfirmDialog } from "../../ui/dialog";
+import { Field, inputClass, invalidInputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { Badge, LoadingRows } from "../../ui/status";
 
 type Settings = RouterOutputs["admin"]["settings"]["get"];
 
@@ -54,7 +47,7 @@ export function ApprovalSettings() {
   const settings = useQuery(trpc.admin.settings.get.queryOptions());
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.settings.pathKey() });
   return (
-    <div className="mx-auto max-w-4xl space-y-5 p-6">
+    <div className="mx-auto max-w-4xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Approval settings"
         description="How long a request waits, how many reviewers it needs by default, and which risk classes a reviewer must approve. Rules can ask for more per call. Every change starts a new policy version: approvals given under the old one are void."
@@ -179,7 +172,7 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
                 <RiskBadge riskClass="READ" />
               </span>
               <span className="flex-1 text-slate-700">Runs automatically. Nothing to relax.</span>
-              <Pill tone="green">Runs</Pill>
+              <Badge tone="green">Runs</Badge>
             </li>
             <li className="flex items-center gap-4 py-3">
               <span className="w-36">
@@ -194,9 +187,9 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
                 A reviewer releases the value before the model or the user sees it
               </label>
               {form.sensitiveReadsNeedApproval ? (
-                <Pill tone="amber">Needs approval</Pill>
+                <Badge tone="amber">Needs approval</Badge>
               ) : (
-                <Pill tone="rose">Released without review</Pill>
+                <Badge tone="rose">Released without review</Badge>
               )}
             </li>
             <li className="flex items-start gap-4 py-3">
@@ -218,9 +211,9 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
                 ) : null}
               </div>
               {form.destructiveAutoRunConfirmed ? (
-                <Pill tone="rose">Auto-run allowed by rules</Pill>
+                <Badge tone="rose">Auto-run allowed by rules</Badge>
               ) : (
-                <Pill tone="amber">Needs approval</Pill>
+                <Badge tone="amber">Needs approval</Badge>
               )}
             </li>
             <li className="flex items-center gap-4 py-3">
@@ -228,7 +221,7 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
                 <RiskBadge riskClass="DISABLED" />
               </span>
               <span className="flex-1 text-slate-700">Never runs; the model is told so.</span>
-              <Pill tone="slate">Refused</Pill>
+              <Badge tone="slate">Refused</Badge>
             </li>
           </ul>
         </Card>
@@ -240,10 +233,10 @@ function SettingsForm({ settings, onChanged }: { settings: Settings; onChanged: 
           <div className="space-y-2 text-sm text-slate-700">
             <p data-testid="shell-sandbox-status">
               {settings.shellSandbox.available ? (
-                <Pill tone="slate">Sandbox available</Pill>
+                <Badge tone="slate">Sandbox available</Badge>
               ) : (
                 <>
-                  <Pill tone="rose">No sandbox on this server</Pill>{" "}
+                  <Badge tone="rose">No sandbox on this server</Badge>{" "}
                   <span className="text-xs text-slate-600">{settings.shellSandbox.reason}</span>
                 </>
               )}

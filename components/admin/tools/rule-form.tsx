@@ -6,7 +6,10 @@ import { CONDITION_OPERATORS_LIST } from "@/server/shared/policy-operators";
 import { ruleLoweringConfirmation } from "@/server/shared/policy-schemas";
 import { DECISIONS, RISK_CLASSES } from "@/server/shared/risk";
 import { useTRPC } from "../../trpc";
-import { Button, ErrorNotice, Field, inputClass, invalidInputClass, TypedConfirmDialog } from "../admin-ui";
+import { Button } from "../../ui/button";
+import { TypedConfirmDialog } from "../../ui/dialog";
+import { Field, inputClass, invalidInputClass } from "../../ui/field";
+import { ErrorNotice } from "../../ui/notice";
 import {
   type ConditionDraft,
   type ConditionOperator,

@@ -4,7 +4,11 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import type { PolicyRuleInput } from "@/server/shared/policy-schemas";
 import { useTRPC } from "../../trpc";
-import { Button, Card, type ClientError, Dialog, EmptyState, ErrorNotice, LoadingRows, Pill } from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card } from "../../ui/card";
+import { Dialog } from "../../ui/dialog";
+import { type ClientError, ErrorNotice } from "../../ui/notice";
+import { Badge, EmptyState, LoadingRows } from "../../ui/status";
 import { RuleForm } from "./rule-form";
 import { describeCondition, describeEffect, draftFromRule, emptyRuleDraft } from "./rule-form-model";
 import type { AdminTool, RuleList } from "./types";
@@ -112,19 +116,19 @@ export function RulesPanel({
         <ol className="divide-y divide-slate-100">
           {shown.map((rule, index) => (
             <li key={rule.id} className="flex items-start gap-3 py-3" data-testid="rule-row">
-              <span className="mt-0.5 w-6 shrink-0 text-right font-mono text-xs text-slate-400">
+              <span className="mt-0.5 w-6 shrink-0 text-right font-mono text-xs text-slate-500">
                 {all.indexOf(rule) + 1}
               </span>
               <div className="min-w-0 flex-1">
                 <p className="flex flex-wrap items-center gap-2 text-sm">
-                  <span className={`font-medium ${rule.enabled ? "" : "text-slate-400 line-through"}`}>
+                  <span className={`font-medium ${rule.enabled ? "" : "text-slate-500 line-through"}`}>
                     {rule.description}
                   </span>
-                  {rule.toolName === "*" ? <Pill tone="violet">every tool</Pill> : null}
+                  {rule.toolName === "*" ? <Badge tone="violet">every tool</Badge> : null}
                   {!toolName && rule.toolName !== "*" ? (
                     <span className="font-mono text-xs text-slate-500">{rule.toolName}</span>
                   ) : null}
-                  {!rule.enabled ? <Pill>disabled</Pill> : null}
+                  {!rule.enabled ? <Badge>disabled</Badge> : null}
                 </p>
                 <p className="mt-1 flex flex-wrap gap-1.5 text-xs">
                   {(Array.isArray(rule.conditions) ? rule.conditions : []).length === 0 ? (
@@ -139,7 +143,7 @@ export function RulesPanel({
                       </code>
                     ))
                   )}
-                  <span className="text-slate-400">→</span>
+                  <span className="text-slate-500">→</span>
                   <span className="font-medium text-slate-800">{describeEffect(rule.effect)}</span>
                 </p>
               </div>

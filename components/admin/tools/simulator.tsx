@@ -5,7 +5,12 @@ import { useId, useState } from "react";
 import { ROLES, type Role } from "@/server/shared/risk";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
-import { Button, Card, ErrorNotice, Field, inputClass, invalidInputClass, Pill } from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card } from "../../ui/card";
+import { Field, inputClass, invalidInputClass } from "../../ui/field";
+import { ErrorNotice } from "../../ui/notice";
+import { ScrollPre } from "../../ui/scroll-box";
+import { Badge } from "../../ui/status";
 import type { AdminTool, RuleList } from "./types";
 
 const EXAMPLES: Record<string, unknown> = {
@@ -109,7 +114,7 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
           {result ? (
             <div className="space-y-3">
               <div className="flex flex-wrap items-center gap-2">
-                <Pill tone={DECISION_STYLE[result.decision].tone}>{result.decision}</Pill>
+                <Badge tone={DECISION_STYLE[result.decision].tone}>{result.decision}</Badge>
                 <span className="font-medium">{DECISION_STYLE[result.decision].text}</span>
                 {result.riskClass ? <RiskBadge riskClass={result.riskClass} /> : null}
                 {result.decision === "REQUIRE_APPROVAL" ? (
@@ -135,11 +140,11 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
               {Object.keys(result.facts).length > 0 ? (
                 <div>
                   <p className="text-xs font-medium text-slate-600">Facts the tool reports (usable in rules)</p>
-                  <pre className="mt-1 overflow-auto rounded bg-white p-2 font-mono text-xs">
+                  <ScrollPre className="mt-1 overflow-auto rounded bg-white p-2 font-mono text-xs">
                     {Object.entries(result.facts)
                       .map(([name, value]) => `facts.${name} = ${JSON.stringify(value)}`)
                       .join("\n")}
-                  </pre>
+                  </ScrollPre>
                 </div>
               ) : null}
             </div>

@@ -5,15 +5,12 @@ import { useEffect, useState } from "react";
 import { RISK_CLASSES, type RiskClass } from "@/server/shared/risk";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  type ClientError,
-  ErrorNotice,
-  inputClass,
-  SuccessNotice,
-  TypedConfirmDialog,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card } from "../../ui/card";
+import { TypedConfirmDialog } from "../../ui/dialog";
+import { inputClass } from "../../ui/field";
+import { type ClientError, ErrorNotice, SuccessNotice } from "../../ui/notice";
+import { ScrollPre } from "../../ui/scroll-box";
 import { RulesPanel } from "./rules-panel";
 import { Simulator } from "./simulator";
 import type { AdminTool, RuleList } from "./types";
@@ -75,7 +72,7 @@ export function ToolDetail({
   }
 
   return (
-    <article className="mx-auto max-w-5xl space-y-5 p-6" data-testid="tool-detail">
+    <article className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6" data-testid="tool-detail">
       <header className="space-y-2">
         <div className="flex flex-wrap items-center gap-3">
           <h1 className="font-mono text-xl font-semibold">{tool.name}</h1>
@@ -177,9 +174,9 @@ export function ToolDetail({
           </form>
         </Card>
         <Card title="Input schema" description="What the model must send; arguments are validated against it first.">
-          <pre className="max-h-64 overflow-auto rounded-lg bg-slate-900 p-3 font-mono text-xs leading-snug text-slate-100">
+          <ScrollPre className="max-h-64 overflow-auto code-box rounded-lg p-3 font-mono text-xs leading-snug">
             {JSON.stringify(tool.inputSchema, null, 2)}
-          </pre>
+          </ScrollPre>
         </Card>
       </div>
 

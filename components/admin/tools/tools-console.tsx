@@ -5,7 +5,9 @@ import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useMemo, useState } from "react";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
-import { ErrorNotice, inputClass, LoadingRows } from "../admin-ui";
+import { inputClass } from "../../ui/field";
+import { ErrorNotice } from "../../ui/notice";
+import { LoadingRows } from "../../ui/status";
 import { RulesPanel } from "./rules-panel";
 import { ToolDetail } from "./tool-detail";
 
@@ -43,8 +45,11 @@ export function ToolsConsole() {
     (rules.data?.rules ?? []).filter((rule) => rule.toolName === name || rule.toolName === "*").length;
 
   return (
-    <div className="flex h-full">
-      <aside aria-label="Tools" className="flex w-80 shrink-0 flex-col border-r border-slate-200 bg-white">
+    <div className="flex h-full min-w-0 flex-col md:flex-row">
+      <aside
+        aria-label="Tools"
+        className="flex max-h-[40vh] w-full shrink-0 flex-col border-b border-slate-200 bg-white md:max-h-none md:w-80 md:border-r md:border-b-0"
+      >
         <div className="border-b border-slate-200 p-3">
           <input
             aria-label="Filter tools"
@@ -118,7 +123,7 @@ export function ToolsConsole() {
       </aside>
       <section aria-label="Tool" className="min-w-0 flex-1 overflow-y-auto">
         {selected === ALL_RULES ? (
-          <div className="mx-auto max-w-5xl space-y-5 p-6">
+          <div className="mx-auto max-w-5xl space-y-5 p-3 sm:p-6">
             <header>
               <h1 className="text-xl font-semibold tracking-tight">All rules</h1>
               <p className="mt-1 text-sm text-slate-600">

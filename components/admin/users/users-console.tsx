@@ -6,23 +6,14 @@ import type { Role } from "@/server/shared/risk";
 import { ROLES } from "@/server/shared/risk";
 import { inviteUserSchema, passwordSchema } from "@/server/shared/user-schemas";
 import { type RouterOutputs, useTRPC } from "../../trpc";
-import {
-  Button,
-  Card,
-  type ClientError,
-  controlClass,
-  Dialog,
-  EmptyState,
-  ErrorNotice,
-  Field,
-  formatDateTime,
-  generateTemporaryPassword,
-  inputClass,
-  invalidInputClass,
-  LoadingRows,
-  PageHeader,
-  Pill,
-} from "../admin-ui";
+import { Button } from "../../ui/button";
+import { Card, PageHeader } from "../../ui/card";
+import { Dialog } from "../../ui/dialog";
+import { controlClass, Field, inputClass, invalidInputClass } from "../../ui/field";
+import { formatDateTime } from "../../ui/format";
+import { type ClientError, ErrorNotice } from "../../ui/notice";
+import { Badge, EmptyState, LoadingRows } from "../../ui/status";
+import { generateTemporaryPassword } from "./temporary-password";
 
 type AdminUser = RouterOutputs["admin"]["users"]["list"]["users"][number];
 
@@ -77,7 +68,7 @@ export function UsersConsole({ meId }: { meId: string }) {
   const to = Math.min(total, page * PAGE_SIZE);
 
   return (
-    <div className="mx-auto max-w-6xl space-y-5 p-6">
+    <div className="mx-auto max-w-6xl space-y-5 p-3 sm:p-6">
       <PageHeader
         title="Users"
         description={
@@ -167,83 +158,85 @@ export function UsersConsole({ meId }: { meId: string }) {
             />
           ) : null}
           {list.data && list.data.users.length > 0 ? (
-            <table className="w-full text-left text-sm">
-              <thead>
-                <tr className="border-b border-slate-200 text-xs text-slate-500">
-                  <th className="py-2 pr-3 font-medium">Person</th>
-                  <th className="py-2 pr-3 font-medium">Role</th>
-                  <th className="py-2 pr-3 font-medium">Status</th>
-                  <th className="py-2 pr-3 font-medium">Created</th>
-                  <th className="py-2 font-medium">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.users.map((user) => (
-                  <tr
-                    key={user.id}
-                    className="border-b border-slate-100 align-middle"
-                    data-testid="user-row"
-                    data-email={user.email}
-                  >
-                    <td className="py-2.5 pr-3">
-                      <span className="block font-medium">
-                        {user.name}
-                        {user.id === meId ? (
-                          <span className="ml-2 text-xs font-normal text-slate-500">(you)</span>
-                        ) : null}
-                      </span>
-                      <span className="block text-xs text-slate-500">{user.email}</span>
-                    </td>
-                    <td className="py-2.5 pr-3">
-                      <select
-                        aria-label={`Role of ${user.email}`}
-                        value={user.role}
-                        disabled={changeRole.isPending || !user.active}
-                        onChange={(event) =>
-                          changeRole.mutate({
-                            userId: user.id,
-                            role: event.target.value as Role,
-                            expectedVersion: user.version,
-                          })
-                        }
-                        className={`${controlClass} w-36 py-1`}
-                      >
-                        {ROLES.map((option) => (
-                          <option key={option} value={option}>
-                            {option}
-                          </option>
-                        ))}
-                      </select>
-                    </td>
-                    <td className="space-x-1.5 py-2.5 pr-3">
-                      {user.active ? <Pill tone="green">Active</Pill> : <Pill tone="rose">Deactivated</Pill>}
-                      {user.passwordTemporary ? <Pill tone="amber">temporary password</Pill> : null}
-                      {user.role === "ADMIN" ? <Pill tone={ROLE_TONE.ADMIN}>admin</Pill> : null}
-                    </td>
-                    <td className="py-2.5 pr-3 text-xs text-slate-500">{formatDateTime(user.createdAt)}</td>
-                    <td className="py-2.5 text-right whitespace-nowrap">
-                      <Button size="sm" variant="ghost" onClick={() => setResetting(user)}>
-                        Reset password
-                      </Button>
-                      <Button
-                        size="sm"
-                        variant={user.active ? "ghost" : "secondary"}
-                        className={user.active ? "text-rose-700" : ""}
-                        disabled={setActive.isPending || user.id === meId}
-                        title={user.id === meId ? "Ask another admin to deactivate your account" : undefined}
-                        onClick={() =>
-                          setActive.mutate({ userId: user.id, active: !user.active, expectedVersion: user.version })
-                        }
-                      >
-                        {user.active ? "Deactivate" : "Reactivate"}
-                      </Button>
-                    </td>
+            <div className="overflow-x-auto">
+              <table className="w-full text-left text-sm">
+                <thead>
+                  <tr className="border-b border-slate-200 text-xs text-slate-500">
+                    <th className="py-2 pr-3 font-medium">Person</th>
+                    <th className="py-2 pr-3 font-medium">Role</th>
+                    <th className="py-2 pr-3 font-medium">Status</th>
+                    <th className="py-2 pr-3 font-medium">Created</th>
+                    <th className="py-2 font-medium">
+                      <span className="sr-only">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {list.data.users.map((user) => (
+                    <tr
+                      key={user.id}
+                      className="border-b border-slate-100 align-middle"
+                      data-testid="user-row"
+                      data-email={user.email}
+                    >
+                      <td className="py-2.5 pr-3">
+                        <span className="block font-medium">
+                          {user.name}
+                          {user.id === meId ? (
+                            <span className="ml-2 text-xs font-normal text-slate-500">(you)</span>
+                          ) : null}
+                        </span>
+                        <span className="block text-xs text-slate-500">{user.email}</span>
+                      </td>
+                      <td className="py-2.5 pr-3">
+                        <select
+                          aria-label={`Role of ${user.email}`}
+                          value={user.role}
+                          disabled={changeRole.isPending || !user.active}
+                          onChange={(event) =>
+                            changeRole.mutate({
+                              userId: user.id,
+                              role: event.target.value as Role,
+                              expectedVersion: user.version,
+                            })
+                          }
+                          className={`${controlClass} w-36 py-1`}
+                        >
+                          {ROLES.map((option) => (
+                            <option key={option} value={option}>
+                              {option}
+                            </option>
+                          ))}
+                        </select>
+                      </td>
+                      <td className="space-x-1.5 py-2.5 pr-3">
+                        {user.active ? <Badge tone="green">Active</Badge> : <Badge tone="rose">Deactivated</Badge>}
+                        {user.passwordTemporary ? <Badge tone="amber">temporary password</Badge> : null}
+                        {user.role === "ADMIN" ? <Badge tone={ROLE_TONE.ADMIN}>admin</Badge> : null}
+                      </td>
+                      <td className="py-2.5 pr-3 text-xs text-slate-500">{formatDateTime(user.createdAt)}</td>
+                      <td className="py-2.5 text-right whitespace-nowrap">
+                        <Button size="sm" variant="ghost" onClick={() => setResetting(user)}>
+                          Reset password
+                        </Button>
+                        <Button
+                          size="sm"
+                          variant={user.active ? "ghost" : "secondary"}
+                          className={user.active ? "text-rose-700" : ""}
+                          disabled={setActive.isPending || user.id === meId}
+                          title={user.id === meId ? "Ask another admin to deactivate your account" : undefined}
+                          onClick={() =>
+                            setActive.mutate({ userId: user.id, active: !user.active, expectedVersion: user.version })
+                          }
+                        >
+                          {user.active ? "Deactivate" : "Reactivate"}
+                        </Button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           ) : null}
           {total > PAGE_SIZE ? (
             <div className="flex items-center justify-end gap-2">

@@ -1,0 +1,85 @@
+"use client";
+/** Deciding the checked requests at once, and the per-item report of the last batch. */
+import { useId, useState } from "react";
+import type { BatchResult } from "../hooks/use-inbox-list";
+import { Button } from "../ui/button";
+import { Dialog } from "../ui/dialog";
+
+export function BatchBar({
+  count,
+  pending,
+  onDecide,
+}: {
+  count: number;
+  pending: boolean;
+  onDecide: (verdict: "approve" | "reject", reason?: string) => void;
+}) {
+  const [rejecting, setRejecting] = useState(false);
+  const [reason, setReason] = useState("");
+  const reasonId = useId();
+  return (
+    <div className="flex flex-wrap items-center gap-2 text-sm">
+      <span className="text-slate-600">{count} selected</span>
+      <Button variant="approve" size="sm" className="ml-auto" onClick={() => onDecide("approve")} disabled={pending}>
+        Approve selected
+      </Button>
+      <Button variant="danger" size="sm" onClick={() => setRejecting(true)} disabled={pending}>
+        Reject selected
+      </Button>
+      {rejecting ? (
+        <Dialog title={`Reject ${count} request(s)`} onClose={() => setRejecting(false)}>
+          <form
+            className="space-y-3"
+            onSubmit={(event) => {
+              event.preventDefault();
+              if (!reason.trim()) return;
+              onDecide("reject", reason);
+              setRejecting(false);
+              setReason("");
+            }}
+          >
+            <label htmlFor={reasonId} className="block text-sm font-medium">
+              Reason for rejecting (the agents and the requesters see it)
+            </label>
+            <textarea
+              id={reasonId}
+              value={reason}
+              onChange={(event) => setReason(event.target.value)}
+              rows={3}
+              className="w-full rounded-lg border border-slate-300 bg-white p-2 text-sm"
+            />
+            <div className="flex justify-end gap-2">
+              <Button onClick={() => setRejecting(false)}>Cancel</Button>
+              <Button type="submit" variant="danger" disabled={!reason.trim()}>
+                Reject {count}
+              </Button>
+            </div>
+          </form>
+        </Dialog>
+      ) : null}
+    </div>
+  );
+}
+
+export function BatchReport({ result, onDismiss }: { result: BatchResult; onDismiss: () => void }) {
+  return (
+    <div role="status" className="rounded-md bg-slate-50 p-2 text-xs">
+      <div className="mb-1 flex justify-between font-medium">
+        <span>
+          {result.filter((entry) => entry.ok).length} of {result.length} decided
+        </span>
+        <button type="button" onClick={onDismiss} className="text-slate-600 hover:text-slate-800">
+          Dismiss
+        </button>
+      </div>
+      <ul className="space-y-0.5 break-words">
+        {result.map((entry) => (
+          <li key={entry.requestId} className={entry.ok ? "text-emerald-800" : "text-rose-700"}>
+            {entry.requestId.slice(-8)}:{" "}
+            {entry.ok ? `${entry.status.toLowerCase()} (${entry.approvals}/${entry.requiredApprovals})` : entry.error}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
