@@ -29,6 +29,8 @@ export type RunOutcome =
   | "CANCELLED"
   | "AWAITING_APPROVAL"
   | "LEASE_LOST"
+  /** The worker is stopping: the run went back to the queue for another worker, losing nothing. */
+  | "RELEASED"
   | "NOT_RUNNABLE"
   /** The database went away mid-run: nothing more is written; the run resumes once it is back. */
   | "INTERRUPTED";
@@ -37,6 +39,14 @@ export class RunCancelledError extends Error {
   constructor() {
     super("The run was cancelled.");
     this.name = "RunCancelledError";
+  }
+}
+
+/** The worker is stopping: the run gives its lease back (see StopOptions in worker.ts). */
+export class RunReleasedError extends Error {
+  constructor() {
+    super("This server is stopping; another one continues the run.");
+    this.name = "RunReleasedError";
   }
 }
 
@@ -52,6 +62,12 @@ export interface ExecuteRunOptions {
   workerId: string;
   /** Aborted by the worker on cancel (with RunCancelledError) or lost lease. */
   signal: AbortSignal;
+  /**
+   * Aborted when the worker stops: the run is released (back to QUEUED) before its next
+   * model call, or at once while a model call streams (that call is repeated elsewhere);
+   * tool calls already running are not cut by it.
+   */
+  release?: AbortSignal;
   deps: EngineDependencies;
 }
 
@@ -92,6 +108,12 @@ export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutc
     });
   } catch (error) {
     const reason = signal.aborted ? signal.reason : error;
+    if (reason instanceof RunReleasedError || error instanceof RunReleasedError) {
+      await writer.flush();
+      const moved = await inTransaction((tx) => transitionRun({ runId, workerId, status: "QUEUED", tx }));
+      log.info(moved ? "run released to another worker" : "lease lost while releasing the run");
+      return moved ? "RELEASED" : "LEASE_LOST";
+    }
     if (reason instanceof LeaseLostError || error instanceof LeaseLostError) {
       log.warn("lease lost; another worker owns the run now");
       return "LEASE_LOST";
@@ -141,8 +163,11 @@ async function loop(
   let openCalls = state.lastStepHasResults ? [] : state.lastStepToolCalls;
   let stepCount = state.run.stepCount;
 
+  const release = options.release ?? new AbortController().signal;
+  const modelSignal = AbortSignal.any([signal, release]);
   for (;;) {
     if (signal.aborted) throw signal.reason;
+    if (release.aborted) throw release.reason;
     if (lastStep && openCalls.length > 0) {
       // The slow path writes its own events: deferred ones go first, in order.
       await writer.flush();
@@ -214,7 +239,7 @@ async function loop(
       stepIndex,
       modelId: state.run.modelId,
       writer: trackingWriter,
-      signal,
+      signal: modelSignal,
       maxRetries: deps.config.modelMaxRetries,
       idleTimeoutMs: deps.config.modelIdleTimeoutMs,
       retryBaseMs: deps.config.modelRetryBaseMs,

@@ -24,7 +24,7 @@ async function claimedRun() {
   const conversation = await createTestConversation(user.id);
   const runId = await sendTestMessage(user.id, conversation.id, "hello");
   const workerId = `worker-${randomUUID()}`;
-  expect(await claimNextRun(workerId, 60_000)).toBe(runId);
+  expect((await claimNextRun(workerId, 60_000))?.id).toBe(runId);
   return { user, identity: { runId, workerId, conversationId: conversation.id } };
 }
 

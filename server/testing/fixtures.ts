@@ -42,6 +42,9 @@ export const TEST_ENGINE_CONFIG: EngineConfig = {
   modelRetryBaseMs: 20,
   toolOutputCapChars: 64_000,
   leaseMs: 2_000,
+  // Crash tests kill workers many times over: the cap and the backoff have tests of their own.
+  maxRecoveries: 100,
+  recoveryBackoffMs: 0,
 };
 
 export function testEngineDependencies(options: {
