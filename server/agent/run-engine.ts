@@ -18,6 +18,7 @@ import { createEventWriter, type EventWriter } from "./event-writer";
 import { toModelMessages } from "./history";
 import { ModelCallError, runModelStep } from "./model-step";
 import { commitStepFast, planCalls, runStartedCalls } from "./step-commit";
+import { resumingWriter, shownStepText } from "./stream-resume";
 import { settleToolCalls } from "./tool-calls";
 
 /** How long repeatable tool outcomes may wait to share the next write. */
@@ -213,6 +214,12 @@ async function loop(
     const partial = { text: "" };
     // Text that repeats a released sensitive value is stored in events with it hidden.
     let masker = createStreamMasker(() => sensitive);
+    // The first step of this attempt may have streamed before an interruption: resume it.
+    const stepWriter = resumingWriter(writer, {
+      stepIndex,
+      modelId: state.run.modelId,
+      shown: stepIndex === state.run.stepCount ? (await shownStepText(runId, stepIndex)).text : "",
+    });
     const trackingWriter: EventWriter = {
       ...writer,
       defer(event) {
@@ -223,13 +230,13 @@ async function loop(
           onPartialText("");
           masker = createStreamMasker(() => sensitive);
         }
-        writer.defer(event);
+        stepWriter.defer(event);
       },
       textDelta(index: number, text: string) {
         partial.text += text;
         onPartialText(partial.text);
         const visible = sensitive.size > 0 ? masker.push(text) : text;
-        if (visible) writer.textDelta(index, visible);
+        if (visible) stepWriter.textDelta(index, visible);
       },
     };
     const result = await runModelStep({
@@ -246,7 +253,8 @@ async function loop(
       logger: deps.logger,
     });
     const rest = masker.flush();
-    if (rest) writer.textDelta(stepIndex, rest);
+    if (rest) stepWriter.textDelta(stepIndex, rest);
+    stepWriter.settle();
     const assistantParts = [
       ...(result.text.length > 0 ? [{ type: "text", text: result.text }] : []),
       ...result.toolCalls.map((call) => ({
