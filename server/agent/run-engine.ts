@@ -227,14 +227,15 @@ async function loop(
         // a cancel keeps only what the current attempt said, not the cut attempt too.
         if (event.type === "step-started") {
           partial.text = "";
-          onPartialText("");
+          // A cancel keeps what the viewers see: a resumed step shows its earlier text.
+          onPartialText(stepWriter.shown());
           masker = createStreamMasker(() => sensitive);
         }
         stepWriter.defer(event);
       },
       textDelta(index: number, text: string) {
         partial.text += text;
-        onPartialText(partial.text);
+        onPartialText(partial.text.length >= stepWriter.shown().length ? partial.text : stepWriter.shown());
         const visible = sensitive.size > 0 ? masker.push(text) : text;
         if (visible) stepWriter.textDelta(index, visible);
       },

@@ -19,6 +19,8 @@ export async function shownStepText(runId: string, stepIndex: number): Promise<S
 export interface ResumingWriter extends EventWriter {
   /** After the model call returned: a call that said less than was shown replaces it. */
   settle(): void;
+  /** The step's text as its viewers see it now. */
+  shown(): string;
 }
 
 /**
@@ -68,5 +70,6 @@ export function resumingWriter(
     settle() {
       if (said.length < shown.length) replace();
     },
+    shown: () => shown,
   };
 }
