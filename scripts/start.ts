@@ -194,6 +194,9 @@ async function main() {
     SECRETS_KEY: config.SECRETS_KEY ?? ensureSecretsKey(dataDir),
     NEXTAUTH_URL: publicUrl,
     NEXT_TELEMETRY_DISABLED: "1",
+    // Next's own SIGTERM handler exits at once; ours (server/agent/shutdown.ts) first hands
+    // the runs back and closes the event streams cleanly.
+    NEXT_MANUAL_SIG_HANDLE: "1",
     NODE_ENV: dev ? "development" : "production",
   });
 

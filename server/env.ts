@@ -146,6 +146,20 @@ const schema = z.object({
   MODEL_IDLE_TIMEOUT_MS: positiveInt("milliseconds").default(60_000),
   RUN_LEASE_MS: positiveInt("milliseconds").default(15_000),
   WORKER_CONCURRENCY: positiveInt("a number of runs").default(4),
+  /** A run whose worker died this many times is failed instead of resumed again (a crash loop). */
+  RUN_MAX_RECOVERIES: z.coerce
+    .number({ error: "expected a number of recoveries" })
+    .int("expected a whole number of recoveries")
+    .min(1, "expected at least 1 recovery")
+    .max(100, "expected at most 100 recoveries")
+    .default(5),
+  /** The pause before a run recovered more than once is claimable again; doubles with each recovery. */
+  RUN_RECOVERY_BACKOFF_MS: z.coerce
+    .number({ error: "expected milliseconds" })
+    .int("expected whole milliseconds")
+    .min(0, "expected 0 or more milliseconds")
+    .max(600_000, "expected at most 600000 milliseconds")
+    .default(2_000),
   AIRLOCK_WORKER: booleanFlag.default(true),
 
   // Built-in tools (server/tools). Lists are comma-separated.

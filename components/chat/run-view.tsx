@@ -25,6 +25,18 @@ export function RunTranscript({ run, live }: { run: RunView; live: boolean }) {
       <div data-testid="assistant-message" data-status={run.status} className="max-w-[92%] space-y-1">
         {run.steps.map((step) => (
           <div key={step.index}>
+            {step.interruptedText ? (
+              <div data-testid="interrupted-text" className="text-slate-400">
+                <Markdown text={step.interruptedText} />
+              </div>
+            ) : null}
+            {step.resumed ? (
+              <p data-testid="step-resumed" className="text-xs font-medium text-slate-500" role="status">
+                {step.interruptedText
+                  ? "Resumed after an interruption: the model answered again."
+                  : "Resumed after an interruption."}
+              </p>
+            ) : null}
             {step.text ? <Markdown text={step.text} /> : null}
             {step.toolCalls.map((call) => (
               <ToolCallCard key={call.key} call={call} />

@@ -20,6 +20,10 @@ export interface ToolCallView {
 export interface StepView {
   index: number;
   text: string;
+  /** The step's model call was repeated after an interruption (its server stopped). */
+  resumed?: boolean;
+  /** Text shown before the interruption that the repeated call did not say again; kept visible. */
+  interruptedText?: string;
   toolCalls: ToolCallView[];
   streaming: boolean;
 }
@@ -137,6 +141,20 @@ export function applyRunEvent(view: RunView, event: RunEventData): RunView {
         toolCalls: [],
         streaming: true,
       }));
+    case "step-resumed":
+      // What the viewer saw stays: the repeated call continues it, or replaces it with the
+      // earlier text kept aside as interrupted.
+      return withStep(view, event.stepIndex, (step) =>
+        event.replaced
+          ? {
+              ...step,
+              resumed: true,
+              interruptedText: [step.interruptedText, step.text].filter(Boolean).join("\n\n"),
+              text: "",
+              streaming: true,
+            }
+          : { ...step, resumed: true, streaming: true },
+      );
     case "text-delta":
       return withStep(view, event.stepIndex, (step) => ({ ...step, text: step.text + event.text }));
     case "step-finished":

@@ -8,6 +8,7 @@ import { env } from "../env";
 import { logger } from "../telemetry/logger";
 import { defaultToolRegistry } from "../tools/default-registry";
 import { defaultEngineDependencies } from "./engine-config";
+import { exitGracefullyOnSignals } from "./shutdown";
 import { startWorker, type Worker } from "./worker";
 
 const EXPIRY_SWEEP_MS = 10_000;
@@ -18,6 +19,8 @@ export function startAppWorker(): Promise<Worker | null> {
   globalForWorker.airlockWorker ??= (async () => {
     if (!env().AIRLOCK_WORKER) {
       logger.info("run worker disabled (AIRLOCK_WORKER=off)");
+      // Its run event streams still close cleanly on SIGTERM.
+      exitGracefullyOnSignals({ worker: null });
       return null;
     }
     const worker = await startWorker({
@@ -29,12 +32,7 @@ export function startAppWorker(): Promise<Worker | null> {
         logger.warn("expiry sweep failed", { error: (error as Error).message }),
       );
     }, EXPIRY_SWEEP_MS);
-    const stop = () => {
-      clearInterval(sweeper);
-      void worker.stop().finally(() => process.exit(0));
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    exitGracefullyOnSignals({ worker, before: () => clearInterval(sweeper) });
     return worker;
   })();
   return globalForWorker.airlockWorker;

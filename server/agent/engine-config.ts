@@ -16,6 +16,10 @@ export interface EngineConfig {
   /** Larger tool results are cut to this many characters of JSON before the model sees them. */
   toolOutputCapChars: number;
   leaseMs: number;
+  /** Recoveries (claims after an expired lease) a run may have; one more fails it. */
+  maxRecoveries: number;
+  /** Base of the doubling pause before a run recovered more than once is claimable again. */
+  recoveryBackoffMs: number;
 }
 
 export interface EngineDependencies {
@@ -37,6 +41,8 @@ export function engineConfigFromEnv(): EngineConfig {
     modelRetryBaseMs: 500,
     toolOutputCapChars: 64_000,
     leaseMs: config.RUN_LEASE_MS,
+    maxRecoveries: config.RUN_MAX_RECOVERIES,
+    recoveryBackoffMs: config.RUN_RECOVERY_BACKOFF_MS,
   };
 }
 

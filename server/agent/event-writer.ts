@@ -118,9 +118,15 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
  */
 export function maskedStepWriter(
   writer: EventWriter,
-  options: { released: ReadonlySet<string>; onText: (text: string) => void },
+  options: {
+    released: ReadonlySet<string>;
+    onText: (text: string) => void;
+    /** The step's text as its viewers hold it (a resumed step's earlier text); kept on cancel. */
+    shown?: () => string;
+  },
 ): EventWriter & { end(stepIndex: number): void } {
   const { released } = options;
+  const shown = options.shown ?? (() => "");
   let text = "";
   let masker = createStreamMasker(() => released);
   return {
@@ -130,14 +136,15 @@ export function maskedStepWriter(
       // a cancel keeps only what the current attempt said, not the cut attempt too.
       if (event.type === "step-started") {
         text = "";
-        options.onText("");
+        // A cancel keeps what the viewers see: a resumed step shows its earlier text.
+        options.onText(shown());
         masker = createStreamMasker(() => released);
       }
       writer.defer(event);
     },
     textDelta(stepIndex, delta) {
       text += delta;
-      options.onText(text);
+      options.onText(text.length >= shown().length ? text : shown());
       const visible = released.size > 0 ? masker.push(delta) : delta;
       if (visible) writer.textDelta(stepIndex, visible);
     },

@@ -24,6 +24,7 @@ import { toModelMessages } from "./history";
 import { ModelCallError, type ModelStepResult, runModelStep } from "./model-step";
 import { maskRunTrace, traceRun, traceSettle, traceStep } from "./run-tracing";
 import { type CommittedStep, commitStepFast, type DecidedCall, decideCalls, runStartedCalls } from "./step-commit";
+import { resumingWriter, shownStepText } from "./stream-resume";
 import { type SettleOptions, settleToolCalls } from "./tool-calls";
 
 /** How long repeatable tool outcomes may wait to share the next write. */
@@ -35,6 +36,8 @@ export type RunOutcome =
   | "CANCELLED"
   | "AWAITING_APPROVAL"
   | "LEASE_LOST"
+  /** The worker is stopping: the run went back to the queue for another worker, losing nothing. */
+  | "RELEASED"
   | "NOT_RUNNABLE"
   /** The database went away mid-run: nothing more is written; the run resumes once it is back. */
   | "INTERRUPTED";
@@ -43,6 +46,14 @@ export class RunCancelledError extends Error {
   constructor() {
     super("The run was cancelled.");
     this.name = "RunCancelledError";
+  }
+}
+
+/** The worker is stopping: the run gives its lease back (see StopOptions in worker.ts). */
+export class RunReleasedError extends Error {
+  constructor() {
+    super("This server is stopping; another one continues the run.");
+    this.name = "RunReleasedError";
   }
 }
 
@@ -58,6 +69,12 @@ export interface ExecuteRunOptions {
   workerId: string;
   /** Aborted by the worker on cancel (with RunCancelledError) or lost lease. */
   signal: AbortSignal;
+  /**
+   * Aborted when the worker stops: the run is released (back to QUEUED) before its next
+   * model call, or at once while a model call streams (that call is repeated elsewhere);
+   * tool calls already running are not cut by it.
+   */
+  release?: AbortSignal;
   deps: EngineDependencies;
 }
 
@@ -98,10 +115,13 @@ async function executeTracedRun(runOptions: ExecuteRunOptions): Promise<RunOutco
   try {
     if (state.run.cancelRequested) throw new RunCancelledError();
     writer.defer({ type: "run-status", status: "RUNNING" });
+    const release = options.release ?? new AbortController().signal;
     const run: ActiveRun = {
       state,
       options,
       signal,
+      release,
+      modelSignal: AbortSignal.any([signal, release]),
       writer,
       sensitive,
       actor: { id: state.run.userId, role: state.run.userRole },
@@ -112,6 +132,12 @@ async function executeTracedRun(runOptions: ExecuteRunOptions): Promise<RunOutco
     return await loop(run);
   } catch (error) {
     const reason = signal.aborted ? signal.reason : error;
+    if (reason instanceof RunReleasedError || error instanceof RunReleasedError) {
+      await writer.flush();
+      const moved = await inTransaction((tx) => transitionRun({ runId, workerId, status: "QUEUED", tx }));
+      log.info(moved ? "run released to another worker" : "lease lost while releasing the run");
+      return moved ? "RELEASED" : "LEASE_LOST";
+    }
     if (reason instanceof LeaseLostError || error instanceof LeaseLostError) {
       log.warn("lease lost; another worker owns the run now");
       return "LEASE_LOST";
@@ -150,6 +176,10 @@ interface ActiveRun {
   state: RunState;
   options: ExecuteRunOptions;
   signal: AbortSignal;
+  /** The worker is stopping: checked between turns; it also cuts a streaming model call. */
+  release: AbortSignal;
+  /** What a model call listens to: the run's signal or the release. */
+  modelSignal: AbortSignal;
   writer: EventWriter;
   /** Values released by sensitive reads in this conversation; hidden from the event log. */
   sensitive: Set<string>;
@@ -177,6 +207,7 @@ async function loop(run: ActiveRun): Promise<RunOutcome> {
   };
   for (;;) {
     if (run.signal.aborted) throw run.signal.reason;
+    if (run.release.aborted) throw run.release.reason;
     if (progress.openCalls.length > 0 && (await settleOpenCalls(run, progress)) === "suspended") {
       return end(run, { status: "AWAITING_APPROVAL" });
     }
@@ -253,7 +284,17 @@ async function callModel(run: ActiveRun, progress: Progress): Promise<ModelStepR
   const { deps } = run.options;
   const stepIndex = progress.stepCount;
   run.onPartialText("");
-  const writer = maskedStepWriter(run.writer, { released: run.sensitive, onText: run.onPartialText });
+  // The first step of this attempt may have streamed before an interruption: resume it.
+  const resuming = resumingWriter(run.writer, {
+    stepIndex,
+    modelId: run.state.run.modelId,
+    shown: stepIndex === run.state.run.stepCount ? (await shownStepText(run.options.runId, stepIndex)).text : "",
+  });
+  const writer = maskedStepWriter(resuming, {
+    released: run.sensitive,
+    onText: run.onPartialText,
+    shown: resuming.shown,
+  });
   traceStep(run.options.runId, stepIndex);
   const answer = await runModelStep({
     model: deps.resolveModel(run.state.run.modelId),
@@ -262,13 +303,14 @@ async function callModel(run: ActiveRun, progress: Progress): Promise<ModelStepR
     stepIndex,
     modelId: run.state.run.modelId,
     writer,
-    signal: run.signal,
+    signal: run.modelSignal,
     maxRetries: deps.config.modelMaxRetries,
     idleTimeoutMs: deps.config.modelIdleTimeoutMs,
     retryBaseMs: deps.config.modelRetryBaseMs,
     logger: deps.logger,
   });
   writer.end(stepIndex);
+  resuming.settle();
   return answer;
 }
 

@@ -1,7 +1,7 @@
 /**
- * The worker's shutdown: stop() waits for in-flight runs, but only for its grace period;
- * after that it returns and stops renewing their leases, so another worker resumes them
- * from their last committed step, as after a crash.
+ * The worker's shutdown: stop() lets in-flight tool calls finish within its grace period,
+ * then each run hands its lease back (QUEUED), so another worker resumes it at once from
+ * what was committed; tool calls still running when the grace is over are cut and say so.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -14,7 +14,6 @@ import {
   startTestWorker,
   type TestWorker,
   testEngineDependencies,
-  waitForRunStatus,
 } from "../testing/fixtures";
 import { defineTool } from "../tools/define-tool";
 
@@ -76,16 +75,6 @@ async function leaseOf(runId: string) {
   return row;
 }
 
-/** The run's lease once it has expired, or as it is after `timeoutMs`. */
-async function waitForLeaseExpiry(runId: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const lease = await leaseOf(runId);
-    if (lease?.expired || Date.now() > deadline) return lease;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 beforeAll(async () => {
   database = await createTestDatabase();
 });
@@ -97,7 +86,7 @@ afterAll(async () => {
 });
 
 describe("worker stop", () => {
-  it("waits for in-flight runs that finish within the grace period", async () => {
+  it("lets an in-flight tool call finish, then hands the run back at once instead of holding its lease", async () => {
     const user = await createTestUser();
     const conversation = await createTestConversation(user.id);
     const slow = gate();
@@ -106,20 +95,33 @@ describe("worker stop", () => {
     await slow.started;
     setTimeout(slow.release, 150);
     await worker.stop({ graceMs: 10_000 });
-    expect(await waitForRunStatus(runId, undefined, 1_000)).toBe("COMPLETED");
+    expect(await worker.waitForRun(runId, 1_000)).toBe("RELEASED");
+    // Handed back: QUEUED with no lease, so any worker claims it now, not when a lease expires.
+    expect(await database.query(`SELECT status, "leaseOwner" FROM "Run" WHERE id = $1`, [runId])).toEqual([
+      { status: "QUEUED", leaseOwner: null },
+    ]);
+    const executionsBefore = executions;
+    const second = await startWorker();
+    expect(await second.waitForRun(runId, 10_000)).toBe("COMPLETED");
+    // The call finished during the grace and was committed: it is not run again.
+    expect(executions).toBe(executionsBefore);
+    expect(await database.query(`SELECT status, attempts FROM "ToolCall" WHERE "runId" = $1`, [runId])).toEqual([
+      { status: "SUCCEEDED", attempts: 1 },
+    ]);
   });
 
-  it("returns after the grace period and lets the lease expire, so another worker resumes the run", async () => {
+  it("cuts a tool call still running when the grace is over, records it, and hands the run back", async () => {
+    // Only this test's workers may claim its run.
+    await Promise.all(workers.map((earlier) => earlier.stop({ graceMs: 0 })));
     const user = await createTestUser();
     const conversation = await createTestConversation(user.id);
     const stuck = gate();
     const first = await startWorker();
     const runId = await sendTestMessage(user.id, conversation.id, "list the files");
     await stuck.started;
-    const executionsBefore = executions;
 
-    // The tool never returns before stop() does: a stop() that waited for the run would not
-    // return at all; the watchdog (many times the grace period) only names that failure.
+    // The tool never returns on its own: a stop() that waited for it would not return at
+    // all; the watchdog (many times the grace period) only names that failure.
     let watchdog: NodeJS.Timeout | undefined;
     const stopped = await Promise.race([
       first.stop({ graceMs: 200 }).then(() => "returned"),
@@ -129,26 +131,18 @@ describe("worker stop", () => {
     ]);
     clearTimeout(watchdog);
     expect(stopped).toBe("returned");
-    expect((await leaseOf(runId))?.leaseOwner).toBe(first.id);
-
-    // No heartbeat any more: the lease runs out although the run is still in flight here.
-    // (Polled: a renewal sent just before stop() may land a moment after it.)
-    expect(await waitForLeaseExpiry(runId, 10_000)).toEqual({ leaseOwner: first.id, expired: true });
+    expect(await first.waitForRun(runId, 1_000)).toBe("RELEASED");
+    // Not left to a lease that expires later: handed back, and the cut call says so.
+    expect(await leaseOf(runId)).toEqual({ leaseOwner: null, expired: null });
+    const [call] = await database.query<{ status: string; error: string }>(
+      `SELECT status, error FROM "ToolCall" WHERE "runId" = $1`,
+      [runId],
+    );
+    expect(call?.status).toBe("CANCELLED");
 
     const second = await startWorker();
     expect(await second.waitForRun(runId, 10_000)).toBe("COMPLETED");
-    // The READ call the stopped worker had started was run again by the second one.
-    expect(executions).toBe(executionsBefore + 1);
-    const calls = await database.query<{ status: string; attempts: number }>(
-      `SELECT status, attempts FROM "ToolCall" WHERE "runId" = $1`,
-      [runId],
-    );
-    expect(calls).toEqual([{ status: "SUCCEEDED", attempts: 2 }]);
-
-    // The stopped worker's engine wakes up to a lease it no longer holds and writes nothing.
     stuck.release();
-    expect(await first.waitForRun(runId, 5_000)).toBe("LEASE_LOST");
-    expect(calls).toEqual(await database.query(`SELECT status, attempts FROM "ToolCall" WHERE "runId" = $1`, [runId]));
   });
 
   it("does not start a run a second time when its lease ran out while this worker still runs it", async () => {

@@ -6,13 +6,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { listen } from "../db/notifications";
-import { claimNextRun, isCancelRequested, RUN_CANCEL_CHANNEL, RUNS_QUEUED_CHANNEL, renewLease } from "../db/runs";
+import { isCancelRequested, RUN_CANCEL_CHANNEL, RUNS_QUEUED_CHANNEL, renewLease } from "../db/runs";
 import { LeaseLostError } from "../db/steps";
 import type { EngineDependencies } from "./engine-config";
-import { executeRun, RunCancelledError, type RunOutcome } from "./run-engine";
+import { claimRunnableRun } from "./recovery";
+import { executeRun, RunCancelledError, type RunOutcome, RunReleasedError } from "./run-engine";
 
 /** How long stop() waits for in-flight runs unless told otherwise. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
+/** After the grace, how long runs whose tool calls were cut get to record that and give their leases back. */
+const CUT_WAIT_MS = 3_000;
 
 export interface WorkerOptions {
   deps: EngineDependencies;
@@ -25,9 +28,14 @@ export interface WorkerOptions {
 
 export interface StopOptions {
   /**
-   * How long to wait for in-flight runs to finish. After that stop() returns anyway and
-   * stops renewing their leases, so they expire and another worker resumes the runs from
-   * their last committed step — the same path as a crash. The caller is expected to exit.
+   * How long in-flight tool calls get to finish. Each run gives its lease back (QUEUED, so
+   * another instance claims it at once) at the first point where that loses nothing: a
+   * model stream is cut there and then (what it streamed is committed, and the next
+   * worker resumes the step where it stood); running tool calls are waited for. When the
+   * grace is over they are cut too: a cut call that is not a READ is recorded as
+   * UNKNOWN_OUTCOME (never silently), and the run is released the same way. A run that
+   * still has not let go a few seconds later is left to its lease, as after a crash.
+   * The caller is expected to exit.
    */
   graceMs?: number;
 }
@@ -41,6 +49,8 @@ export interface Worker {
 
 interface InFlightRun {
   controller: AbortController;
+  /** Aborted when the worker stops: the run releases its lease at its next safe point. */
+  release: AbortController;
   heartbeat: NodeJS.Timeout;
   done: Promise<void>;
 }
@@ -74,6 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   const execute = (runId: string) => {
     const controller = new AbortController();
+    const release = new AbortController();
     const heartbeat = setInterval(
       () => {
         renewLease(runId, workerId, leaseMs)
@@ -88,7 +99,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     );
     const done = (async () => {
       try {
-        const outcome = await executeRun({ runId, workerId, signal: controller.signal, deps });
+        const outcome = await executeRun({
+          runId,
+          workerId,
+          signal: controller.signal,
+          release: release.signal,
+          deps,
+        });
         log.debug("run finished", { runId, outcome });
         options.onRunFinished?.(runId, outcome);
       } catch (error) {
@@ -99,17 +116,26 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         nudge();
       }
     })();
-    running.set(runId, { controller, heartbeat, done });
+    running.set(runId, { controller, release, heartbeat, done });
   };
 
+  // Fresh and recovered runs are claimed in turn (see claimNextRun).
+  let preferFresh = true;
   const loop = (async () => {
     while (!stopped) {
       woken = false;
       try {
         while (!stopped && running.size < options.concurrency) {
-          const runId = await claimNextRun(workerId, leaseMs, [...running.keys()]);
-          if (!runId) break;
-          execute(runId);
+          const claimed = await claimRunnableRun({
+            workerId,
+            config: deps.config,
+            executing: [...running.keys()],
+            preferFresh,
+            logger: log,
+          });
+          if (!claimed) break;
+          preferFresh = claimed.recovered;
+          execute(claimed.runId);
         }
       } catch (error) {
         log.error("could not claim runs", { error: (error as Error).message });
@@ -133,24 +159,29 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     for (const unsubscribe of unsubscribers) unsubscribe();
     await loop;
     if (running.size === 0) return;
-    // In-flight runs keep their lease while we wait; aborting them would record a
-    // cancellation the user never asked for (and mark started tool calls cancelled).
+    // Not a cancel (that would record one the user never asked for): each run gives its
+    // lease back where that loses nothing, and another instance resumes it.
+    for (const entry of running.values()) entry.release.abort(new RunReleasedError());
+    if (await drainedWithin(graceMs)) return;
+    log.warn("grace over: cutting the tool calls still running", { runIds: [...running.keys()], graceMs });
+    for (const entry of running.values()) entry.controller.abort(new RunReleasedError());
+    if (await drainedWithin(CUT_WAIT_MS)) return;
+    // Stop renewing: the leases expire and another worker resumes these runs from their
+    // last committed step, exactly as after a crash.
+    for (const entry of running.values()) clearInterval(entry.heartbeat);
+    log.warn("stopped with runs still in flight; their leases will expire", { runIds: [...running.keys()] });
+  };
+
+  const drainedWithin = async (ms: number): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       Promise.allSettled([...running.values()].map((entry) => entry.done)).then(() => true),
       new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
+        timer = setTimeout(() => resolve(false), ms);
       }),
     ]);
     clearTimeout(timer);
-    if (drained) return;
-    // Stop renewing: the leases expire and another worker resumes these runs from their
-    // last committed step, exactly as after a crash.
-    for (const entry of running.values()) clearInterval(entry.heartbeat);
-    log.warn("stopped with runs still in flight; their leases will expire", {
-      runIds: [...running.keys()],
-      graceMs,
-    });
+    return drained;
   };
 
   log.info("worker started", { concurrency: options.concurrency, leaseMs });

@@ -5,6 +5,7 @@
  * Domain errors are converted to tRPC errors here, once.
  */
 import { initTRPC, TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import superjson from "superjson";
 import { ZodError } from "zod";
 import { watchSession } from "../auth/session";
@@ -53,7 +54,13 @@ const t = initTRPC.context<Context>().create({
     ping: { enabled: true, intervalMs: 2_000 },
     client: { reconnectAfterInactivityMs: 5_000 },
   },
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error: raw }) {
+    // A domain error thrown inside a subscription's stream (e.g. server:stopping) never
+    // passes the errors middleware, which only sees what the procedure returns: map it here.
+    const error =
+      raw.code === "INTERNAL_SERVER_ERROR" && raw.cause instanceof AirlockError
+        ? new TRPCError({ code: ERROR_STATUS[raw.cause.code], message: raw.cause.message, cause: raw.cause })
+        : raw;
     const zodError = error.cause instanceof ZodError ? error.cause : undefined;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     return {
@@ -64,8 +71,8 @@ const t = initTRPC.context<Context>().create({
           ? readableIssues(zodError)
           : shape.message,
       data: {
-        code: shape.data.code,
-        httpStatus: shape.data.httpStatus,
+        code: error === raw ? shape.data.code : error.code,
+        httpStatus: error === raw ? shape.data.httpStatus : getHTTPStatusCodeFromError(error),
         path: shape.data.path,
         // Lets the UI tell an edit conflict (reload to see theirs) from other refusals with the same status.
         domainCode: error.cause instanceof AirlockError ? error.cause.code : undefined,

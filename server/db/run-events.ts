@@ -36,6 +36,18 @@ export function appendRunEventsStatement(runId: string, events: RunEventData[]):
   return sql(APPEND, runId, jsonText(events));
 }
 
+/** The events of one step that make up its text (see shared/step-text.ts), in order. */
+export async function listStepTextEvents(runId: string, stepIndex: number): Promise<RunEventData[]> {
+  const rows = await db().$queryRawUnsafe<{ data: RunEventData }[]>(
+    `SELECT data FROM "RunEvent"
+     WHERE "runId" = $1 AND type IN ('step-started', 'step-resumed', 'text-delta') AND (data->>'stepIndex')::int = $2
+     ORDER BY seq`,
+    runId,
+    stepIndex,
+  );
+  return rows.map((row) => row.data);
+}
+
 export async function listRunEvents(runId: string, afterSeq: number, limit = 500): Promise<RunEventRecord[]> {
   const rows = await db().runEvent.findMany({
     where: { runId, seq: { gt: afterSeq } },

@@ -63,35 +63,72 @@ export async function findRun(runId: string, tx: Transaction = db()): Promise<Ru
   return tx.run.findUnique({ where: { id: runId }, select: runSummarySelect });
 }
 
+export interface ClaimedRun {
+  id: string;
+  /** The run was RUNNING under an expired lease: its worker died or stalled. */
+  recovered: boolean;
+  /** How often the run has been recovered, this claim included. */
+  recoveries: number;
+}
+
+export interface ClaimOptions {
+  /**
+   * The runs the calling worker is running right now: one whose lease ran out because a
+   * heartbeat stalled (a loaded machine) is still this worker's, and a second engine on
+   * it, under the same worker id, would pass every lease check the first passes.
+   */
+  executing?: readonly string[];
+  /** Take a fresh (QUEUED) run before a recovered one when both wait; see claimNextRun. */
+  preferFresh?: boolean;
+  /** Base of the doubling pause after the first recovery; 0 claims a run as soon as its lease expires. */
+  recoveryBackoffMs?: number;
+}
+
+/** The longest pause recovery backoff ever imposes. */
+export const MAX_RECOVERY_BACKOFF_MS = 60_000;
+
 /**
- * Claims the oldest runnable run: QUEUED, or RUNNING with an expired lease (its worker
- * died). SKIP LOCKED lets many workers claim concurrently without waiting on each other.
- * `executing` are the runs the calling worker is running right now: one whose lease ran
- * out because a heartbeat stalled (a loaded machine) is still this worker's, and a second
- * engine on it, under the same worker id, would pass every lease check the first passes.
+ * Claims a runnable run: QUEUED, or RUNNING with an expired lease (its worker died). SKIP
+ * LOCKED lets many workers claim concurrently without waiting on each other.
+ *
+ * Recovery is backed off and fair, so a crash loop cannot starve new work: a run
+ * recovered once before is claimable only `recoveryBackoffMs * 2^(recoveries-1)` after
+ * its lease expired (at most MAX_RECOVERY_BACKOFF_MS), and the worker alternates
+ * `preferFresh`, so when both kinds wait, fresh and recovered runs are claimed in turn
+ * (oldest first within each). The caller fails a run recovered too often (see
+ * claimRunnableRun in agent/recovery.ts).
  */
 export async function claimNextRun(
   workerId: string,
   leaseMs: number,
-  executing: readonly string[] = [],
-): Promise<string | null> {
-  const rows = await db().$queryRawUnsafe<{ id: string }[]>(
-    `UPDATE "Run" SET status = 'RUNNING', "leaseOwner" = $1,
-            "leaseExpiresAt" = now() + ($2::int * interval '1 millisecond'),
-            attempts = attempts + 1, "startedAt" = coalesce("startedAt", now()), "updatedAt" = now()
-     WHERE id = (
-       SELECT id FROM "Run"
-       WHERE (status = 'QUEUED' OR (status = 'RUNNING' AND "leaseExpiresAt" < now())) AND NOT (id = ANY($3::text[]))
-       ORDER BY "createdAt"
+  options: ClaimOptions = {},
+): Promise<ClaimedRun | null> {
+  const rows = await db().$queryRawUnsafe<ClaimedRun[]>(
+    `WITH candidate AS (
+       SELECT id, status = 'RUNNING' AS recovered FROM "Run"
+       WHERE (status = 'QUEUED'
+              OR (status = 'RUNNING' AND "leaseExpiresAt" + CASE WHEN recoveries = 0 THEN interval '0'
+                    ELSE least($4::float8 * power(2, least(recoveries - 1, 20)), $5::float8) * interval '1 millisecond' END
+                  < now()))
+         AND NOT (id = ANY($3::text[]))
+       ORDER BY CASE WHEN $6 THEN status = 'RUNNING' ELSE status = 'QUEUED' END, "createdAt"
        LIMIT 1
        FOR UPDATE SKIP LOCKED
      )
-     RETURNING id`,
+     UPDATE "Run" r SET status = 'RUNNING', "leaseOwner" = $1,
+            "leaseExpiresAt" = now() + ($2::int * interval '1 millisecond'),
+            attempts = r.attempts + 1, recoveries = r.recoveries + CASE WHEN candidate.recovered THEN 1 ELSE 0 END,
+            "startedAt" = coalesce(r."startedAt", now()), "updatedAt" = now()
+     FROM candidate WHERE r.id = candidate.id
+     RETURNING r.id, candidate.recovered, r.recoveries`,
     workerId,
     leaseMs,
-    executing,
+    options.executing ?? [],
+    options.recoveryBackoffMs ?? 0,
+    MAX_RECOVERY_BACKOFF_MS,
+    options.preferFresh ?? true,
   );
-  return rows[0]?.id ?? null;
+  return rows[0] ?? null;
 }
 
 /** Extends the lease; false means this worker no longer owns the run and must stop. */
@@ -148,6 +185,8 @@ export async function transitionRun(options: {
     [{ type: "run-status", status: options.status, ...(options.error ? { error: options.error } : {}) }],
     options.tx,
   );
+  // A run handed back (its worker is stopping) is claimed by another worker at once.
+  if (options.status === "QUEUED") await notifyRunsQueued(options.tx);
   return true;
 }
 
@@ -246,4 +285,67 @@ export function queueRunStatements(run: {
     appendRunEventsStatement(run.id, [{ type: "run-status", status: "QUEUED" }]) as string,
     `SELECT pg_notify('${RUNS_QUEUED_CHANNEL}', '')`,
   ];
+}
+
+export interface AbandonedCall {
+  id: string;
+  toolName: string;
+  stepIndex: number;
+  status: "UNKNOWN_OUTCOME" | "CANCELLED";
+}
+
+/**
+ * Fails a run this worker just claimed, in the caller's transaction, instead of resuming
+ * it (it was recovered too often). Its unfinished calls end with it: one that was RUNNING
+ * and is not a READ may have taken effect, so it becomes UNKNOWN_OUTCOME (shown to
+ * reviewers), never CANCELLED; the rest are CANCELLED. Returns the calls so changed, or
+ * null when the lease was lost.
+ */
+export async function failAbandonedRun(options: {
+  runId: string;
+  workerId: string;
+  /** The run's error, told which calls ended with it. */
+  error: (calls: AbandonedCall[]) => string;
+  tx: Transaction;
+}): Promise<AbandonedCall[] | null> {
+  const { runId, tx } = options;
+  const calls = await tx.$queryRawUnsafe<AbandonedCall[]>(
+    `UPDATE "ToolCall" tc SET
+       status = CASE WHEN tc.status = 'RUNNING' AND tc."riskClass" IS DISTINCT FROM 'READ'
+                     THEN 'UNKNOWN_OUTCOME'::"ToolCallStatus" ELSE 'CANCELLED'::"ToolCallStatus" END,
+       error = CASE WHEN tc.status = 'RUNNING' AND tc."riskClass" IS DISTINCT FROM 'READ'
+                    THEN 'The worker stopped while this call was running; it may have taken effect.'
+                    ELSE 'Cancelled: the run was stopped before this call finished.' END,
+       "finishedAt" = now()
+     FROM "Step" s
+     WHERE s.id = tc."stepId" AND tc."runId" = $1 AND tc.status IN ('PENDING', 'APPROVED', 'RUNNING')
+       AND EXISTS (SELECT 1 FROM "Run" r WHERE r.id = $1 AND r."leaseOwner" = $2 AND r.status = 'RUNNING')
+     RETURNING tc.id, tc."toolName", s.index AS "stepIndex", tc.status::text AS status`,
+    runId,
+    options.workerId,
+  );
+  if (calls.length > 0) {
+    await appendRunEvents(
+      runId,
+      calls.map((call) => ({
+        type: "tool-call-updated" as const,
+        stepIndex: call.stepIndex,
+        toolCallId: call.id,
+        status: call.status,
+        error:
+          call.status === "UNKNOWN_OUTCOME"
+            ? "The worker stopped while this call was running; it may have taken effect."
+            : "Cancelled: the run was stopped before this call finished.",
+      })),
+      tx,
+    );
+  }
+  const moved = await transitionRun({
+    runId,
+    workerId: options.workerId,
+    status: "FAILED",
+    error: options.error(calls),
+    tx,
+  });
+  return moved ? calls : null;
 }

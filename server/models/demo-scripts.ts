@@ -147,10 +147,26 @@ function renderValue(value: unknown): string {
   return fenced(JSON.stringify(value, null, 2), "json");
 }
 
+/**
+ * How the demo model words an error result, by how the engine's text for it begins
+ * (tool-calls.ts OUTCOME_TEXT): a call whose outcome is unknown may have taken effect and
+ * must never be reported as not run; a failed call ran and failed.
+ */
+const ERROR_WORDING: { prefix: string; verb: string }[] = [
+  { prefix: "Outcome unknown", verb: "may have run (its outcome is unknown)" },
+  { prefix: "Error:", verb: "failed" },
+];
+
+function describeError(toolName: string, output: unknown): string {
+  const text = typeof output === "string" ? output : JSON.stringify(output);
+  const verb = ERROR_WORDING.find((wording) => text.startsWith(wording.prefix))?.verb ?? "did not run";
+  return `**${toolName}** ${verb}: ${text}`;
+}
+
 export function summarizeToolOutcomes(outcomes: ToolOutcome[]): string {
   const sections = outcomes.map((outcome) =>
     outcome.isError
-      ? `**${outcome.toolName}** did not run: ${typeof outcome.output === "string" ? outcome.output : JSON.stringify(outcome.output)}`
+      ? describeError(outcome.toolName, outcome.output)
       : `**${outcome.toolName}** returned:\n\n${renderValue(outcome.output)}`,
   );
   return `${sections.join("\n\n")}\n\nAnything else I should do?`;

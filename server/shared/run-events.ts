@@ -22,6 +22,13 @@ export type ToolCallStatus = (typeof TOOL_CALL_STATUSES)[number];
 export type RunEventData =
   | { type: "run-status"; status: RunStatus; error?: string }
   | { type: "step-started"; stepIndex: number; modelId: string }
+  /**
+   * The step's model call is repeated after an interruption (its worker stopped or died).
+   * What the step showed stays; the repeated call's text continues it where it stood.
+   * `replaced`: the repeated call said something else, so its text starts afresh and
+   * what was shown before stays visible as interrupted text.
+   */
+  | { type: "step-resumed"; stepIndex: number; modelId: string; replaced?: boolean }
   | { type: "text-delta"; stepIndex: number; text: string }
   | {
       type: "step-finished";

@@ -10,6 +10,8 @@
  * the whole picture.
  */
 import type pg from "pg";
+import type { RunEventData } from "../shared/run-events";
+import { stepTextOf } from "../shared/step-text";
 import {
   type CrashPlan,
   finalAnswer,
@@ -401,14 +403,29 @@ function checkEvents({ run, stepCount, events, messages, calls, stats, report }:
   for (let index = 0; index < stepCount; index++) {
     const count = finished.get(String(index)) ?? 0;
     if (count !== 1) report(count > 1 ? "duplicate" : "lost", `${count} step-finished events for step ${index}`);
-    const starts = events.filter((event) => event.data.type === "step-started" && event.data.stepIndex === index);
+    const starts = events.filter(
+      (event) =>
+        (event.data.type === "step-started" || event.data.type === "step-resumed") && event.data.stepIndex === index,
+    );
     if (starts.length > 1) stats.restreamedSteps++;
-    // A step streamed again after a crash starts over: a client resets its text on step-started.
-    const lastStart = starts.at(-1)?.seq ?? 0;
-    const streamed = events
-      .filter((event) => event.seq > lastStart && event.data.type === "text-delta" && event.data.stepIndex === index)
-      .map((event) => event.data.text ?? "")
-      .join("");
+    // Folded as every viewer folds it: a step resumed after a crash keeps what it showed.
+    const folded = stepTextOf(
+      events.map((event) => event.data as RunEventData),
+      index,
+    );
+    const streamed = folded.text;
+    // The scripted model repeats itself: a resumed step continues, never replaces its text.
+    if (folded.interruptedText) report("wrong", `step ${index} replaced the text it had shown after a resume`);
+    const restartAfterText = events.some(
+      (event) =>
+        event.data.type === "step-started" &&
+        event.data.stepIndex === index &&
+        events.some(
+          (earlier) =>
+            earlier.seq < event.seq && earlier.data.type === "text-delta" && earlier.data.stepIndex === index,
+        ),
+    );
+    if (restartAfterText) report("lost", `step ${index} started over after showing text: viewers lost it`);
     const stored = messages.find((message) => message.role === "ASSISTANT" && message.stepIndex === index);
     if (stored && streamed !== textOf(stored.parts)) {
       report("wrong", `step ${index} streamed "${streamed}" but stored "${textOf(stored.parts)}"`);

@@ -31,6 +31,9 @@ export const crashWorkerConfigSchema = z.object({
   maxToolDelayMs: z.number().int().min(0),
   /** A blocked tool normally waits for the kill; a short timeout tests the timeout path instead. */
   toolTimeoutMs: z.number().int().positive().default(60_000),
+  /** The recovery cap and backoff (see agent/recovery.ts); crash tests leave the cap out of the way. */
+  maxRecoveries: z.number().int().positive().default(100),
+  recoveryBackoffMs: z.number().int().min(0).default(0),
   block: z
     .object({
       tool: z.enum(["ledger_write", "ledger_append", "ledger_read"]),
@@ -66,7 +69,13 @@ async function main() {
           ...(config.block ? { block: config.block } : {}),
           onBlocked: send,
         }),
-    config: { leaseMs: config.leaseMs, toolTimeoutMs: config.toolTimeoutMs, runTimeoutMs: 120_000 },
+    config: {
+      leaseMs: config.leaseMs,
+      toolTimeoutMs: config.toolTimeoutMs,
+      runTimeoutMs: 120_000,
+      maxRecoveries: config.maxRecoveries,
+      recoveryBackoffMs: config.recoveryBackoffMs,
+    },
   });
   const worker = await startWorker({
     deps,

@@ -50,6 +50,9 @@ export const TEST_ENGINE_CONFIG: EngineConfig = {
   modelRetryBaseMs: 20,
   toolOutputCapChars: 64_000,
   leaseMs: 2_000,
+  // Crash tests kill workers many times over: the cap and the backoff have tests of their own.
+  maxRecoveries: 100,
+  recoveryBackoffMs: 0,
 };
 
 export function testEngineDependencies(options: {
@@ -119,7 +122,8 @@ export async function claimTestRun(role: Role = "USER") {
   const conversation = await createTestConversation(user.id);
   const runId = await sendTestMessage(user.id, conversation.id, "hello");
   const workerId = `worker-${randomUUID()}`;
-  if ((await claimNextRun(workerId, 60_000)) !== runId) throw new Error(`another run was claimed instead of ${runId}`);
+  if ((await claimNextRun(workerId, 60_000))?.id !== runId)
+    throw new Error(`another run was claimed instead of ${runId}`);
   return { user, identity: { runId, workerId, conversationId: conversation.id } };
 }
 

@@ -147,11 +147,18 @@ export function runRows(database: () => TestDatabase) {
   };
 }
 
-/** The text a viewer of the live stream was shown for a step, once per (re)start of the step. */
+/**
+ * The text a viewer of the live stream was shown for a step, once per attempt of its
+ * model call: a retry resumes the step (step-resumed), so its attempt starts with what
+ * was shown and continues it; a replacing one, or a step-started, starts from nothing.
+ */
 export async function streamedAttempts(runId: string, stepIndex: number): Promise<string[]> {
   const attempts: string[] = [];
   for (const { data } of await listRunEvents(runId, 0)) {
     if (data.type === "step-started" && data.stepIndex === stepIndex) attempts.push("");
+    if (data.type === "step-resumed" && data.stepIndex === stepIndex) {
+      attempts.push(data.replaced ? "" : (attempts.at(-1) ?? ""));
+    }
     if (data.type === "text-delta" && data.stepIndex === stepIndex) {
       if (attempts.length === 0) attempts.push("");
       attempts[attempts.length - 1] += data.text;
