@@ -35,6 +35,7 @@ export const ERROR_STATUS = {
   "admin:secrets-key-missing": "BAD_REQUEST",
   "user:exists": "CONFLICT",
   "user:wrong-password": "BAD_REQUEST",
+  "database:unavailable": "SERVICE_UNAVAILABLE",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

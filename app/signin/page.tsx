@@ -1,4 +1,5 @@
 import { redirect } from "next/navigation";
+import { describeSignInError } from "@/components/sign-in-errors";
 import { SignInForm } from "@/components/sign-in-form";
 import { serverApi } from "@/server/api/server-caller";
 
@@ -10,8 +11,15 @@ export default async function SignInPage({
   searchParams: Promise<{ error?: string; callbackUrl?: string; notice?: string }>;
 }) {
   const api = await serverApi();
-  if (await api.me.get()) redirect("/chat");
+  // With the database away (restarting) the page still renders, saying so, instead of an error page.
+  const me = await api.me.get().catch((error: { code?: string }) => {
+    if (error.code === "SERVICE_UNAVAILABLE") return "database-unavailable" as const;
+    throw error;
+  });
+  if (me && me !== "database-unavailable") redirect("/chat");
   const [options, params] = await Promise.all([api.auth.signInOptions(), searchParams]);
+  // Only the described text goes to the page: the URL's `error` is anyone's text.
+  const initialError = describeSignInError(me === "database-unavailable" ? "DatabaseUnavailable" : params.error);
   return (
     <main className="flex min-h-full items-center justify-center bg-gradient-to-b from-slate-100 to-slate-50 p-6">
       <div className="w-full max-w-md">
@@ -25,7 +33,7 @@ export default async function SignInPage({
         <SignInForm
           providers={options.providers}
           demoUsers={options.demoUsers}
-          initialError={params.error}
+          initialError={initialError}
           {...(params.notice ? { notice: params.notice } : {})}
           callbackUrl={params.callbackUrl}
         />

@@ -5,6 +5,7 @@
  */
 import { listen, onConnectionLost, onReconnect } from "../db/notifications";
 import { listRunEvents, RUN_EVENTS_CHANNEL } from "../db/run-events";
+import { AirlockError } from "../errors";
 import { type RunEventRecord, TERMINAL_RUN_STATUSES } from "../shared/run-events";
 
 const PAGE = 500;
@@ -37,7 +38,8 @@ export async function* streamRunEvents(options: {
   try {
     let after = options.afterSeq;
     while (!options.signal?.aborted) {
-      if (lost) throw new Error(`Lost the connection to the database (${lost}); reconnecting.`);
+      // The driver's reason names the database's address: the subscriber gets our words only.
+      if (lost) throw new AirlockError("database:unavailable", "Lost the connection to the database; reconnecting.");
       const seen = version;
       const events = await listRunEvents(options.runId, after, PAGE);
       for (const event of events) {

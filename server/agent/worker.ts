@@ -5,6 +5,7 @@
  * last committed step. Wakes on NOTIFY, and polls as a safety net for expired leases.
  */
 import { randomUUID } from "node:crypto";
+import { isDatabaseUnavailable } from "../db/errors";
 import { listen } from "../db/notifications";
 import { claimNextRun, isCancelRequested, RUN_CANCEL_CHANNEL, RUNS_QUEUED_CHANNEL, renewLease } from "../db/runs";
 import { LeaseLostError } from "../db/steps";
@@ -102,17 +103,23 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     running.set(runId, { controller, heartbeat, done });
   };
 
+  // A database that is away (restarting) is said once when lost and once when back, not every poll.
+  let databaseAway = false;
   const loop = (async () => {
     while (!stopped) {
       woken = false;
       try {
         while (!stopped && running.size < options.concurrency) {
           const runId = await claimNextRun(workerId, leaseMs, [...running.keys()]);
+          if (databaseAway) log.info("database reachable again; claiming runs");
+          databaseAway = false;
           if (!runId) break;
           execute(runId);
         }
       } catch (error) {
-        log.error("could not claim runs", { error: (error as Error).message });
+        if (!isDatabaseUnavailable(error)) log.error("could not claim runs", { error: (error as Error).message });
+        else if (!databaseAway) log.warn("database unreachable; claiming runs again once it is back");
+        databaseAway ||= isDatabaseUnavailable(error);
       }
       if (stopped) break;
       if (woken && running.size < options.concurrency) continue;
