@@ -21,6 +21,8 @@ const { values: options } = parseArgs({
     "soak-seconds": { type: "string", default: "120" },
     "settle-seconds": { type: "string", default: "15" },
     "sample-seconds": { type: "string", default: "10" },
+    /** Node/V8 flags for the app's process (not with --via-npm), to compare settings: --node-flags="--max-old-space-size=96" */
+    "node-flags": { type: "string", default: "" },
   },
 });
 const soakSeconds = Number(options["soak-seconds"]);
@@ -125,7 +127,10 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
   };
   for (const name of ["DATABASE_URL", "NODE_ENV"]) delete environment[name];
-  const [command, args] = options["via-npm"] ? ["npm", ["start"]] : [process.execPath, ["scripts/start.mjs"]];
+  const nodeFlags = (options["node-flags"] ?? "").split(" ").filter((flag) => flag !== "");
+  const [command, args] = options["via-npm"]
+    ? ["npm", ["start"]]
+    : [process.execPath, [...nodeFlags, "scripts/start.mjs"]];
   progress(`starting ${[path.basename(command), ...args].join(" ")} on port ${port}`);
   let output = "";
   app = spawn(command, args, { cwd: root, env: environment, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -192,7 +197,7 @@ async function main() {
 
   const report = {
     idleRssMB: mb(idleKB),
-    command: options["via-npm"] ? "npm start" : "node scripts/start.mjs",
+    command: options["via-npm"] ? "npm start" : ["node", ...nodeFlags, "scripts/start.mjs"].join(" "),
     processes: idle.map((member) => ({ pid: member.pid, name: member.commandLine, rssMB: mb(member.rssKB) })),
     postgresRssMB: mb(postgresKB()),
     soak: {
