@@ -225,7 +225,7 @@ async function main() {
         onLog: (line) => {
           if (/FATAL|PANIC|ERROR/.test(line)) process.stderr.write(`[postgres] ${line}`);
         },
-        supervise: { onEvent: say },
+        supervise: { onEvent: say, stopping: () => stopping },
       });
       await postgres.createDatabase("airlock");
     } catch (error) {

@@ -29,7 +29,14 @@ export interface EmbeddedPostgresOptions {
    * own exit hook (it stops every server on SIGINT/SIGTERM and then exits the process)
    * is taken off: the launcher stops Postgres last, after the app let go of it.
    */
-  supervise?: { onEvent: (message: string) => void };
+  supervise?: {
+    onEvent: (message: string) => void;
+    /**
+     * True once this process is stopping: a server that exits then is not restarted (Ctrl-C
+     * in a terminal signals the whole process group, Postgres included).
+     */
+    stopping: () => boolean;
+  };
 }
 
 export interface RunningPostgres {
@@ -205,7 +212,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       while (!stopped) {
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS);
-        if (stopped) return;
+        if (stopped || supervise.stopping()) return;
         try {
           await server.start();
           restarts++;
@@ -220,7 +227,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     };
     const watch = () => {
       postmasterProcess(server)?.once("exit", (code, signal) => {
-        if (stopped) return;
+        if (stopped || supervise.stopping()) return;
         if (Date.now() - startedAt > RESTART_STABLE_MS) delay = RESTART_FIRST_DELAY_MS;
         supervise.onEvent(
           `The embedded PostgreSQL stopped unexpectedly (${signal ?? `exit code ${code}`}); restarting it in ${delay / 1000} s`,
