@@ -130,7 +130,7 @@ describe("npm start", () => {
     // npm, and the one Node process that is the launcher and Next's server (Next renames it "next-server").
     expect(own).toHaveLength(2);
     expect(own[0]?.commandLine).toMatch(/^npm start/);
-    expect(own[1]?.commandLine).toMatch(/node scripts\/start\.mjs$|^next-server/);
+    expect(own[1]?.commandLine).toMatch(/^node .*scripts\/start\.mjs$|^next-server/);
     for (const member of own) expect(member.commandLine).not.toMatch(/tsx|ts-node|sh -c/);
     expect(group.some(isPostgres)).toBe(true);
   });
