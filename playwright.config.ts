@@ -52,7 +52,7 @@ export default defineConfig({
   ],
   webServer: {
     // The README's own start path, on a fresh data directory: embedded Postgres, migrations, seed, build, serve.
-    command: "rm -rf .data/e2e .data/e2e-workspace && tsx scripts/start.ts",
+    command: "rm -rf .data/e2e .data/e2e-workspace && npm start",
     url: `${baseURL}/api/health`,
     timeout: 240_000,
     reuseExistingServer: false,

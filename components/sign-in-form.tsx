@@ -2,10 +2,12 @@
 import { signIn } from "next-auth/react";
 import { type FormEvent, useEffect, useState } from "react";
 import { safeReturnPath } from "./safe-return-path";
+import { describeSignInError } from "./sign-in-errors";
 
 interface Props {
   providers: { id: string; name: string }[];
   demoUsers: { email: string; password: string; role: string; name: string }[];
+  /** The text to show, from the page's describeSignInError (never the URL's raw `error`). */
   initialError?: string;
   callbackUrl?: string;
   /** Why the visitor is here, from a redirect (e.g. after "sign out everywhere"). */
@@ -16,20 +18,6 @@ const NOTICE_TEXT: Record<string, string> = {
   "signed-out-everywhere": "You were signed out everywhere. Sign in again to continue.",
 };
 
-const ERROR_TEXT: Record<string, string> = {
-  CredentialsSignin: "Wrong email or password.",
-  SessionRequired: "Sign in to continue.",
-  Inactive: "Your account is deactivated. Ask an admin.",
-  NoEmail: "Your provider did not share an email address.",
-  OAuthSignin: "Could not start sign-in with that provider.",
-  OAuthCallback: "The provider's answer could not be verified. Try again.",
-};
-
-function describe(error: string | undefined): string | undefined {
-  if (!error) return undefined;
-  return ERROR_TEXT[error] ?? error;
-}
-
 function safeCallback(url: string | undefined): string {
   return safeReturnPath(url) ?? "/chat";
 }
@@ -37,7 +25,7 @@ function safeCallback(url: string | undefined): string {
 export function SignInForm({ providers, demoUsers, initialError, callbackUrl, notice }: Props) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState(describe(initialError));
+  const [error, setError] = useState(initialError);
   const [pending, setPending] = useState(false);
   // Set once React handles the form; before that a submit must not put the password in a URL.
   const [ready, setReady] = useState(false);
@@ -53,7 +41,7 @@ export function SignInForm({ providers, demoUsers, initialError, callbackUrl, no
       return;
     }
     setPending(false);
-    setError(describe(result?.error ?? "CredentialsSignin"));
+    setError(describeSignInError(result?.error ?? "CredentialsSignin"));
   }
 
   return (

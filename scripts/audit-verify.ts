@@ -1,14 +1,42 @@
 /**
  * `npm run audit:verify`: recomputes every link of the audit hash chain and reports the
- * first broken one. Uses DATABASE_URL, or the embedded PostgreSQL of `npm start` (which
- * must not be running at the same time: it is started here for the check and stopped).
+ * first broken one. Uses DATABASE_URL, or the embedded PostgreSQL of `npm start`: when
+ * the app is running, its live server (postmaster.pid, the process alive, accepting
+ * connections) is used as it is, through read-only transactions, and never stopped;
+ * otherwise it is started here for the check and stopped again.
  * Exit code 0: intact; 1: broken; 2: could not check.
  */
 import path from "node:path";
+import pg from "pg";
 import { verifyAuditChain } from "../server/audit/record-audit-event";
 import { db } from "../server/db/client";
-import { type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
+import {
+  embeddedPostgresUrl,
+  type RunningPostgres,
+  runningPostmaster,
+  startEmbeddedPostgres,
+} from "../server/db/embedded-postgres";
 import { ConfigurationError, parseEnv, resetEnvForTests } from "../server/env";
+
+/** Every transaction on this URL is read-only: the check cannot change what it checks. */
+function readOnly(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("options", "-c default_transaction_read_only=on");
+  return parsed.toString();
+}
+
+async function accepting(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
 
 async function main(): Promise<number> {
   let config: ReturnType<typeof parseEnv>;
@@ -23,12 +51,23 @@ async function main(): Promise<number> {
   }
   let postgres: RunningPostgres | undefined;
   if (!config.DATABASE_URL) {
-    postgres = await startEmbeddedPostgres({
-      dataDir: path.resolve(config.AIRLOCK_DATA_DIR, "postgres"),
-      port: config.EMBEDDED_POSTGRES_PORT,
-      persistent: true,
-    });
-    process.env.DATABASE_URL = postgres.urlFor("airlock");
+    const dataDir = path.resolve(config.AIRLOCK_DATA_DIR, "postgres");
+    const live = runningPostmaster(dataDir);
+    if (live) {
+      const url = readOnly(embeddedPostgresUrl(live.port, "airlock"));
+      if (!(await accepting(url))) {
+        process.stderr.write(
+          `The app's PostgreSQL (pid ${live.pid}) is running for ${dataDir} but does not accept connections yet; ` +
+            "try again in a moment. It was left running.\n",
+        );
+        return 2;
+      }
+      process.stdout.write(`Reading the running app's database (pid ${live.pid}), read-only.\n`);
+      process.env.DATABASE_URL = url;
+    } else {
+      postgres = await startEmbeddedPostgres({ dataDir, port: config.EMBEDDED_POSTGRES_PORT, persistent: true });
+      process.env.DATABASE_URL = postgres.urlFor("airlock");
+    }
     resetEnvForTests();
   }
   try {

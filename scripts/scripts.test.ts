@@ -81,6 +81,25 @@ describe("npm start refuses to start, clearly", () => {
   });
 });
 
+describe("an instance that does not fit under max_connections", () => {
+  it("is refused at start by the launcher and by a worker, clearly", async () => {
+    const tooBig = { DATABASE_URL: database.url, DATABASE_POOL_SIZE: "150", DATABASE_SQL_POOL_SIZE: "60" };
+    const app = await runScript("start.ts", { ...tooBig, PORT: "3998" });
+    expect(app.code).toBe(1);
+    expect(app.output).toContain("This instance may open 211 database connections");
+    expect(app.output).toContain("max_connections is 200");
+    const worker = await runScript("worker.ts", tooBig);
+    expect(worker.code).toBe(1);
+    expect(worker.output).toContain("This instance may open 211 database connections");
+  });
+
+  it("names a pool size out of bounds", async () => {
+    const { code, output } = await runScript("start.ts", { DATABASE_POOL_SIZE: "0" });
+    expect(code).toBe(1);
+    expect(output).toContain("DATABASE_POOL_SIZE: expected between 1 and 500 connections");
+  });
+});
+
 describe("npm run audit:verify", () => {
   it("passes on an intact chain and reports the first broken link", async () => {
     for (let index = 0; index < 3; index++) {

@@ -1,8 +1,16 @@
 /**
  * `npm start`: everything Airlock needs, in one command. Validates configuration, starts
- * the embedded PostgreSQL (unless DATABASE_URL is set), applies migrations, seeds the
- * demo users, builds the app when the sources changed, and serves it. Stops Postgres on
- * exit, and a Postgres left behind by a killed earlier run is stopped on the next start.
+ * the embedded PostgreSQL (unless DATABASE_URL is set) under supervision, applies
+ * migrations, seeds the demo users, builds the app when the sources changed, and serves it.
+ *
+ * In production this file runs compiled (scripts/start.mjs builds it into dist/ with
+ * esbuild) and serves Next in this same process: one Node process, no TypeScript loader,
+ * no shell in between (`npm start` execs node). The set-up steps (migrations, seeding, the
+ * build) run as children that exit; a signal during them is passed on. SIGTERM/SIGINT
+ * while serving: Next and the run worker stop in their own handlers, this launcher bounds
+ * how long that may take, and Postgres is told to shut down as the process exits. A
+ * Postgres left behind by a killed earlier run is stopped on the next start.
+ * `--dev` runs `next dev` as a child instead, which gets the signal passed on.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -11,6 +19,7 @@ import path from "node:path";
 import pg from "pg";
 import { DEMO_USERS } from "../server/auth/demo-users";
 import { ensureSecretsKey } from "../server/crypto/secrets-key";
+import { checkConnectionBudget } from "../server/db/connection-budget";
 import { findFreePort, portIsFree, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
 import { applyMigrations } from "../server/db/migrations";
 import { ConfigurationError, environmentForChild, parseEnv } from "../server/env";
@@ -62,6 +71,7 @@ const SOURCES = [
   "server",
   "next.config.js",
   "instrumentation.ts",
+  "scripts/start.ts",
   "package.json",
   "proxy.ts",
   "postcss.config.mjs",
@@ -88,10 +98,17 @@ function needsBuild(): boolean {
   return SOURCES.some((entry) => newestSourceTime(entry) > built);
 }
 
+/** The set-up child running now, so a signal reaches it. */
+let setupChild: ReturnType<typeof spawn> | undefined;
+
 function run(command: string, args: string[], environment: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, env: environment, stdio: "inherit" });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    setupChild = child;
+    child.on("exit", (code, signal) => {
+      setupChild = undefined;
+      resolve(code ?? (signal ? 1 : 0));
+    });
   });
 }
 
@@ -99,7 +116,7 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(`${url}/api/health`);
+      const response = await fetch(`${url}/api/health/live`);
       if (response.ok) return true;
     } catch {
       // not listening yet
@@ -107,6 +124,30 @@ async function waitForHealth(url: string, timeoutMs: number): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
+}
+
+/**
+ * The longest a signalled launcher waits for the app to stop on its own (the run worker's
+ * grace, open streams) before it exits anyway; kept under the 30 s a process manager
+ * (systemd, Docker, Kubernetes) usually allows before SIGKILL.
+ */
+const STOP_DEADLINE_MS = 20_000;
+
+/** 128 + the signal's number: how a shell reports a process ended by that signal. */
+const SIGNAL_EXIT_CODE: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
+
+async function serveInThisProcess(options: { port: number; hostname: string | undefined }): Promise<void> {
+  // What `next start` sets before it loads the server (node_modules/next/dist/bin/next).
+  process.env.NEXT_RUNTIME = "nodejs";
+  process.env.NEXT_PRIVATE_START_TIME ??= String(Date.now());
+  const { startServer } = await import("next/dist/server/lib/start-server.js");
+  await startServer({
+    dir: root,
+    port: options.port,
+    isDev: false,
+    allowRetry: false,
+    ...(options.hostname ? { hostname: options.hostname } : {}),
+  });
 }
 
 async function main() {
@@ -118,7 +159,7 @@ async function main() {
     throw error;
   }
   const dataDir = path.resolve(root, config.AIRLOCK_DATA_DIR);
-  if (!(await portIsFree(config.PORT, "0.0.0.0"))) {
+  if (!(await portIsFree(config.PORT, config.BIND_ADDRESS ?? "0.0.0.0"))) {
     fail(
       `Port ${config.PORT} is already in use. Stop the program using it, or start Airlock on another port: PORT=3001 npm start`,
     );
@@ -126,6 +167,49 @@ async function main() {
 
   let postgres: RunningPostgres | undefined;
   let databaseUrl = config.DATABASE_URL;
+  // Set before Postgres starts: a signal during the set-up stops what was started so far.
+  let stopping = false;
+  let serving = false;
+  let devServer: ReturnType<typeof spawn> | undefined;
+  const stopSetUp = async (code: number) => {
+    const child = devServer ?? setupChild;
+    if (child && child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve(undefined);
+        }, 10_000);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+    }
+    if (postgres) {
+      say("Stopping the embedded PostgreSQL");
+      await postgres.stop().catch(() => {});
+    }
+    process.exit(code);
+  };
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping`);
+    if (serving) {
+      // Next's and the run worker's own handlers stop the app in this process and exit;
+      // this only bounds how long they may take. Postgres stops as the process exits.
+      setTimeout(() => {
+        say(`The app did not stop within ${STOP_DEADLINE_MS / 1000} s; exiting`);
+        process.exit(SIGNAL_EXIT_CODE[signal]);
+      }, STOP_DEADLINE_MS);
+      return;
+    }
+    void stopSetUp(SIGNAL_EXIT_CODE[signal]);
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
   if (databaseUrl) {
     say("Using the PostgreSQL at DATABASE_URL");
     await checkReachable(databaseUrl);
@@ -142,6 +226,7 @@ async function main() {
         onLog: (line) => {
           if (/FATAL|PANIC|ERROR/.test(line)) process.stderr.write(`[postgres] ${line}`);
         },
+        supervise: { onEvent: say, stopping: () => stopping },
       });
       await postgres.createDatabase("airlock");
     } catch (error) {
@@ -150,45 +235,20 @@ async function main() {
     }
     databaseUrl = postgres.urlFor("airlock");
   }
-
-  let child: ReturnType<typeof spawn> | undefined;
-  let stopping = false;
-  const shutdown = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          child?.kill("SIGKILL");
-          resolve(undefined);
-        }, 10_000);
-        child?.once("exit", () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        });
-      });
-    }
-    if (postgres) {
-      say("Stopping the embedded PostgreSQL");
-      await postgres.stop().catch(() => {});
-    }
-    process.exit(code);
-  };
-  process.on("SIGINT", () => void shutdown(0));
-  process.on("SIGTERM", () => void shutdown(0));
+  if (stopping) return;
 
   try {
+    await checkConnectionBudget({ databaseUrl, config });
     say("Applying database migrations");
     await applyMigrations({ databaseUrl });
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    await shutdown(1);
+    process.stderr.write(`\n[airlock] ${error instanceof Error ? error.message : String(error)}\n\n`);
+    await stopSetUp(1);
     return;
   }
 
   const publicUrl = config.NEXTAUTH_URL ?? `http://localhost:${config.PORT}`;
-  const childEnvironment = environmentForChild({
+  const decided = {
     DATABASE_URL: databaseUrl,
     NEXTAUTH_SECRET: config.NEXTAUTH_SECRET ?? authSecret(dataDir),
     SECRETS_KEY: config.SECRETS_KEY ?? ensureSecretsKey(dataDir),
@@ -198,7 +258,8 @@ async function main() {
     // the runs back and closes the event streams cleanly.
     NEXT_MANUAL_SIG_HANDLE: "1",
     NODE_ENV: dev ? "development" : "production",
-  });
+  };
+  const childEnvironment = environmentForChild(decided);
 
   if (config.SEED_DEMO_USERS) {
     const seeded = await run(
@@ -206,33 +267,43 @@ async function main() {
       ["--import", "tsx", path.join(root, "scripts", "seed.ts")],
       childEnvironment,
     );
-    if (seeded !== 0) return shutdown(1);
+    if (seeded !== 0 || stopping) return stopSetUp(1);
   }
 
   const next = path.join(root, "node_modules", "next", "dist", "bin", "next");
   if (!dev && needsBuild()) {
     say("Building the app (first start or changed sources; takes about a minute)");
     const built = await run(process.execPath, [next, "build"], childEnvironment);
-    if (built !== 0) {
-      process.stderr.write("[airlock] The build failed; see the output above.\n");
-      return shutdown(1);
+    if (built !== 0 || stopping) {
+      if (!stopping) process.stderr.write("[airlock] The build failed; see the output above.\n");
+      return stopSetUp(1);
     }
   }
+  if (stopping) return;
 
-  const server = spawn(process.execPath, [next, dev ? "dev" : "start", "-p", String(config.PORT)], {
-    cwd: root,
-    env: childEnvironment,
-    stdio: "inherit",
-  });
-  child = server;
-  server.on("exit", (code) => {
-    if (!stopping) {
-      process.stderr.write(`[airlock] The server stopped (exit code ${code}).\n`);
-      void shutdown(code ?? 1);
-    }
-  });
+  if (dev) {
+    devServer = spawn(process.execPath, [next, "dev", "-p", String(config.PORT)], {
+      cwd: root,
+      env: childEnvironment,
+      stdio: "inherit",
+    });
+    devServer.on("exit", (code) => {
+      if (!stopping) {
+        process.stderr.write(`[airlock] The server stopped (exit code ${code}).\n`);
+        stopping = true;
+        void stopSetUp(code ?? 1);
+      }
+    });
+  } else {
+    // The server code in this process reads its configuration from process.env (server/env.ts).
+    Object.assign(process.env, decided);
+    serving = true;
+    await serveInThisProcess({ port: config.PORT, hostname: config.BIND_ADDRESS });
+  }
 
-  if (await waitForHealth(`http://127.0.0.1:${config.PORT}`, 120_000)) {
+  const probeHost =
+    config.BIND_ADDRESS && !["0.0.0.0", "::"].includes(config.BIND_ADDRESS) ? config.BIND_ADDRESS : "127.0.0.1";
+  if (await waitForHealth(`http://${probeHost.includes(":") ? `[${probeHost}]` : probeHost}:${config.PORT}`, 120_000)) {
     say(`Airlock is running at ${publicUrl}`);
     if (config.SEED_DEMO_USERS) {
       say("Demo sign-ins:");

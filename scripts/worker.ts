@@ -12,6 +12,7 @@ import pg from "pg";
 import { defaultEngineDependencies } from "../server/agent/engine-config";
 import { startWorker } from "../server/agent/worker";
 import { db } from "../server/db/client";
+import { checkConnectionBudget } from "../server/db/connection-budget";
 import { closeNotifications } from "../server/db/notifications";
 import { ConfigurationError, env } from "../server/env";
 import { startModelConfigSync } from "../server/models/model-config";
@@ -55,6 +56,9 @@ async function main() {
     );
   }
   await checkReachable(config.DATABASE_URL);
+  await checkConnectionBudget({ databaseUrl: config.DATABASE_URL, config }).catch((error: Error) =>
+    fail(error.message),
+  );
   startTracing();
   // Runs may use providers an admin configured in the console; follow their changes too.
   await startModelConfigSync();

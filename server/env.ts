@@ -22,6 +22,12 @@ const positiveInt = (what: string) =>
     .int(`expected ${what}`)
     .positive(`expected ${what} greater than 0`);
 
+const poolSize = z.coerce
+  .number({ error: "expected a number of connections" })
+  .int("expected a whole number of connections")
+  .min(1, "expected between 1 and 500 connections")
+  .max(500, "expected between 1 and 500 connections");
+
 const url = (what: string) => z.url({ error: `expected ${what}` });
 
 const postgresUrl = z
@@ -76,6 +82,18 @@ const schema = z.object({
     .min(0, "expected a port between 0 (any free port) and 65535")
     .max(65535, "expected a port between 0 (any free port) and 65535")
     .default(54329),
+  /** The address the web server listens on; default: every interface. 127.0.0.1 behind a proxy on the same host. */
+  BIND_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0")
+    .optional(),
+  /**
+   * Database connections one instance may open: Prisma's pool, the raw SQL pool of the hot
+   * paths (server/db/sql-batch.ts), and one LISTEN connection. Checked against the
+   * server's max_connections at start (server/db/connection-budget.ts).
+   */
+  DATABASE_POOL_SIZE: poolSize.default(20),
+  DATABASE_SQL_POOL_SIZE: poolSize.default(20),
   NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
   NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

@@ -36,6 +36,7 @@ export const ERROR_STATUS = {
   "user:exists": "CONFLICT",
   "user:wrong-password": "BAD_REQUEST",
   "server:stopping": "SERVICE_UNAVAILABLE",
+  "database:unavailable": "SERVICE_UNAVAILABLE",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,5 +1,6 @@
 import { redirect } from "next/navigation";
 import { safeReturnPath } from "@/components/safe-return-path";
+import { describeSignInError } from "@/components/sign-in-errors";
 import { SignInForm } from "@/components/sign-in-form";
 import { SystemTheme } from "@/components/ui/theme";
 import { serverApi } from "@/server/api/server-caller";
@@ -12,9 +13,16 @@ export default async function SignInPage({
   searchParams: Promise<{ error?: string; callbackUrl?: string; notice?: string }>;
 }) {
   const api = await serverApi();
-  const [me, options, params] = await Promise.all([api.me.get(), api.auth.signInOptions(), searchParams]);
+  const [options, params] = await Promise.all([api.auth.signInOptions(), searchParams]);
+  // With the database away (restarting) the page still renders, saying so, instead of an error page.
+  const me = await api.me.get().catch((error: { code?: string }) => {
+    if (error.code === "SERVICE_UNAVAILABLE") return "database-unavailable" as const;
+    throw error;
+  });
   // Signed in already (another tab did it): straight on to where the link pointed.
-  if (me) redirect(safeReturnPath(params.callbackUrl) ?? "/chat");
+  if (me && me !== "database-unavailable") redirect(safeReturnPath(params.callbackUrl) ?? "/chat");
+  // Only the described text goes to the page: the URL's `error` is anyone's text.
+  const initialError = describeSignInError(me === "database-unavailable" ? "DatabaseUnavailable" : params.error);
   return (
     <main className="flex min-h-full items-center justify-center bg-gradient-to-b from-slate-100 to-slate-50 p-4 sm:p-6">
       <SystemTheme />
@@ -29,7 +37,7 @@ export default async function SignInPage({
         <SignInForm
           providers={options.providers}
           demoUsers={options.demoUsers}
-          initialError={params.error}
+          initialError={initialError}
           {...(params.notice ? { notice: params.notice } : {})}
           callbackUrl={params.callbackUrl}
         />

@@ -87,7 +87,8 @@ export async function* streamRunEvents(options: {
   try {
     let after = options.afterSeq;
     while (!options.signal?.aborted) {
-      if (lost) throw new Error(`Lost the connection to the database (${lost}); reconnecting.`);
+      // The driver's reason names the database's address: the subscriber gets our words only.
+      if (lost) throw new AirlockError("database:unavailable", "Lost the connection to the database; reconnecting.");
       const seen = version;
       // Read after the close was asked for: it sees everything committed before it.
       const last = closing;

@@ -5,6 +5,7 @@
  * last committed step. Wakes on NOTIFY, and polls as a safety net for expired leases.
  */
 import { randomUUID } from "node:crypto";
+import { isDatabaseUnavailable } from "../db/errors";
 import { listen } from "../db/notifications";
 import { isCancelRequested, RUN_CANCEL_CHANNEL, RUNS_QUEUED_CHANNEL, renewLease } from "../db/runs";
 import { LeaseLostError } from "../db/steps";
@@ -121,6 +122,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
 
   // Fresh and recovered runs are claimed in turn (see claimNextRun).
   let preferFresh = true;
+  // A database that is away (restarting) is said once when lost and once when back, not every poll.
+  let databaseAway = false;
   const loop = (async () => {
     while (!stopped) {
       woken = false;
@@ -133,12 +136,16 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
             preferFresh,
             logger: log,
           });
+          if (databaseAway) log.info("database reachable again; claiming runs");
+          databaseAway = false;
           if (!claimed) break;
           preferFresh = claimed.recovered;
           execute(claimed.runId);
         }
       } catch (error) {
-        log.error("could not claim runs", { error: (error as Error).message });
+        if (!isDatabaseUnavailable(error)) log.error("could not claim runs", { error: (error as Error).message });
+        else if (!databaseAway) log.warn("database unreachable; claiming runs again once it is back");
+        databaseAway ||= isDatabaseUnavailable(error);
       }
       if (stopped) break;
       if (woken && running.size < options.concurrency) continue;

@@ -10,6 +10,7 @@ import superjson from "superjson";
 import { ZodError } from "zod";
 import { watchSession } from "../auth/session";
 import { checkSession } from "../auth/session-check";
+import { isDatabaseUnavailable } from "../db/errors";
 import type { SessionUser } from "../db/users";
 import { AirlockError, ERROR_STATUS } from "../errors";
 import { withLogContext } from "../telemetry/log-context";
@@ -62,7 +63,8 @@ const t = initTRPC.context<Context>().create({
         ? new TRPCError({ code: ERROR_STATUS[raw.cause.code], message: raw.cause.message, cause: raw.cause })
         : raw;
     const zodError = error.cause instanceof ZodError ? error.cause : undefined;
-    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // A domain error thrown while a subscription streams arrives here wrapped as INTERNAL: its message is ours.
+    const internal = error.code === "INTERNAL_SERVER_ERROR" && !(error.cause instanceof AirlockError);
     return {
       ...shape,
       message: internal
@@ -87,12 +89,18 @@ const t = initTRPC.context<Context>().create({
 export const createCallerFactory = t.createCallerFactory;
 export const router = t.router;
 
+/** A 503 while the database is away (restarting): the client can tell it from a bug, and retry. */
+export const DATABASE_UNAVAILABLE_MESSAGE = "Airlock cannot reach its database right now; try again in a moment.";
+
 const errors = t.middleware(async ({ next, path }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof AirlockError) {
       throw new TRPCError({ code: ERROR_STATUS[cause.code], message: cause.message, cause });
+    }
+    if (isDatabaseUnavailable(cause)) {
+      throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: DATABASE_UNAVAILABLE_MESSAGE, cause });
     }
     if (result.error.code === "INTERNAL_SERVER_ERROR") {
       logger.error("procedure failed", { path, error: cause ?? result.error });

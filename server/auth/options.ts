@@ -11,7 +11,7 @@ import { linkExternalAccount } from "../db/users";
 import { env } from "../env";
 import { logger } from "../telemetry/logger";
 import { checkSession } from "./session-check";
-import { authenticateWithPassword, SignInRateLimitedError } from "./sign-in";
+import { authenticateWithPassword, signInErrorCode } from "./sign-in";
 
 function providers(): Provider[] {
   const config = env();
@@ -32,9 +32,9 @@ function providers(): Provider[] {
             ? { id: user.id, email: user.email, name: user.name, role: user.role, sessionVersion: user.sessionVersion }
             : null;
         } catch (error) {
-          // next-auth passes a thrown message to the sign-in page as `error`.
-          if (error instanceof SignInRateLimitedError) throw new Error(error.message);
-          throw error;
+          // next-auth passes a thrown message to the sign-in page as `error`, in its URL:
+          // only our own words and codes go there, never a driver's text.
+          throw new Error(signInErrorCode(error));
         }
       },
     }),

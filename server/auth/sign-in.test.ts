@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectDatabaseForTests } from "../db/client";
+import { findFreePort } from "../db/embedded-postgres";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { createTestUser } from "../testing/fixtures";
-import { authenticateWithPassword, SignInRateLimitedError } from "./sign-in";
+import { authenticateWithPassword, SIGN_IN_ERROR, SignInRateLimitedError, signInErrorCode } from "./sign-in";
 
 let database: TestDatabase;
 
@@ -89,6 +91,26 @@ describe("password sign-in", () => {
     });
     await expect(authenticateWithPassword({ email: user.email, password: "right password" })).rejects.toBeInstanceOf(
       SignInRateLimitedError,
+    );
+  });
+});
+
+describe("what the sign-in page is told", () => {
+  it("a code, not the driver's text, when the database cannot be reached; a general code for anything else", async () => {
+    const deadPort = await findFreePort();
+    await connectDatabaseForTests(`postgresql://airlock:secret@127.0.0.1:${deadPort}/airlock`);
+    try {
+      const thrown = await authenticateWithPassword({ email: "someone@example.com", password: "x" }).catch(
+        (error: unknown) => error,
+      );
+      expect(thrown).toBeInstanceOf(Error);
+      expect(signInErrorCode(thrown)).toBe(SIGN_IN_ERROR.databaseUnavailable);
+    } finally {
+      await connectDatabaseForTests(database.url);
+    }
+    expect(signInErrorCode(new Error(`relation "User" does not exist on 10.0.0.1`))).toBe(SIGN_IN_ERROR.failed);
+    expect(signInErrorCode(new SignInRateLimitedError(3))).toBe(
+      "Too many failed sign-ins for this account. Try again in 3 minutes.",
     );
   });
 });

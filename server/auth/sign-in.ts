@@ -3,8 +3,10 @@
  * counted atomically before the check), and an audit event for every attempt.
  */
 import { recordAuditEvent } from "../audit/record-audit-event";
+import { isDatabaseUnavailable } from "../db/errors";
 import { inTransaction } from "../db/transaction";
 import { findUserForPasswordSignIn, type SessionUser } from "../db/users";
+import { logger } from "../telemetry/logger";
 import { dummyPasswordHash, verifyPassword } from "./password";
 import { PasswordChecksExhaustedError, passwordCheckSucceeded, reservePasswordCheck } from "./password-throttle";
 
@@ -15,6 +17,17 @@ export class SignInRateLimitedError extends Error {
     );
     this.name = "SignInRateLimitedError";
   }
+}
+
+/** The sign-in page's codes for failures other than wrong credentials (components/sign-in-form.tsx). */
+export const SIGN_IN_ERROR = { databaseUnavailable: "DatabaseUnavailable", failed: "SignInFailed" } as const;
+
+/** What the sign-in page may be told about a failed attempt: our own message or a code. */
+export function signInErrorCode(error: unknown): string {
+  if (error instanceof SignInRateLimitedError) return error.message;
+  if (isDatabaseUnavailable(error)) return SIGN_IN_ERROR.databaseUnavailable;
+  logger.error("sign-in failed", { error });
+  return SIGN_IN_ERROR.failed;
 }
 
 export function normalizeEmail(email: string): string {

@@ -29,7 +29,7 @@ const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
 
 export function createDatabase(connectionString: string): PrismaClient {
   return new PrismaClient({
-    adapter: new PrismaPg({ connectionString, max: 20 }),
+    adapter: new PrismaPg({ connectionString, max: env().DATABASE_POOL_SIZE }),
     transactionOptions: TRANSACTION_OPTIONS,
   });
 }

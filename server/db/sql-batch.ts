@@ -7,6 +7,7 @@
  * default). Prisma stays the client for everything else.
  */
 import pg from "pg";
+import { env } from "../env";
 import { databaseUrl } from "./client";
 
 const globalForPool = globalThis as unknown as { airlockSqlPool?: { url: string; pool: pg.Pool } };
@@ -15,7 +16,7 @@ function pool(): pg.Pool {
   const url = databaseUrl();
   if (globalForPool.airlockSqlPool?.url !== url) {
     void globalForPool.airlockSqlPool?.pool.end().catch(() => {});
-    const created = new pg.Pool({ connectionString: url, max: 20, allowExitOnIdle: true });
+    const created = new pg.Pool({ connectionString: url, max: env().DATABASE_SQL_POOL_SIZE, allowExitOnIdle: true });
     created.on("error", () => {}); // an idle client's error is reported to whoever uses it next
     globalForPool.airlockSqlPool = { url, pool: created };
   }

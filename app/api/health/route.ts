@@ -1,3 +1,4 @@
+// Readiness: 200 when this instance can serve (its database answers), 503 otherwise.
 import { checkHealth } from "@/server/db/health";
 
 export const dynamic = "force-dynamic";
