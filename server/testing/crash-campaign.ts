@@ -7,7 +7,9 @@
  * A kill lands after the worker has written a random number of run events, not after a
  * random number of milliseconds: on a loaded machine the runs slow down as much as the
  * kills, so a campaign sized to outlast its kills does so however fast the machine is,
- * and makes exactly the kills it was asked for.
+ * and makes exactly the kills it was asked for. And the moment is counted from the
+ * worker's first claim, so a kill (other than the early ones, which hit a starting
+ * worker on purpose) always finds the worker holding work.
  */
 import pg from "pg";
 import { decideApproval } from "../approvals/decide-approval";
@@ -207,6 +209,34 @@ export async function waitForKillMoment(options: {
   }
 }
 
+/**
+ * Waits until the worker holds a running run ("held") or every run is terminal
+ * ("finished"). A kill's moment is counted from then: on a loaded machine a worker may
+ * claim nothing for the first second after it is ready, and a kill that lands before its
+ * first claim interrupts nothing.
+ */
+export async function waitForHeldRun(options: {
+  database: CrashDatabase;
+  workerId: string;
+  runIds: string[];
+  deadline: number;
+  failure: () => unknown;
+}): Promise<"held" | "finished"> {
+  for (;;) {
+    if ((await countUnfinished(options.database, options.runIds)) === 0) return "finished";
+    const [held] = await options.database.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM "Run" WHERE "leaseOwner" = $1 AND status = 'RUNNING' AND id = ANY($2)`,
+      [options.workerId, options.runIds],
+    );
+    if ((held?.count ?? 0) > 0) return "held";
+    const problem = options.failure();
+    if (problem) throw problem;
+    if (Date.now() >= options.deadline)
+      throw new Error(`worker ${options.workerId} claimed no run before the deadline`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export async function countUnfinished(database: CrashDatabase, runIds: string[]): Promise<number> {
   const rows = await database.query<{ unfinished: number }>(
     `SELECT count(*)::int AS unfinished FROM "Run" WHERE id = ANY($1) AND NOT (status::text = ANY($2))`,
@@ -381,6 +411,17 @@ export async function runCrashCampaign(options: CampaignOptions): Promise<Campai
         }
       } else {
         await worker.ready;
+        const held = await waitForHeldRun({
+          database,
+          workerId: worker.workerId,
+          runIds,
+          deadline,
+          failure: approver.failure,
+        });
+        if (held === "finished") {
+          await worker.stop();
+          break;
+        }
         const ms = random.integer(...options.killDelayMs);
         const events = random.integer(...options.killAfterEvents);
         after = { ms, events };
