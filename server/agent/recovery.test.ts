@@ -9,6 +9,7 @@ import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { claimNextRun } from "../db/runs";
+import { metrics } from "../telemetry/metrics";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import {
   createTestConversation,
@@ -153,6 +154,11 @@ describe("claiming after crashes", () => {
         [exhausted, step?.id, position, risk, status],
       );
     }
+    const counted = async () => ({
+      reclaims: (await metrics.leaseReclaims.get()).values[0]?.value ?? 0,
+      failed: (await metrics.runsFailedAfterRecoveries.get()).values[0]?.value ?? 0,
+    });
+    const before = await counted();
     const claimed = await claimRunnableRun({
       workerId: "worker-cap",
       config: { leaseMs: 60_000, maxRecoveries: 2, recoveryBackoffMs: 0 },
@@ -162,6 +168,8 @@ describe("claiming after crashes", () => {
     });
     // The exhausted run is not handed to the worker; the next runnable one is.
     expect(claimed).toEqual({ runId: next, recovered: false });
+    // The metrics count the reclaimed lease and the run failed after the cap.
+    expect(await counted()).toEqual({ reclaims: before.reclaims + 1, failed: before.failed + 1 });
 
     const [run] = await database.query<{ status: string; error: string; leaseOwner: string | null }>(
       `SELECT status, error, "leaseOwner" FROM "Run" WHERE id = $1`,

@@ -8,6 +8,7 @@ import { recordAuditEvent } from "../audit/record-audit-event";
 import { claimNextRun, failAbandonedRun } from "../db/runs";
 import { inTransaction } from "../db/transaction";
 import type { Logger } from "../telemetry/logger";
+import { metrics } from "../telemetry/metrics";
 import type { EngineConfig } from "./engine-config";
 
 export function recoveryCapMessage(recoveries: number, unknownOutcomes: number): string {
@@ -69,11 +70,13 @@ export async function claimRunnableRun(options: {
       recoveryBackoffMs: options.config.recoveryBackoffMs,
     });
     if (!claimed) return null;
+    if (claimed.recovered) metrics.leaseReclaims.inc();
     // recoveries counts this claim (each follows an interruption): maxRecoveries resumes, not one more.
     if (!claimed.recovered || claimed.recoveries <= options.config.maxRecoveries) {
       return { runId: claimed.id, recovered: claimed.recovered };
     }
     if (await failAfterRecoveries(claimed.id, options.workerId, claimed.recoveries)) {
+      metrics.runsFailedAfterRecoveries.inc();
       options.logger.warn("run failed after too many recoveries", {
         runId: claimed.id,
         recoveries: claimed.recoveries,

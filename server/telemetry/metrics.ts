@@ -122,6 +122,16 @@ export const metrics = {
     buckets: SECONDS,
     registers: [registry],
   }),
+  leaseReclaims: new Counter({
+    name: "airlock_lease_reclaims_total",
+    help: "Runs claimed after their previous worker's lease expired (it died or lost the database)",
+    registers: [registry],
+  }),
+  runsFailedAfterRecoveries: new Counter({
+    name: "airlock_runs_failed_after_recoveries_total",
+    help: "Runs failed because they were interrupted more often than RUN_MAX_RECOVERIES allows",
+    registers: [registry],
+  }),
   eventStreamSubscribers: new Gauge({
     name: "airlock_event_stream_subscribers",
     help: "Open live run-event streams on this instance",
