@@ -71,6 +71,7 @@ export async function claimRunnableRun(options: {
     });
     if (!claimed) return null;
     if (claimed.recovered) metrics.leaseReclaims.inc();
+    if (claimed.attempts === 1) metrics.runClaimLatency.observe(Math.max(0, claimed.queuedSeconds));
     // recoveries counts this claim (each follows an interruption): maxRecoveries resumes, not one more.
     if (!claimed.recovered || claimed.recoveries <= options.config.maxRecoveries) {
       return { runId: claimed.id, recovered: claimed.recovered };

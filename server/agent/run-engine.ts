@@ -14,7 +14,14 @@ import { sensitiveValuesFrom } from "../approvals/released-values";
 import { isDatabaseError, isDatabaseUnavailable } from "../db/errors";
 import { applyRunWrite, emptyRunWrite, mergeRunWrites } from "../db/run-write";
 import { transitionRun } from "../db/runs";
-import { LeaseLostError, loadRunState, type RunState, readToolCalls, type ToolCallState } from "../db/steps";
+import {
+  LeaseLostError,
+  type LoadedRunState,
+  loadRunState,
+  type RunState,
+  readToolCalls,
+  type ToolCallState,
+} from "../db/steps";
 import { inTransaction } from "../db/transaction";
 import { maskingLogger } from "../telemetry/logger";
 import type { ToolActor } from "../tools/define-tool";
@@ -90,13 +97,13 @@ async function finish(
 }
 
 export async function executeRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
-  return traceRun(runOptions, () => executeTracedRun(runOptions));
+  const state = await loadRunState(runOptions.runId);
+  if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
+  return traceRun(runOptions, state.run, () => executeLoadedRun(runOptions, state));
 }
 
-async function executeTracedRun(runOptions: ExecuteRunOptions): Promise<RunOutcome> {
+async function executeLoadedRun(runOptions: ExecuteRunOptions, state: LoadedRunState): Promise<RunOutcome> {
   const { runId, workerId } = runOptions;
-  const state = await loadRunState(runId);
-  if (state?.run.status !== "RUNNING") return "NOT_RUNNABLE";
   const sensitive = sensitiveValuesFrom(state.sensitiveResults, runOptions.deps.tools);
   maskRunTrace(sensitive);
   // Everything this run logs (the engine, the model step, its tools) hides released values.
@@ -208,11 +215,15 @@ async function loop(run: ActiveRun): Promise<RunOutcome> {
   for (;;) {
     if (run.signal.aborted) throw run.signal.reason;
     if (run.release.aborted) throw run.release.reason;
-    if (progress.openCalls.length > 0 && (await settleOpenCalls(run, progress)) === "suspended") {
-      return end(run, { status: "AWAITING_APPROVAL" });
+    // The trace's step spans are entered here, in the loop's own async context: everything
+    // the rest of this turn starts (model call, decisions, commit, tools) nests under them.
+    if (progress.openCalls.length > 0) {
+      traceSettle(run.options.runId, progress.lastStep?.index ?? progress.stepCount - 1);
+      if ((await settleOpenCalls(run, progress)) === "suspended") return end(run, { status: "AWAITING_APPROVAL" });
     }
     const stop = stopCondition(progress, run.options.deps.config.maxSteps);
     if (stop) return end(run, stop);
+    traceStep(run.options.runId, progress.stepCount);
     const answer = await callModel(run, progress);
     const { committed, decided } = await commitModelStep(run, progress, answer);
     await runCommittedCalls(run, progress, committed, decided);
@@ -260,7 +271,6 @@ async function settleOpenCalls(run: ActiveRun, progress: Progress): Promise<"set
   const step = progress.lastStep as NonNullable<Progress["lastStep"]>;
   // The slow path writes its own events: deferred ones go first, in order.
   await run.writer.flush();
-  traceSettle(run.options.runId, step.index);
   const settled = await settleToolCalls(progress.openCalls, settleOptions(run, step));
   if (run.signal.aborted) throw run.signal.reason;
   if (settled.suspended) return "suspended";
@@ -288,14 +298,17 @@ async function callModel(run: ActiveRun, progress: Progress): Promise<ModelStepR
   const resuming = resumingWriter(run.writer, {
     stepIndex,
     modelId: run.state.run.modelId,
-    shown: stepIndex === run.state.run.stepCount ? (await shownStepText(run.options.runId, stepIndex)).text : "",
+    // Only an earlier attempt can have streamed it: a run's first attempt skips the read.
+    shown:
+      stepIndex === run.state.run.stepCount && run.state.run.attempts > 1
+        ? (await shownStepText(run.options.runId, stepIndex)).text
+        : "",
   });
   const writer = maskedStepWriter(resuming, {
     released: run.sensitive,
     onText: run.onPartialText,
     shown: resuming.shown,
   });
-  traceStep(run.options.runId, stepIndex);
   const answer = await runModelStep({
     model: deps.resolveModel(run.state.run.modelId),
     messages: progress.history,

@@ -10,7 +10,7 @@
  * The engine calls these helpers in a handful of places (run-engine.ts, step-commit.ts,
  * tool-calls.ts); the logic lives here.
  */
-import { findRunTiming, readRunTraceContext, storeRunTraceContext, storeRunTraceStatement } from "../db/run-trace";
+import { storeRunTraceContext, storeRunTraceStatement } from "../db/run-trace";
 import { withLogContext } from "../telemetry/log-context";
 import { bounded, metrics, nameLabel, RISK_CLASSES, RUN_OUTCOMES, TOOL_OUTCOMES } from "../telemetry/metrics";
 import {
@@ -67,18 +67,19 @@ export function runTraceStatements(run: {
  */
 export async function traceRun<Outcome extends string>(
   options: { runId: string; workerId: string },
+  run: { userId: string; traceContext: string | null },
   work: () => Promise<Outcome>,
 ): Promise<Outcome> {
   const started = performance.now();
-  const userId = await observeClaim(options.runId);
   // Every log line of the attempt names the run and its user (and the span it is in).
-  return withLogContext({ runId: options.runId, ...(userId ? { userId } : {}) }, () =>
-    attemptRun(options, work, started),
+  return withLogContext({ runId: options.runId, userId: run.userId }, () =>
+    attemptRun(options, run.traceContext, work, started),
   );
 }
 
 async function attemptRun<Outcome extends string>(
   options: { runId: string; workerId: string },
+  stored: string | null,
   work: () => Promise<Outcome>,
   started: number,
 ): Promise<Outcome> {
@@ -87,7 +88,6 @@ async function attemptRun<Outcome extends string>(
     recordRunOutcome(outcome, started);
     return outcome;
   }
-  const stored = await readRunTraceContext(options.runId).catch(() => null);
   const parent = contextFromTraceparent(stored);
   const attempt = openSpan(
     "run.attempt",
@@ -121,16 +121,6 @@ function recordRunOutcome(outcome: string, started: number): void {
   const label = bounded(outcome, RUN_OUTCOMES);
   metrics.runAttempts.inc({ outcome: label });
   metrics.runDuration.observe({ outcome: label }, (performance.now() - started) / 1000);
-}
-
-/** Claim latency (queued → first attempt), from the run's row; returns the run's user. */
-async function observeClaim(runId: string): Promise<string | null> {
-  const run = await findRunTiming(runId).catch(() => null);
-  if (!run) return null;
-  if (run.attempts <= 1 && run.stepCount === 0) {
-    metrics.runClaimLatency.observe(Math.max(0, Date.now() - run.createdAt.getTime()) / 1000);
-  }
-  return run.userId;
 }
 
 /**

@@ -16,14 +16,7 @@ export async function storeRunTraceContext(runId: string, traceparent: string): 
   await db().run.update({ where: { id: runId }, data: { traceContext: traceparent }, select: { id: true } });
 }
 
-/** When the run was queued and how far it got: its claim latency. */
-export async function findRunTiming(runId: string) {
-  return db().run.findUnique({
-    where: { id: runId },
-    select: { createdAt: true, attempts: true, stepCount: true, userId: true },
-  });
-}
-
+/** The run's stored W3C trace context (null before its first traced attempt). */
 export async function readRunTraceContext(runId: string, tx: Transaction = db()): Promise<string | null> {
   const run = await tx.run.findUnique({ where: { id: runId }, select: { traceContext: true } });
   return run?.traceContext ?? null;

@@ -69,6 +69,10 @@ export interface ClaimedRun {
   recovered: boolean;
   /** How often the run has been recovered, this claim included. */
   recoveries: number;
+  /** Claims of the run so far, this one included. */
+  attempts: number;
+  /** Seconds from the run being queued to this claim. */
+  queuedSeconds: number;
 }
 
 export interface ClaimOptions {
@@ -120,7 +124,8 @@ export async function claimNextRun(
             attempts = r.attempts + 1, recoveries = r.recoveries + CASE WHEN candidate.recovered THEN 1 ELSE 0 END,
             "startedAt" = coalesce(r."startedAt", now()), "updatedAt" = now()
      FROM candidate WHERE r.id = candidate.id
-     RETURNING r.id, candidate.recovered, r.recoveries`,
+     RETURNING r.id, candidate.recovered, r.recoveries, r.attempts,
+               extract(epoch FROM now() - r."createdAt")::float8 AS "queuedSeconds"`,
     workerId,
     leaseMs,
     options.executing ?? [],

@@ -49,6 +49,10 @@ export const runStateSelect = {
   modelId: true,
   stepCount: true,
   status: true,
+  /** Claims so far, this one included: 1 means no earlier attempt streamed anything. */
+  attempts: true,
+  /** The run's W3C trace context, so every attempt joins one trace without a read of its own. */
+  traceContext: true,
 } satisfies Prisma.RunSelect;
 
 export interface RunState {
@@ -75,9 +79,9 @@ interface RunStateRow {
  * last step and its calls, and the results of sensitive reads to keep hidden — in one
  * query, so a run starts (and its first token arrives) without a chain of round trips.
  */
-export async function loadRunState(
-  runId: string,
-): Promise<(RunState & { sensitiveResults: RunStateRow["sensitiveResults"] }) | null> {
+export type LoadedRunState = RunState & { sensitiveResults: RunStateRow["sensitiveResults"] };
+
+export async function loadRunState(runId: string): Promise<LoadedRunState | null> {
   const row = await queryOne<RunStateRow>(
     `WITH target AS (SELECT id, "conversationId" FROM "Run" WHERE id = $1),
           last_step AS (SELECT id, index, "finishReason" FROM "Step" WHERE "runId" = $1 ORDER BY index DESC LIMIT 1)
