@@ -34,15 +34,17 @@ export async function traceApprovalDecision(decision: {
   verdict: "approve" | "reject";
   edited: boolean;
   status: string;
+  /** When the request was made (read by the decision): the metrics need no read of their own. */
+  requestedAt: Date;
 }): Promise<void> {
-  const request = await readApprovalForTrace(decision.requestId);
-  if (!request) return;
   const verdict = VERDICT_LABEL[decision.verdict === "approve" && decision.edited ? "edit" : decision.verdict];
   const now = new Date();
-  const waitedSeconds = Math.max(0, (now.getTime() - request.createdAt.getTime()) / 1000);
+  const waitedSeconds = Math.max(0, (now.getTime() - decision.requestedAt.getTime()) / 1000);
   metrics.approvalDecisions.inc({ verdict });
   metrics.approvalWait.observe({ verdict }, waitedSeconds);
   if (!tracingActive()) return;
+  const request = await readApprovalForTrace(decision.requestId);
+  if (!request) return;
   const parent = contextFromTraceparent(request.traceContext);
   const links = linkToActiveSpan({ "airlock.link": "reviewer-request" });
   const attributes = {

@@ -29,16 +29,18 @@ interface DecideOptions {
   tools: ToolRegistry;
 }
 
-type Outcome = DecisionResult | { voided: string } | { expired: true };
+type Outcome = (DecisionResult & { requestedAt: Date }) | { voided: string } | { expired: true };
 
 async function decideInTransaction(tx: Transaction, options: DecideOptions): Promise<Outcome> {
   const reviewer = await requireReviewer(tx, options.reviewerId);
   const open = await lockOpenRequest(tx, { requestId: options.requestId, reviewerId: reviewer.id });
   if ("expired" in open) return open;
   const { decision, tools } = options;
-  if (decision.verdict === "reject")
-    return rejectRequest(tx, { request: open.request, reviewer, reason: decision.reason });
-  return approveRequest(tx, { ...open, reviewer, decision, tools });
+  const decided =
+    decision.verdict === "reject"
+      ? await rejectRequest(tx, { request: open.request, reviewer, reason: decision.reason })
+      : await approveRequest(tx, { ...open, reviewer, decision, tools });
+  return "voided" in decided ? decided : { ...decided, requestedAt: open.request.createdAt };
 }
 
 /** A refused attempt, audited in a transaction of its own (the decision's rolled back). */
@@ -82,6 +84,8 @@ export async function decideApproval(options: DecideOptions): Promise<DecisionRe
     verdict: options.decision.verdict,
     edited: options.decision.verdict === "approve" && options.decision.editedArgs !== undefined,
     status: outcome.status,
+    requestedAt: outcome.requestedAt,
   }).catch(() => {});
-  return outcome;
+  const { requestedAt: _requestedAt, ...result } = outcome;
+  return result;
 }
