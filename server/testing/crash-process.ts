@@ -4,17 +4,17 @@
  * tracked, so a test's afterAll — or, failing that, this process's exit — can kill
  * whatever is still alive and no orphan keeps claiming runs.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import { environmentForChild } from "../env";
+import { childSet } from "./child-set";
 import type { CrashWorkerConfig, CrashWorkerMessage } from "./crash-worker";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
 const CRASH_WORKER_ENTRY = path.join(import.meta.dirname, "crash-worker.ts");
 const OUTPUT_TAIL_CHARS = 20_000;
 
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
+const liveChildren = childSet();
 
 export interface CrashWorkerProcess {
   workerId: string;
@@ -36,7 +36,6 @@ export interface CrashWorkerProcess {
 }
 
 export function spawnCrashWorker(options: { databaseUrl: string; config: CrashWorkerConfig }): CrashWorkerProcess {
-  installExitHook();
   const child = spawn(process.execPath, ["--import", "tsx", CRASH_WORKER_ENTRY, JSON.stringify(options.config)], {
     cwd: PROJECT_ROOT,
     env: environmentForChild({ DATABASE_URL: options.databaseUrl, NODE_ENV: "test", LOG_LEVEL: "warn" }),
@@ -122,26 +121,6 @@ export function spawnCrashWorker(options: { databaseUrl: string; config: CrashWo
 }
 
 /** Kills every crash worker still alive and waits for them; for afterAll. */
-export async function killAllCrashWorkers(): Promise<void> {
-  const children = [...liveChildren];
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once("exit", () => resolve());
-          child.kill("SIGKILL");
-        }),
-    ),
-  );
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Last resort when a test process ends without its afterAll: exit handlers are
-  // synchronous, and kill() is.
-  process.once("exit", () => {
-    for (const child of liveChildren) child.kill("SIGKILL");
-  });
+export function killAllCrashWorkers(): Promise<void> {
+  return liveChildren.killAll();
 }

@@ -5,19 +5,19 @@
  * resumption from the last event id. Used by the multi-instance tests, `npm run chaos`
  * and `npm run bench:load`. Every child is tracked and killed if its parent goes.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import path from "node:path";
 import superjson from "superjson";
 import { environmentForChild } from "../env";
 import type { RunEventData } from "../shared/run-events";
+import { childSet } from "./child-set";
 import type { InstanceMessage } from "./instance";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "../..");
 const ENTRY = path.join(import.meta.dirname, "instance.ts");
 const OUTPUT_TAIL_CHARS = 20_000;
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
+const live = childSet();
 
 export interface InstanceOptions {
   databaseUrl: string;
@@ -45,7 +45,6 @@ export interface Instance {
 }
 
 export async function startInstance(options: InstanceOptions): Promise<Instance> {
-  installExitHook();
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY, options.name], {
     cwd: PROJECT_ROOT,
     env: environmentForChild({
@@ -112,25 +111,8 @@ export function startInstances(databaseUrl: string, specs: Omit<InstanceOptions,
 }
 
 /** Kills every instance still alive and waits; for afterAll. */
-export async function killAllInstances(): Promise<void> {
-  await Promise.all(
-    [...live].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once("exit", () => resolve());
-          child.kill("SIGKILL");
-        }),
-    ),
-  );
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const child of live) child.kill("SIGKILL");
-  });
+export function killAllInstances(): Promise<void> {
+  return live.killAll();
 }
 
 export class InstanceCallError extends Error {
