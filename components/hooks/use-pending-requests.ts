@@ -7,7 +7,6 @@
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
-import { usePathname } from "next/navigation";
 import { useEffect, useRef } from "react";
 import { useTRPC } from "../trpc";
 import { inboxHref } from "./use-inbox-selection";
@@ -24,7 +23,6 @@ const BASE_TITLE = "Airlock";
 export function usePendingRequests(meId: string): number | undefined {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const pathname = usePathname();
   const count = useQuery(trpc.approvals.pendingCount.queryOptions());
   const [notify] = useNotifyPreference(meId);
   const notifyRef = useRef(notify);
@@ -56,10 +54,19 @@ export function usePendingRequests(meId: string): number | undefined {
     };
   }
 
-  // The title follows the count; a navigation sets the page's own title again, so re-apply after it.
+  // The title follows the count. Next sets the page's own title again on navigations
+  // (a changed ?request= included), whenever its head update lands: watch the head and
+  // re-apply, instead of racing it once per pathname.
   useEffect(() => {
-    document.title = count.data ? `(${count.data}) ${BASE_TITLE}` : BASE_TITLE;
-  }, [count.data, pathname]);
+    const wanted = count.data ? `(${count.data}) ${BASE_TITLE}` : BASE_TITLE;
+    const apply = () => {
+      if (document.title !== wanted) document.title = wanted;
+    };
+    apply();
+    const observer = new MutationObserver(apply);
+    observer.observe(document.head, { subtree: true, childList: true, characterData: true });
+    return () => observer.disconnect();
+  }, [count.data]);
 
   return count.data;
 }
