@@ -7,7 +7,6 @@
  */
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { createDemoModel } from "../models/demo-model";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import {
@@ -18,22 +17,13 @@ import {
   testEngineDependencies,
   waitForRunStatus,
 } from "../testing/fixtures";
-import { defineTool } from "../tools/define-tool";
+import { createDeleteFileTool } from "../testing/test-tools";
 import { createCaller } from "./root";
 import { createInnerContext } from "./trpc";
 
 let database: TestDatabase;
 
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Delete a file in the workspace",
-  input: z.object({ path: z.string().min(1) }),
-  output: z.object({ deleted: z.string() }),
-  risk: "DESTRUCTIVE",
-  async execute(input) {
-    return { deleted: input.path };
-  },
-});
+const deleteFile = createDeleteFileTool({ onDelete: () => {} });
 
 beforeAll(async () => {
   database = await createTestDatabase();

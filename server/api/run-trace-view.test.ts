@@ -1,6 +1,5 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import { decideApproval } from "../approvals/decide-approval";
 import { createDemoModel } from "../models/demo-model";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
@@ -12,23 +11,14 @@ import {
   testEngineDependencies,
   waitForRunStatus,
 } from "../testing/fixtures";
-import { defineTool } from "../tools/define-tool";
+import { createDeleteFileTool } from "../testing/test-tools";
 import { createToolRegistry } from "../tools/registry";
 import { createCaller } from "./root";
 import { createInnerContext } from "./trpc";
 
 let database: TestDatabase;
 
-const deleteFile = defineTool({
-  name: "delete_file",
-  description: "Delete a file in the workspace",
-  input: z.object({ path: z.string().min(1) }),
-  output: z.object({ deleted: z.string() }),
-  risk: "DESTRUCTIVE",
-  async execute(input) {
-    return { deleted: input.path };
-  },
-});
+const deleteFile = createDeleteFileTool({ onDelete: () => {} });
 
 beforeAll(async () => {
   database = await createTestDatabase();
