@@ -68,19 +68,19 @@ module.exports = {
       name: "auth-audit-below-tools",
       severity: "error",
       from: { path: "^server/(auth|audit)/" },
-      to: { path: "^server/(tools|mcp|approvals|agent|api)/" },
+      to: { path: "^server/(tools|mcp|approvals|agent|api|http-api)/" },
     },
     {
       name: "tools-below-agent",
       severity: "error",
       from: { path: "^server/(tools|mcp|approvals|models)/" },
-      to: { path: "^server/(agent|api)/" },
+      to: { path: "^server/(agent|api|http-api)/" },
     },
     {
       name: "agent-below-api",
       severity: "error",
       from: { path: layer("agent") },
-      to: { path: layer("api") },
+      to: { path: "^server/(api|http-api)/" },
     },
     {
       name: "server-never-imports-ui",
@@ -112,7 +112,7 @@ module.exports = {
       comment: "pages and route handlers call tRPC (or next-auth), never services directly",
       severity: "error",
       from: { path: "^app/" },
-      to: { path: "^server/(?!api/|auth/options\\.ts$|db/health\\.ts$)" },
+      to: { path: "^server/(?!api/|http-api/|auth/options\\.ts$|db/health\\.ts$)" },
     },
   ],
   options: {

@@ -62,7 +62,7 @@ export function AppShell({ user, children }: Props) {
           <Link
             href="/account/password"
             aria-label="Your account"
-            title="Your account: change your password"
+            title="Your account: password, sessions, API tokens"
             className="flex h-8 w-8 shrink-0 items-center justify-center rounded-full bg-slate-100 text-xs font-semibold hover:bg-slate-200"
           >
             <span aria-hidden>{user.name.slice(0, 1).toUpperCase()}</span>

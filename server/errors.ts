@@ -35,6 +35,8 @@ export const ERROR_STATUS = {
   "admin:secrets-key-missing": "BAD_REQUEST",
   "user:exists": "CONFLICT",
   "user:wrong-password": "BAD_REQUEST",
+  "api-token:not-found": "NOT_FOUND",
+  "api-token:limit": "CONFLICT",
   "server:stopping": "SERVICE_UNAVAILABLE",
   "database:unavailable": "SERVICE_UNAVAILABLE",
 } as const;

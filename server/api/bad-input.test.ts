@@ -203,6 +203,8 @@ function validInputs(f: Fixtures): Record<string, unknown[]> {
     "me.changePassword": [
       { currentPassword: "not the password", newPassword: "x".repeat(20), confirmPassword: "x".repeat(20) },
     ],
+    "apiTokens.create": [{ name: "probe", expiresInDays: 30 }],
+    "apiTokens.revoke": [{ tokenId: UNKNOWN_CUID }],
     "conversation.create": [{ title: "probe", modelId: "demo" }],
     "conversation.rename": [{ id: f.conversationId, title: "probe" }],
     "conversation.setModel": [{ id: f.conversationId, modelId: "demo" }],

@@ -1,4 +1,5 @@
 import { adminRouter } from "./routers/admin";
+import { apiTokensRouter } from "./routers/api-tokens";
 import { approvalsRouter } from "./routers/approvals";
 import { authRouter } from "./routers/auth";
 import { chatRouter } from "./routers/chat";
@@ -10,6 +11,7 @@ import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   admin: adminRouter,
+  apiTokens: apiTokensRouter,
   approvals: approvalsRouter,
   auth: authRouter,
   me: meRouter,

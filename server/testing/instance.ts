@@ -5,6 +5,8 @@
  * worker exactly as each app instance starts it (startAppWorker: AIRLOCK_WORKER=off makes
  * a web-only instance), with the app's own SIGTERM handling (agent/shutdown.ts).
  *
+ * The HTTP API (/api/v1, /api/openapi.json) is served as app/api/v1 serves it, with API tokens.
+ *
  * The one difference from the app: the acting user comes from an `x-test-user` header
  * instead of a next-auth cookie (the session version is read from the user's row, as if
  * signed in just now). Sessions have tests of their own; this process is never served.
@@ -19,6 +21,8 @@ import { startAppWorker } from "../agent/app-worker";
 import { appRouter } from "../api/root";
 import { createInnerContext } from "../api/trpc";
 import { db } from "../db/client";
+import { openApiResponse } from "../http-api/openapi";
+import { handleHttpApiRequest } from "../http-api/routes";
 import { startModelConfigSync } from "../models/model-config";
 
 export type InstanceMessage = { type: "ready"; port: number; workerId: string | null; pid: number };
@@ -33,29 +37,47 @@ async function contextFor(request: IncomingMessage) {
   return createInnerContext({ userId, sessionVersion: rows[0]?.sessionVersion ?? 1 });
 }
 
+/** The HTTP API (app/api/v1) sees the request as Next hands it over: every header, token included. */
+function asFetchRequest(request: IncomingMessage, baseUrl: string, pieces: Buffer[], signal: AbortSignal): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, item);
+  }
+  return new Request(`${baseUrl}${request.url}`, {
+    method: request.method,
+    headers,
+    signal,
+    ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
+  });
+}
+
 async function handle(request: IncomingMessage, response: ServerResponse, baseUrl: string): Promise<void> {
   const pieces: Buffer[] = [];
   for await (const piece of request) pieces.push(piece as Buffer);
   // The client going away ends the request's signal, which ends a subscription's stream.
   const gone = new AbortController();
   response.on("close", () => gone.abort());
-  const answer = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: new Request(`${baseUrl}${request.url}`, {
-      method: request.method,
-      headers: {
-        "content-type": "application/json",
-        accept: String(request.headers.accept ?? "*/*"),
-        ...(typeof request.headers["last-event-id"] === "string"
-          ? { "last-event-id": request.headers["last-event-id"] }
-          : {}),
-      },
-      signal: gone.signal,
-      ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
-    }),
-    router: appRouter,
-    createContext: () => contextFor(request),
-  });
+  const answer = request.url?.startsWith("/api/v1/")
+    ? await handleHttpApiRequest(asFetchRequest(request, baseUrl, pieces, gone.signal))
+    : request.url === "/api/openapi.json"
+      ? openApiResponse()
+      : await fetchRequestHandler({
+          endpoint: "/api/trpc",
+          req: new Request(`${baseUrl}${request.url}`, {
+            method: request.method,
+            headers: {
+              "content-type": "application/json",
+              accept: String(request.headers.accept ?? "*/*"),
+              ...(typeof request.headers["last-event-id"] === "string"
+                ? { "last-event-id": request.headers["last-event-id"] }
+                : {}),
+            },
+            signal: gone.signal,
+            ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
+          }),
+          router: appRouter,
+          createContext: () => contextFor(request),
+        });
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
   const reader = answer.body?.getReader();
   for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {

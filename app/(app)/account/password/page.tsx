@@ -1,3 +1,4 @@
+import { ApiTokens } from "@/components/account/api-tokens";
 import { ChangePasswordForm } from "@/components/account/change-password-form";
 import { SignOutEverywhere } from "@/components/account/sign-out-everywhere";
 import { serverApi } from "@/server/api/server-caller";
@@ -8,6 +9,7 @@ export default async function AccountPage() {
     <>
       <ChangePasswordForm temporary={me?.passwordTemporary ?? false} hasPassword={me?.hasPassword ?? false} />
       <SignOutEverywhere />
+      <ApiTokens />
     </>
   );
 }
