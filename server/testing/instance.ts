@@ -5,6 +5,8 @@
  * worker exactly as each app instance starts it (startAppWorker: AIRLOCK_WORKER=off makes
  * a web-only instance), with the app's own SIGTERM handling (agent/shutdown.ts).
  *
+ * /api/mcp is served as app/api/mcp/route.ts serves it (bearer tokens, not the header below).
+ *
  * The one difference from the app: the acting user comes from an `x-test-user` header
  * instead of a next-auth cookie (the session version is read from the user's row, as if
  * signed in just now). Sessions have tests of their own; this process is never served.
@@ -19,6 +21,7 @@ import { startAppWorker } from "../agent/app-worker";
 import { appRouter } from "../api/root";
 import { createInnerContext } from "../api/trpc";
 import { db } from "../db/client";
+import { handleMcpRequest } from "../gateway/handle-mcp-request";
 import { startModelConfigSync } from "../models/model-config";
 
 export type InstanceMessage = { type: "ready"; port: number; workerId: string | null; pid: number };
@@ -33,29 +36,49 @@ async function contextFor(request: IncomingMessage) {
   return createInnerContext({ userId, sessionVersion: rows[0]?.sessionVersion ?? 1 });
 }
 
+/** /api/mcp as app/api/mcp/route.ts serves it: every header passes (Origin, Authorization, Mcp-Session-Id, …). */
+function mcpAnswer(request: IncomingMessage, pieces: Buffer[], baseUrl: string, signal: AbortSignal) {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+    else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+  }
+  return handleMcpRequest(
+    new Request(`${baseUrl}${request.url}`, {
+      method: request.method,
+      headers,
+      signal,
+      ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
+    }),
+  );
+}
+
 async function handle(request: IncomingMessage, response: ServerResponse, baseUrl: string): Promise<void> {
   const pieces: Buffer[] = [];
   for await (const piece of request) pieces.push(piece as Buffer);
   // The client going away ends the request's signal, which ends a subscription's stream.
   const gone = new AbortController();
   response.on("close", () => gone.abort());
-  const answer = await fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req: new Request(`${baseUrl}${request.url}`, {
-      method: request.method,
-      headers: {
-        "content-type": "application/json",
-        accept: String(request.headers.accept ?? "*/*"),
-        ...(typeof request.headers["last-event-id"] === "string"
-          ? { "last-event-id": request.headers["last-event-id"] }
-          : {}),
-      },
-      signal: gone.signal,
-      ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
-    }),
-    router: appRouter,
-    createContext: () => contextFor(request),
-  });
+  const answer =
+    request.url?.split("?")[0] === "/api/mcp"
+      ? await mcpAnswer(request, pieces, baseUrl, gone.signal)
+      : await fetchRequestHandler({
+          endpoint: "/api/trpc",
+          req: new Request(`${baseUrl}${request.url}`, {
+            method: request.method,
+            headers: {
+              "content-type": "application/json",
+              accept: String(request.headers.accept ?? "*/*"),
+              ...(typeof request.headers["last-event-id"] === "string"
+                ? { "last-event-id": request.headers["last-event-id"] }
+                : {}),
+            },
+            signal: gone.signal,
+            ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
+          }),
+          router: appRouter,
+          createContext: () => contextFor(request),
+        });
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
   const reader = answer.body?.getReader();
   for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
