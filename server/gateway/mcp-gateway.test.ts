@@ -9,13 +9,26 @@
  * - the wait's timeout answers "pending approval <id>" and the next identical call picks
  *   up the outcome without a second request; a client's cancel cancels the run;
  * - missing, wrong, revoked and expired tokens get 401, a foreign Origin 403, a session of
- *   another token 404; hostile client names and arguments get clear answers.
+ *   another token 404; hostile client names and arguments get clear answers;
+ * - the MCP Inspector CLI (pinned devDependency) lists the tools and calls one;
+ * - the official conformance suite (@modelcontextprotocol/conformance, pinned) runs its
+ *   server scenarios against the endpoint; failures that are expected for a tools-only
+ *   server with governed calls are in conformance-baseline.yml, a reason per line, and
+ *   the suite fails on any other failure and on a baseline entry that now passes.
+ * Both CLIs run on the project's Node 24 (node_modules/.bin/node). The conformance CLI
+ * cannot send a bearer header, so it talks to a small local proxy that adds the token
+ * and passes everything else — Host and Origin included, which the DNS-rebinding
+ * scenario depends on — as is.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +39,13 @@ import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { type Instance, killAllInstances, mutate, query, startInstance } from "../testing/instances";
 
 const WAIT_MS = 4_000;
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const NODE = path.join(ROOT, "node_modules/.bin/node");
+/** The CLI itself (the package's bin, cli.js, only spawns it with one more Node process). */
+const INSPECTOR = path.join(ROOT, "node_modules/@modelcontextprotocol/inspector-cli/build/index.js");
+const CONFORMANCE = path.join(ROOT, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
+const BASELINE = path.join(import.meta.dirname, "conformance-baseline.yml");
 
 let database: TestDatabase;
 let workspace: string;
@@ -35,11 +55,37 @@ let reviewer: { id: string };
 let admin: { id: string };
 let userToken: string;
 const clients: Client[] = [];
+let proxy: Server;
+let proxyUrl: string;
+
+/** Forwards to the instance with the bearer token added; every other header as the client sent it. */
+function startProxy(target: URL, token: string): Promise<Server> {
+  const server = createServer((incoming, outgoing) => {
+    const forwarded = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: { ...incoming.headers, authorization: `Bearer ${token}` },
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forwarded.on("error", () => outgoing.destroy());
+    outgoing.on("close", () => forwarded.destroy());
+    incoming.pipe(forwarded);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
 
 beforeAll(async () => {
   database = await createTestDatabase();
   workspace = await mkdtemp(path.join(os.tmpdir(), "airlock-mcp-gateway-"));
   await writeFile(path.join(workspace, "notes.txt"), "hello from the workspace\n");
+  await writeFile(path.join(workspace, "readme.md"), "# inspected\n");
   user = await createTestUser("USER");
   reviewer = await createTestUser("REVIEWER");
   admin = await createTestUser("ADMIN");
@@ -55,10 +101,13 @@ beforeAll(async () => {
       DEMO_MODEL_TOKEN_DELAY_MS: "0",
     },
   });
+  proxy = await startProxy(new URL(instance.url), userToken);
+  proxyUrl = `http://localhost:${(proxy.address() as AddressInfo).port}/api/mcp`;
 }, 120_000);
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((client) => client.close()));
+  await new Promise((resolve) => proxy?.close(resolve));
   await killAllInstances();
   await database?.drop();
   await rm(workspace, { recursive: true, force: true });
@@ -336,4 +385,51 @@ describe("refusals", () => {
     expect(title).not.toMatch(/[\p{Cc}\p{Cf}]/u);
     expect([...(title as string)].length).toBeLessThanOrEqual("MCP: ".length + 80);
   });
+});
+
+async function inspector(...args: string[]) {
+  const { stdout } = await run(
+    NODE,
+    [
+      INSPECTOR,
+      `${instance.url}/api/mcp`,
+      "--transport",
+      "http",
+      "--header",
+      `Authorization: Bearer ${userToken}`,
+      ...args,
+    ],
+    // Its build dir as cwd: 1.0.3 tests for "../package.json" relative to the cwd but imports it relative to itself.
+    { cwd: path.dirname(INSPECTOR), timeout: 60_000 },
+  );
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+describe("the MCP Inspector CLI", () => {
+  it("lists the tools and calls a READ tool", async () => {
+    const [listed, called] = (await Promise.all([
+      inspector("--method", "tools/list"),
+      inspector("--method", "tools/call", "--tool-name", "read_file", "--tool-arg", "path=readme.md"),
+    ])) as [{ tools: { name: string }[] }, { content: { text: string }[]; isError?: boolean }];
+    expect(listed.tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(["read_file", "write_file"]));
+    expect(called.isError).toBeFalsy();
+    expect(called.content[0]?.text).toContain("# inspected");
+  }, 90_000);
+});
+
+describe("the official conformance suite (server scenarios)", () => {
+  it("passes every scenario but the baseline's expected failures", async () => {
+    const outcome = await run(NODE, [CONFORMANCE, "server", "--url", proxyUrl, "--expected-failures", BASELINE], {
+      cwd: ROOT,
+      timeout: 120_000,
+    }).then(
+      (done) => ({ code: 0, output: `${done.stdout}\n${done.stderr}` }),
+      (error: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: error.code ?? 1,
+        output: `${error.stdout ?? ""}\n${error.stderr ?? ""}`,
+      }),
+    );
+    expect(outcome.output, outcome.output).toContain("Baseline check passed");
+    expect(outcome.code, outcome.output).toBe(0);
+  }, 150_000);
 });
