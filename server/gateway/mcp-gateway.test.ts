@@ -419,10 +419,14 @@ describe("the MCP Inspector CLI", () => {
 
 describe("the official conformance suite (server scenarios)", () => {
   it("passes every scenario but the baseline's expected failures", async () => {
-    const outcome = await run(NODE, [CONFORMANCE, "server", "--url", proxyUrl, "--expected-failures", BASELINE], {
-      cwd: ROOT,
-      timeout: 120_000,
-    }).then(
+    const outcome = await run(
+      NODE,
+      [CONFORMANCE, "server", "--url", proxyUrl, "--suite", "all", "--expected-failures", BASELINE],
+      {
+        cwd: ROOT,
+        timeout: 120_000,
+      },
+    ).then(
       (done) => ({ code: 0, output: `${done.stdout}\n${done.stderr}` }),
       (error: { code?: number; stdout?: string; stderr?: string }) => ({
         code: error.code ?? 1,
