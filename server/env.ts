@@ -180,6 +180,15 @@ const schema = z.object({
     .default(2_000),
   AIRLOCK_WORKER: booleanFlag.default(true),
 
+  // The MCP gateway (/api/mcp, server/gateway).
+  /**
+   * How long a tools/call that needs a reviewer waits for the decision before it answers
+   * "pending approval"; below the 60 s most MCP clients give a request.
+   */
+  MCP_APPROVAL_WAIT_MS: positiveInt("milliseconds").default(50_000),
+  /** Browser origins besides NEXTAUTH_URL's (and loopback pages) that may call /api/mcp, e.g. `https://ide.example.com`. */
+  MCP_ALLOWED_ORIGINS: commaList.default([]),
+
   // Built-in tools (server/tools). Lists are comma-separated.
   /**
    * The directory the file and shell tools work in; default `<AIRLOCK_DATA_DIR>-workspace`,

@@ -13,6 +13,7 @@ import { AUDIT_CHAIN_LOCK_KEY, GENESIS_HASH } from "./audit-events";
 import { UNTITLED_CONVERSATION } from "./conversations";
 import { type CanonicalFunction, readCanonicalFunctions } from "./database-functions";
 import { SQLSTATE } from "./errors";
+import { GATEWAY_CANCEL_CHANNEL } from "./gateway";
 import { findProjectRoot } from "./migrations";
 import { MODEL_CONFIG_CHANNEL } from "./model-config";
 import { POLICY_CHANNEL } from "./policy";
@@ -28,6 +29,7 @@ const CHANNELS = [
   POLICY_CHANNEL,
   MODEL_CONFIG_CHANNEL,
   SESSIONS_ENDED_CHANNEL,
+  GATEWAY_CANCEL_CHANNEL,
 ];
 
 let functions: CanonicalFunction[];

@@ -14,10 +14,11 @@ import { type Env, env } from "../env";
 import { AirlockError } from "../errors";
 import { MODEL_PROVIDERS, type ModelProvider } from "../shared/model-schemas";
 import { createDemoModel, DEMO_MODEL_ID } from "./demo-model";
+import { createGatewayModel, GATEWAY_MODEL_ID } from "./gateway-model";
 
 export const CONFIGURABLE_PROVIDERS = MODEL_PROVIDERS;
 export type ConfigurableProvider = ModelProvider;
-export type ProviderId = "demo" | ConfigurableProvider;
+export type ProviderId = "demo" | "gateway" | ConfigurableProvider;
 
 export interface ModelDescriptor {
   id: string;
@@ -62,6 +63,7 @@ const DEFAULT_MODELS: Record<ConfigurableProvider, string[]> = {
 
 export const PROVIDER_LABEL: Record<ProviderId, string> = {
   demo: "Demo",
+  gateway: "MCP gateway",
   openai: "OpenAI",
   anthropic: "Anthropic",
   compatible: "OpenAI-compatible",
@@ -165,6 +167,14 @@ const DEMO: ModelDescriptor = {
   isDemo: true,
 };
 
+const GATEWAY: ModelDescriptor = {
+  id: GATEWAY_MODEL_ID,
+  provider: "gateway",
+  name: GATEWAY_MODEL_ID,
+  label: "MCP gateway (calls from outside agents)",
+  isDemo: false,
+};
+
 export function listModels(config: Env = env(), stored: StoredModelConfig = storedModelConfig()): ModelDescriptor[] {
   const models: ModelDescriptor[] = [];
   for (const provider of CONFIGURABLE_PROVIDERS) {
@@ -198,6 +208,8 @@ export function findModel(
   config: Env = env(),
   stored: StoredModelConfig = storedModelConfig(),
 ): ModelDescriptor {
+  // The MCP gateway's runs have their own model; it is not offered for chats.
+  if (modelId === GATEWAY_MODEL_ID) return GATEWAY;
   const model = listModels(config, stored).find((candidate) => candidate.id === modelId);
   if (!model) {
     throw new AirlockError("model:unknown", `The model "${modelId}" is not configured on this server.`);
@@ -230,5 +242,6 @@ export function resolveModel(
 ): LanguageModelV4 {
   const model = findModel(modelId, config, stored);
   if (model.provider === "demo") return createDemoModel({ tokenDelayMs: config.DEMO_MODEL_TOKEN_DELAY_MS });
+  if (model.provider === "gateway") return createGatewayModel();
   return createProviderModel(providerSettings(model.provider, config, stored), model.name);
 }

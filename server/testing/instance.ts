@@ -6,6 +6,7 @@
  * a web-only instance), with the app's own SIGTERM handling (agent/shutdown.ts).
  *
  * The HTTP API (/api/v1, /api/openapi.json) is served as app/api/v1 serves it, with API tokens.
+ * /api/mcp is served as app/api/mcp/route.ts serves it (bearer tokens, not the header below).
  *
  * The one difference from the app: the acting user comes from an `x-test-user` header
  * instead of a next-auth cookie (the session version is read from the user's row, as if
@@ -23,6 +24,7 @@ import { createInnerContext } from "../api/trpc";
 import { db } from "../db/client";
 import { openApiResponse } from "../http-api/openapi";
 import { handleHttpApiRequest } from "../http-api/routes";
+import { handleMcpRequest } from "../gateway/handle-mcp-request";
 import { startModelConfigSync } from "../models/model-config";
 
 export type InstanceMessage = { type: "ready"; port: number; workerId: string | null; pid: number };
@@ -37,7 +39,7 @@ async function contextFor(request: IncomingMessage) {
   return createInnerContext({ userId, sessionVersion: rows[0]?.sessionVersion ?? 1 });
 }
 
-/** The HTTP API (app/api/v1) sees the request as Next hands it over: every header, token included. */
+/** The HTTP API (app/api/v1) and /api/mcp see the request as Next hands it over: every header, token included. */
 function asFetchRequest(request: IncomingMessage, baseUrl: string, pieces: Buffer[], signal: AbortSignal): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
@@ -57,10 +59,13 @@ async function handle(request: IncomingMessage, response: ServerResponse, baseUr
   // The client going away ends the request's signal, which ends a subscription's stream.
   const gone = new AbortController();
   response.on("close", () => gone.abort());
-  const answer = request.url?.startsWith("/api/v1/")
+  const url = request.url?.split("?")[0];
+  const answer = url?.startsWith("/api/v1/")
     ? await handleHttpApiRequest(asFetchRequest(request, baseUrl, pieces, gone.signal))
-    : request.url === "/api/openapi.json"
+    : url === "/api/openapi.json"
       ? openApiResponse()
+      : url === "/api/mcp"
+        ? await handleMcpRequest(asFetchRequest(request, baseUrl, pieces, gone.signal))
       : await fetchRequestHandler({
           endpoint: "/api/trpc",
           req: new Request(`${baseUrl}${request.url}`, {
