@@ -5,7 +5,7 @@
  * once; destructive ledger tools are approved by a scripted reviewer. Then it verifies
  * and prints: runs completed, messages lost, destructive side effects executed twice
  * (counted in the ledger the tools write), calls left UNKNOWN_OUTCOME (each recorded in
- * the audit log for reviewers), runs stuck, runs failed after the recovery cap, and
+ * the audit log and shown as such by the reviewers' inbox), runs stuck, runs failed after the recovery cap, and
  * whether the audit chain verifies. Loopback only; bounded by --timeout-seconds.
  *
  *   npm run chaos -- [--runs 200] [--instances 3] [--kills 40] [--seed N] [--timeout-seconds 1500]
@@ -13,16 +13,12 @@
  * Last line: {"runs","completed","lost","duplicateDestructive","unknownOutcome","stuck","failedAfterRetries"}.
  * Exits 1 when anything is wrong.
  */
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { parseArgs } from "node:util";
 import { connectDatabaseForTests, db } from "../server/db/client";
-import { findFreePort, type RunningPostgres, startEmbeddedPostgres } from "../server/db/embedded-postgres";
-import { applyMigrations } from "../server/db/migrations";
 import { runChaosCampaign } from "../server/testing/chaos-campaign";
 import { type CrashDatabase, openCrashDatabase } from "../server/testing/crash-campaign";
 import { killAllCrashWorkers } from "../server/testing/crash-process";
+import { type PrivatePostgres, startPrivatePostgres } from "../server/testing/private-postgres";
 import { createSeededRandom } from "../server/testing/seeded-random";
 
 function say(message: string) {
@@ -54,8 +50,7 @@ const kills = wholeNumber("kills", values.kills, Math.max(1, Math.round(runs / 5
 const seed = wholeNumber("seed", values.seed, 20_261_202);
 const timeoutMs = wholeNumber("timeout-seconds", values["timeout-seconds"], 1_500, 1) * 1000;
 
-let postgres: RunningPostgres | undefined;
-let dataDir: string | undefined;
+let postgres: PrivatePostgres | undefined;
 let crashDatabase: CrashDatabase | undefined;
 
 async function cleanUp() {
@@ -64,8 +59,7 @@ async function cleanUp() {
   await db()
     .$disconnect()
     .catch(() => {});
-  await postgres?.stop().catch(() => {});
-  if (dataDir) await rm(dataDir, { recursive: true, force: true, maxRetries: 5 }).catch(() => {});
+  await postgres?.stop();
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -82,16 +76,10 @@ function table(rows: [string, string | number | boolean][]): string {
 
 async function main(): Promise<boolean> {
   say(`seed ${seed}: ${runs} runs through ${instances} instances, ${kills} kills, 1 SIGTERM, 1 PostgreSQL restart`);
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "airlock-chaos-pg-"));
-  // Postgres runs as its own user (the server refuses root), which must reach the directory.
-  await chmod(dataDir, 0o755);
-  const pgOptions = { dataDir: path.join(dataDir, "data"), port: await findFreePort(), persistent: true };
-  postgres = await startEmbeddedPostgres(pgOptions);
-  await postgres.createDatabase("airlock_chaos");
-  const url = postgres.urlFor("airlock_chaos");
-  await applyMigrations({ databaseUrl: url });
-  await connectDatabaseForTests(url);
-  crashDatabase = await openCrashDatabase(url);
+  postgres = await startPrivatePostgres("airlock_chaos");
+  const server = postgres;
+  await connectDatabaseForTests(server.url);
+  crashDatabase = await openCrashDatabase(server.url);
   const result = await runChaosCampaign({
     database: crashDatabase,
     random: createSeededRandom(seed),
@@ -100,10 +88,7 @@ async function main(): Promise<boolean> {
     kills,
     timeoutMs,
     say,
-    restartPostgres: async () => {
-      await postgres?.stop();
-      postgres = await startEmbeddedPostgres(pgOptions);
-    },
+    restartPostgres: () => server.restart(),
   });
   process.stdout.write(
     `\n${table([
@@ -113,8 +98,8 @@ async function main(): Promise<boolean> {
       ["messages lost", result.lost],
       ["destructive side effects executed twice", result.duplicateDestructive],
       [
-        "calls left UNKNOWN_OUTCOME (unrecorded for reviewers)",
-        `${result.unknownOutcome} (${result.unknownOutcomeUnrecorded})`,
+        "calls left UNKNOWN_OUTCOME (not audited / not in the inbox)",
+        `${result.unknownOutcome} (${result.unknownOutcomeUnrecorded} / ${result.unknownOutcomeNotInInbox})`,
       ],
       ["runs stuck", result.stuck],
       ["runs failed after the recovery cap", result.failedAfterRetries],
@@ -139,6 +124,7 @@ async function main(): Promise<boolean> {
     duplicateDestructive === 0 &&
     stuck === 0 &&
     result.unknownOutcomeUnrecorded === 0 &&
+    result.unknownOutcomeNotInInbox === 0 &&
     result.auditChainVerifies &&
     completed + failedAfterRetries === total
   );

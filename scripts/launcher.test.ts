@@ -100,7 +100,8 @@ beforeAll(async () => {
       EMBEDDED_POSTGRES_PORT: "0",
       LOG_LEVEL: "warn",
       NEXT_TELEMETRY_DISABLED: "1",
-      DEMO_MODEL_TOKEN_DELAY_MS: "5",
+      // A long story streams for ~10 s: long enough to kill PostgreSQL under it.
+      DEMO_MODEL_TOKEN_DELAY_MS: "20",
     }),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -135,12 +136,26 @@ describe("npm start", () => {
     expect(group.some(isPostgres)).toBe(true);
   });
 
-  it("restarts a killed PostgreSQL; meanwhile it is not ready, says why safely, and sign-in says so", async () => {
+  it("restarts a killed PostgreSQL; meanwhile it is not ready, says why safely, and sign-in says so; the run it cut completes", async () => {
     const signedIn = await signIn("user@airlock.local", "airlock-user");
     expect(signedIn.cookie).toContain("session-token");
     const before = runningPostmaster(postgresDir);
     expect(before).toBeDefined();
     if (!before) return;
+    // A run streaming on the app's worker when its database dies.
+    await connectDatabaseForTests(embeddedPostgresUrl(before.port, "airlock"));
+    const user = await db().user.findUniqueOrThrow({ where: { email: "user@airlock.local" }, select: { id: true } });
+    const streaming = await sendMessage({
+      ownerId: user.id,
+      conversationId: (await createConversation({ ownerId: user.id })).id,
+      text: "tell me a long story",
+    });
+    await until(
+      "the run to stream",
+      async () =>
+        (await db().runEvent.count({ where: { runId: streaming.id, type: "text-delta" } })) > 0 ? true : undefined,
+      RECOVERY_HANG_MS,
+    );
     process.kill(before.pid, "SIGKILL");
     await until("the postmaster to die", () => (processIsAlive(before.pid) ? undefined : true), RECOVERY_HANG_MS);
     // Hold its port so the supervisor's restarts fail until this test lets go: the outage is
@@ -206,20 +221,27 @@ describe("npm start", () => {
     expect(output).toMatch(/The embedded PostgreSQL stopped unexpectedly/);
     expect(output).toMatch(/The embedded PostgreSQL is running again/);
 
-    // And the app's worker completes a new run on the restarted database.
+    // The app's worker completes the run the outage cut, once, and a new one.
     await connectDatabaseForTests(embeddedPostgresUrl(before.port, "airlock"));
-    const user = await db().user.findUniqueOrThrow({ where: { email: "user@airlock.local" }, select: { id: true } });
     const conversation = await createConversation({ ownerId: user.id });
     const { id: runId } = await sendMessage({ ownerId: user.id, conversationId: conversation.id, text: "hello" });
-    const status = await until(
-      "the run to finish",
-      async () => {
-        const run = await db().run.findUniqueOrThrow({ where: { id: runId }, select: { status: true } });
-        return ["COMPLETED", "FAILED", "CANCELLED"].includes(run.status) ? run.status : undefined;
-      },
-      RECOVERY_HANG_MS,
-    );
-    expect(status).toBe("COMPLETED");
+    const finished = (id: string) =>
+      until(
+        "the run to finish",
+        async () => {
+          const run = await db().run.findUniqueOrThrow({ where: { id }, select: { status: true, error: true } });
+          return ["COMPLETED", "FAILED", "CANCELLED"].includes(run.status) ? run : undefined;
+        },
+        RECOVERY_HANG_MS,
+      );
+    expect(await finished(streaming.id)).toEqual({ status: "COMPLETED", error: null });
+    const answers = await db().message.findMany({
+      where: { runId: streaming.id, role: "ASSISTANT" },
+      select: { parts: true },
+    });
+    expect(answers).toHaveLength(1);
+    expect(JSON.stringify(answers[0]?.parts)).toContain("That is the end of the story.");
+    expect((await finished(runId)).status).toBe("COMPLETED");
   }, 600_000);
 
   it("audit:verify with the app's data directory reads its running database and leaves it running", async () => {

@@ -259,6 +259,53 @@ describe("crash recovery: workers killed with SIGKILL", { timeout: 3 * HANG_MS }
     }
   });
 
+  it("SIGTERM while a non-idempotent call runs past the grace: UNKNOWN_OUTCOME before exit, handed back, never re-run", async () => {
+    const [run] = await queueCrashRuns({ count: 1, random, plan: [["append"]] });
+    if (!run) throw new Error("no run queued");
+    const approver = startApprover(crashDatabase);
+    try {
+      const blocking = startWorker({ block: { tool: LEDGER_TOOL_NAMES.append, point: "after-effect" } });
+      const notice = await blocking.waitForMessage(isToolBlocked, HANG_MS);
+      // A clean stop: the worker's grace runs out with the call still hanging, so it cuts it.
+      await blocking.stop();
+      expect(await blocking.exited).toEqual({ code: 0, signal: null });
+      // Recorded by the stopping worker before it exited, and the run handed back at once:
+      // not left RUNNING for a lease to expire and a crash recovery to guess.
+      expect(await readCall(notice.idempotencyKey)).toEqual({
+        status: "UNKNOWN_OUTCOME",
+        attempts: 1,
+        executed: 1,
+        applied: 1,
+      });
+      expect(await runRow(run.runId)).toEqual({ status: "QUEUED", leaseOwner: null });
+      const [audited] = await database.query<{ count: number }>(
+        `SELECT count(*)::int AS count FROM "AuditEvent" a JOIN "ToolCall" t ON t.id = a."targetId"
+         WHERE t."idempotencyKey" = $1 AND a.action = 'tool-call.unknown-outcome'`,
+        [notice.idempotencyKey],
+      );
+      expect(audited?.count).toBe(1);
+
+      const restarted = startWorker();
+      expect(await waitForTerminal(crashDatabase, [run.runId], HANG_MS, approver.failure)).toBe(true);
+      await restarted.stop();
+      expect(await readCall(notice.idempotencyKey)).toEqual({
+        status: "UNKNOWN_OUTCOME",
+        attempts: 1,
+        executed: 1,
+        applied: 1,
+      });
+      const [final] = await database.query<{ text: string }>(
+        `SELECT parts->0->>'text' AS text FROM "Message"
+         WHERE "runId" = $1 AND role = 'ASSISTANT' ORDER BY "stepIndex" DESC LIMIT 1`,
+        [run.runId],
+      );
+      expect(final?.text).toBe("Done. ledger_append: unknown outcome.");
+      expectExactlyOnce(await checkCrashRuns(crashDatabase.query, [run]));
+    } finally {
+      await approver.stop();
+    }
+  });
+
   it("two workers on one database: each takes over the runs of the other when it is killed", async () => {
     const runs = await queueCrashRuns({ count: 12, random });
     const runIds = runs.map((run) => run.runId);

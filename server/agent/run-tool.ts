@@ -89,7 +89,7 @@ function capOutput(value: unknown, capChars: number): unknown {
 }
 
 /** How long an aborted tool may take to stop before its outcome is reported anyway. */
-const ABORT_GRACE_MS = 3_000;
+export const ABORT_GRACE_MS = 3_000;
 
 /** Runs a started call and says how it ended, inside its tool-call span. */
 export function runTool(execution: Execution, options: RunToolOptions): Promise<ToolOutcome> {

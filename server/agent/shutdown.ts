@@ -9,7 +9,9 @@ import { logger } from "../telemetry/logger";
 import { closeRunStreams, openRunStreamCount } from "./run-stream";
 import type { Worker } from "./worker";
 
-export const SHUTDOWN_GRACE_MS = 6_000;
+// 4 s for in-flight calls, then up to 4 s for cut calls to be recorded (worker.ts), 1.5 s
+// for the streams and a flush: under the 10 s.
+export const SHUTDOWN_GRACE_MS = 4_000;
 const STREAM_CLOSE_MS = 1_500;
 const FLUSH_MS = 150;
 

@@ -12,11 +12,17 @@ import { LeaseLostError } from "../db/steps";
 import type { EngineDependencies } from "./engine-config";
 import { claimRunnableRun } from "./recovery";
 import { executeRun, RunCancelledError, type RunOutcome, RunReleasedError } from "./run-engine";
+import { ABORT_GRACE_MS } from "./run-tool";
 
 /** How long stop() waits for in-flight runs unless told otherwise. */
 export const DEFAULT_STOP_GRACE_MS = 10_000;
-/** After the grace, how long runs whose tool calls were cut get to record that and give their leases back. */
-const CUT_WAIT_MS = 3_000;
+/**
+ * After the grace, how long runs whose tool calls were cut get to record that and give
+ * their leases back: longer than a cut tool is waited for (ABORT_GRACE_MS), or a call that
+ * ignores its signal is still RUNNING when the caller exits and only a crash recovery,
+ * after the lease, finds it.
+ */
+const CUT_WAIT_MS = ABORT_GRACE_MS + 1_000;
 
 export interface WorkerOptions {
   deps: EngineDependencies;

@@ -8,8 +8,10 @@
  * (counted in the ledger the tools write), every unknown outcome recorded for reviewers,
  * nothing stuck, and the audit chain intact. `npm run chaos` and a test share it.
  */
+import { inboxDetail, listInbox } from "../approvals/inbox";
 import { verifyAuditChain } from "../audit/record-audit-event";
 import { TERMINAL_RUN_STATUSES } from "../shared/run-events";
+import { createToolRegistry } from "../tools/registry";
 import {
   type CrashDatabase,
   crashWorkerConfig,
@@ -19,7 +21,8 @@ import {
 } from "./crash-campaign";
 import { checkCrashRuns, describeProblems } from "./crash-checks";
 import { type CrashWorkerProcess, spawnCrashWorker } from "./crash-process";
-import type { SeededRandom } from "./seeded-random";
+import { createLedgerTools } from "./ledger-tools";
+import { createSeededRandom, type SeededRandom } from "./seeded-random";
 
 export interface ChaosOptions {
   database: CrashDatabase;
@@ -44,6 +47,8 @@ export interface ChaosResult {
   unknownOutcome: number;
   /** Unknown outcomes with no audit event a reviewer can find them by. */
   unknownOutcomeUnrecorded: number;
+  /** Unknown outcomes the reviewers' inbox (its list and the request's detail) does not show as such. */
+  unknownOutcomeNotInInbox: number;
   stuck: number;
   failedAfterRetries: number;
   /** Failed for any other reason, or wrong in any other way (see problems). */
@@ -171,6 +176,8 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
      FROM "ToolCall" tc WHERE tc."runId" = ANY($1) AND tc.status = 'UNKNOWN_OUTCOME'`,
     [runIds],
   );
+  const notInInbox = await unknownOutcomesNotInInbox(database, runIds);
+  if (notInInbox.length > 0) problems.push(`unknown outcomes the inbox does not show: ${notInInbox.join(", ")}`);
   const chain = await verifyAuditChain();
   return {
     runs: options.runs,
@@ -179,6 +186,7 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
     duplicateDestructive: (twice?.appends ?? 0) + (twice?.applied ?? 0),
     unknownOutcome: unknown?.total ?? 0,
     unknownOutcomeUnrecorded: unknown?.unrecorded ?? 0,
+    unknownOutcomeNotInInbox: notInInbox.length,
     stuck: stuck.length,
     failedAfterRetries: failedAfterRetries.length,
     problems,
@@ -190,4 +198,41 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
     auditChainVerifies: chain.ok,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
+}
+
+/**
+ * The tool calls left UNKNOWN_OUTCOME that reviewers are not shown as such: each must be
+ * the outcome of a consumed request that the inbox query (the reviewers' list, every
+ * consumed request of these runs) and the request's detail both show as UNKNOWN_OUTCOME.
+ */
+async function unknownOutcomesNotInInbox(database: CrashDatabase, runIds: string[]): Promise<string[]> {
+  const calls = await database.query<{ id: string; requestId: string | null }>(
+    `SELECT tc.id, (SELECT r.id FROM "ApprovalRequest" r WHERE r."toolCallId" = tc.id AND r.status = 'CONSUMED'
+                    ORDER BY r."createdAt" DESC LIMIT 1) AS "requestId"
+     FROM "ToolCall" tc WHERE tc."runId" = ANY($1) AND tc.status = 'UNKNOWN_OUTCOME'`,
+    [runIds],
+  );
+  if (calls.length === 0) return [];
+  const [consumed] = await database.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "ApprovalRequest" WHERE status = 'CONSUMED'`,
+  );
+  // The inbox masks values released in each conversation, which needs the tools the runs had.
+  const tools = createToolRegistry(
+    createLedgerTools({ pool: database.pool, random: createSeededRandom(0), maxDelayMs: 0 }),
+  );
+  const listed = new Map(
+    (await listInbox({ statuses: ["CONSUMED"], limit: Math.max(1, consumed?.n ?? 0) }, tools)).map((item) => [
+      item.id,
+      item.callStatus,
+    ]),
+  );
+  const notShown: string[] = [];
+  for (const call of calls) {
+    const shown =
+      call.requestId !== null &&
+      listed.get(call.requestId) === "UNKNOWN_OUTCOME" &&
+      (await inboxDetail(call.requestId, tools)).request.callStatus === "UNKNOWN_OUTCOME";
+    if (!shown) notShown.push(call.id);
+  }
+  return notShown;
 }

@@ -20,14 +20,25 @@ import type { AnyTool } from "../tools/define-tool";
 import { createToolRegistry } from "../tools/registry";
 
 let counter = 0;
+/**
+ * One real argon2id hash per password per test file: sign-in verifies it exactly as in
+ * production, without paying the hash (~60 ms of CPU) again for each of the hundreds of
+ * users the suite creates. The hashing itself is tested where it is used (sign-in, password change).
+ */
+const hashes = new Map<string, Promise<string>>();
 
 export async function createTestUser(role: Role = "USER", password = "correct horse battery"): Promise<SessionUser> {
   counter++;
+  let passwordHash = hashes.get(password);
+  if (!passwordHash) {
+    passwordHash = hashPassword(password);
+    hashes.set(password, passwordHash);
+  }
   return createUser({
     email: `${role.toLowerCase()}-${counter}-${Date.now()}@test.local`,
     name: `${role} ${counter}`,
     role,
-    passwordHash: await hashPassword(password),
+    passwordHash: await passwordHash,
   });
 }
 
