@@ -89,7 +89,7 @@ function processesNaming(directory: string): number[] {
 
 describe("a shell command and the worker that runs it", () => {
   it("dies with the worker on kill -9: the side effect never happens and the call is UNKNOWN_OUTCOME", {
-    timeout: 90_000,
+    timeout: 150_000,
   }, async () => {
     const command = `touch started; sleep ${SLEEP_SECONDS}; touch side-effect`;
     // The parent's copy of the tool, for the approval's binding to its version.
@@ -122,7 +122,9 @@ describe("a shell command and the worker that runs it", () => {
     expect(existsSync(path.join(root, "side-effect"))).toBe(false);
 
     const second = startWorker();
-    expect(await waitForTerminal(crashDatabase, [runId], 30_000)).toBe(true);
+    // A hang guard, counted from the worker being up (its start is slow on a loaded machine).
+    await second.ready;
+    expect(await waitForTerminal(crashDatabase, [runId], 60_000)).toBe(true);
     await second.stop();
     const [call] = await database.query<{ status: string; attempts: number }>(
       `SELECT status, attempts FROM "ToolCall" WHERE "runId" = $1`,

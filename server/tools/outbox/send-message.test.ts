@@ -167,6 +167,10 @@ describe("send_message", () => {
 
   it("reports an interrupted delivery as unknown instead of sending again", async () => {
     let sends = 0;
+    let sending!: () => void;
+    const started = new Promise<void>((resolve) => {
+      sending = resolve;
+    });
     const hanging: OutboxTransport = {
       name: "webhook",
       description: "a webhook that never answers",
@@ -174,13 +178,16 @@ describe("send_message", () => {
         new Promise((_, reject) => {
           sends++;
           signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+          sending();
         }),
     };
     const tool = createSendMessageTool({ from: "a@b.example", transports: [hanging] });
     const controller = new AbortController();
     const context = testToolContext({ signal: controller.signal });
     const running = execute(tool, message, context);
-    setTimeout(() => controller.abort(new Error("worker stopped")), 100);
+    // Cut it off once the delivery is under way (a fixed delay could land before the send).
+    await started;
+    controller.abort(new Error("worker stopped"));
     await expect(running).rejects.toThrow(/worker stopped/);
     const retry = await execute(tool, message, { ...context, signal: new AbortController().signal }).catch(
       (error: Error) => error,
