@@ -442,7 +442,8 @@ export interface OpenSpan extends SpanHandle {
   readonly ended: boolean;
 }
 
-const NOOP_OPEN: OpenSpan = {
+/** A span that records nothing: what every helper hands out with tracing off. */
+export const NO_SPAN: OpenSpan = {
   ...NOOP_HANDLE,
   within: (work) => work(),
   end() {},
@@ -475,7 +476,7 @@ class SdkOpenSpan extends SdkSpanHandle implements OpenSpan {
 
 export function openSpan(name: string, attributes?: SpanAttributes, options: TracedOptions = {}): OpenSpan {
   const tracing = active;
-  if (!tracing) return NOOP_OPEN;
+  if (!tracing) return NO_SPAN;
   const parent = options.parent ?? tracing.contextManager.active();
   const span = startSdkSpan(tracing, name, attributes, options, parent);
   return new SdkOpenSpan(span, tracing, trace.setSpan(parent, span));
@@ -529,7 +530,8 @@ export function linkToActiveSpan(attributes?: SpanAttributes): Link[] {
 /** The active span's ids, for log lines. */
 export function activeSpanIds(): { traceId: string; spanId: string } | null {
   if (!active) return null;
-  const spanContext = trace.getSpanContext(context.active());
+  // The context manager itself, not the API's global lookup: the logger asks on every line.
+  const spanContext = trace.getSpanContext(active.contextManager.active());
   return spanContext ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : null;
 }
 
