@@ -156,8 +156,9 @@ export function traceStep(runId: string, stepIndex: number): void {
   if (!entry) return;
   endStep(entry);
   const parent = contextOf(entry.attempt);
-  entry.step = tracingActive()
-    ? openSpan("step", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, parent ? { parent } : {})
+  // Spans only in a traced attempt (tracing may have been started after the attempt began).
+  entry.step = parent
+    ? openSpan("step", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, { parent })
     : null;
   entry.stepStarted = performance.now();
   if (entry.step) enterSpan(entry.step);
@@ -172,8 +173,8 @@ export function traceSettle(runId: string, stepIndex: number): void {
   if (!entry) return;
   endStep(entry);
   const parent = contextOf(entry.attempt);
-  entry.step = tracingActive()
-    ? openSpan("step.settle", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, parent ? { parent } : {})
+  entry.step = parent
+    ? openSpan("step.settle", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, { parent })
     : null;
   entry.stepStarted = performance.now();
   if (entry.step) enterSpan(entry.step);
