@@ -8,14 +8,14 @@
  *   3. Time to first token added by the engine: from sending the message to the first
  *      text delta reaching a subscriber of the run's event stream, minus the model's own.
  *   4. Tracing's cost: the per-step overhead with tracing on (every span exported over
- *      OTLP/HTTP to a receiver in this process) against tracing off, in alternating runs.
+ *      OTLP/HTTP to a receiver in this process) against tracing off, in interleaved
+ *      rounds of one run each way; the median of the rounds' overheads.
  *
  * It prints tables and, as its last line, one JSON object. It never asserts timings.
  * Options: --runs N (runs of the long script, default 5), --steps N (default 200),
- * --parallel-runs N (default 20), --ttft-samples N (default 30).
+ * --parallel-runs N (default 20), --ttft-samples N (default 30), --tracing-rounds N
+ * (default 10), --only LIST (some of steps,parallel,ttft,tracing; default all).
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { streamRunEvents } from "../server/agent/run-stream";
@@ -23,6 +23,7 @@ import { startTracing, stopTracing } from "../server/telemetry/tracing";
 import { type AirlockDriver, SLEEP_TOOL_NAME, startAirlockDriver } from "./lib/airlock";
 import { withBenchDatabase } from "./lib/database";
 import { ModelCallClock } from "./lib/script";
+import { startSpanReceiver } from "./lib/span-receiver";
 import { formatMs, mean, median, percentile, printTable, round, stepWindow } from "./lib/stats";
 
 const { values: args } = parseArgs({
@@ -31,12 +32,16 @@ const { values: args } = parseArgs({
     steps: { type: "string", default: "200" },
     "parallel-runs": { type: "string", default: "20" },
     "ttft-samples": { type: "string", default: "30" },
+    "tracing-rounds": { type: "string", default: "10" },
+    only: { type: "string", default: "steps,parallel,ttft,tracing" },
   },
 });
 const RUNS = Number(args.runs);
 const STEPS = Number(args.steps);
 const PARALLEL_RUNS = Number(args["parallel-runs"]);
 const TTFT_SAMPLES = Number(args["ttft-samples"]);
+const TRACING_ROUNDS = Number(args["tracing-rounds"]);
+const SECTIONS = new Set(args.only.split(","));
 /** Positions in a run are compared as windows of 10 steps, pooled over all runs. */
 const WINDOW = 10;
 /** Unmeasured runs first: JIT, Prisma's caches, Postgres's buffers. */
@@ -155,78 +160,96 @@ async function measureFirstToken(driver: AirlockDriver, clock: ModelCallClock): 
   return median(added);
 }
 
-/** A collector's OTLP/HTTP endpoint in this process: reads each export and answers 200. */
-async function startSpanReceiver() {
-  let spans = 0;
-  const server = createServer((request, response) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => {
-      spans += (body.match(/"spanId"/g) ?? []).length;
-      response.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
-    spans: () => spans,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+/** One run of the long script, timed: its steps' overheads and the CPU this process spent per step. */
+async function timedRun(driver: AirlockDriver, steps: number, after: () => Promise<void> = async () => {}) {
+  const cpuBefore = process.cpuUsage();
+  const overheads = await driver.runConversation({ toolSteps: steps, callsPerStep: 1 });
+  // With tracing on: the spans still buffered are exported here, and their cost is counted.
+  await after();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { p50: median(overheads), cpuPerStepMs: (cpu.user + cpu.system) / 1000 / steps };
 }
 
+/**
+ * Tracing's cost, in this one process: rounds of one run with tracing off and one with
+ * tracing on (every span exported over OTLP/HTTP to a receiver in this process), the
+ * order swapped every round so that drift on a shared machine falls on both alike. Each
+ * round gives its own overhead (p50 on vs p50 off); the figure is the median of rounds.
+ */
 async function measureTracingOverhead(driver: AirlockDriver) {
   const receiver = await startSpanReceiver();
-  const off: number[] = [];
-  const on: number[] = [];
+  const startExporting = () => startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
+  const rounds: { off: Awaited<ReturnType<typeof timedRun>>; on: Awaited<ReturnType<typeof timedRun>> }[] = [];
   try {
-    // One unmeasured traced run first: the tracing code's JIT warm-up is not its cost.
-    startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
-    await driver.runConversation({ toolSteps: WARM_UP_STEPS, callsPerStep: 1 }).finally(() => stopTracing());
-    // Alternating runs, so drift on a shared machine affects both sides alike.
-    for (let run = 0; run < RUNS; run++) {
-      off.push(...(await driver.runConversation({ toolSteps: STEPS, callsPerStep: 1 })));
-      startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
-      try {
-        on.push(...(await driver.runConversation({ toolSteps: STEPS, callsPerStep: 1 })));
-      } finally {
-        await stopTracing();
+    // Unmeasured runs first, both ways: the tracing code's JIT warm-up is not its cost.
+    for (let run = 0; run < 2; run++) {
+      await driver.runConversation({ toolSteps: WARM_UP_STEPS, callsPerStep: 1 });
+      startExporting();
+      await driver.runConversation({ toolSteps: WARM_UP_STEPS, callsPerStep: 1 }).finally(() => stopTracing());
+    }
+    for (let round = 0; round < TRACING_ROUNDS; round++) {
+      const runOff = () => timedRun(driver, STEPS);
+      const runOn = () => {
+        startExporting();
+        return timedRun(driver, STEPS, stopTracing);
+      };
+      if (round % 2 === 0) {
+        const off = await runOff();
+        rounds.push({ off, on: await runOn() });
+      } else {
+        const on = await runOn();
+        rounds.push({ on, off: await runOff() });
       }
+      const last = rounds.at(-1) as (typeof rounds)[number];
+      process.stderr.write(
+        `  tracing round ${round + 1}/${TRACING_ROUNDS}: p50 off ${formatMs(last.off.p50)} ms, on ${formatMs(last.on.p50)} ms\n`,
+      );
     }
   } finally {
     await receiver.stop();
   }
-  const pct = ((median(on) - median(off)) / median(off)) * 100;
+  const percent = (on: number, off: number) => ((on - off) / off) * 100;
+  const perRound = rounds.map(({ on, off }) => percent(on.p50, off.p50));
+  const cpuPerRound = rounds.map(({ on, off }) => percent(on.cpuPerStepMs, off.cpuPerStepMs));
+  const side = (pick: (round: (typeof rounds)[number]) => number) => median(rounds.map(pick));
   printTable(
-    `Tracing — per-step overhead, ${RUNS} runs each way × ${STEPS} steps, ms (${receiver.spans()} spans received)`,
-    ["tracing", "p50", "p99"],
+    `Tracing — ${TRACING_ROUNDS} rounds of one run off and one run on (order alternating) × ${STEPS} steps (${receiver.spans()} spans received)`,
+    ["", "off", "on (OTLP/HTTP to a local receiver)", "overhead: median of rounds", "rounds' min–max"],
     [
-      ["off", formatMs(median(off)), formatMs(percentile(off, 99))],
-      ["on (OTLP/HTTP to a local receiver)", formatMs(median(on)), formatMs(percentile(on, 99))],
-      ["overhead", `${round(pct, 1)} %`, ""],
+      [
+        "per-step overhead p50, ms",
+        formatMs(side((round) => round.off.p50)),
+        formatMs(side((round) => round.on.p50)),
+        `${round(median(perRound), 1)} %`,
+        `${round(Math.min(...perRound), 1)} – ${round(Math.max(...perRound), 1)} %`,
+      ],
+      [
+        "CPU of this process per step, ms (on: with the final export)",
+        formatMs(side((round) => round.off.cpuPerStepMs)),
+        formatMs(side((round) => round.on.cpuPerStepMs)),
+        `${round(median(cpuPerRound), 1)} %`,
+        `${round(Math.min(...cpuPerRound), 1)} – ${round(Math.max(...cpuPerRound), 1)} %`,
+      ],
     ],
   );
-  return pct;
+  return median(perRound);
 }
 
 const results = await withBenchDatabase(async () => {
   const clock = new ModelCallClock();
   const driver = await startAirlockDriver({ clock, maxSteps: Math.max(STEPS, WARM_UP_STEPS) + 10 });
   try {
-    const steps = await measureSteps(driver);
-    const parallel = await measureParallelStep(driver, clock);
-    const firstToken = await measureFirstToken(driver, clock);
-    const tracingOverheadPct = await measureTracingOverhead(driver);
-    return {
-      stepOverheadP50Ms: round(steps.p50, 3),
-      stepOverheadP99Ms: round(steps.p99, 3),
-      step200OverStep1: round(steps.lastOverFirst, 3),
-      parallel8x100msMs: round(parallel),
-      ttftAddedMs: round(firstToken),
-      tracingOverheadPct: round(tracingOverheadPct, 2),
-    };
+    const results: Record<string, number> = {};
+    if (SECTIONS.has("steps")) {
+      const steps = await measureSteps(driver);
+      results.stepOverheadP50Ms = round(steps.p50, 3);
+      results.stepOverheadP99Ms = round(steps.p99, 3);
+      results.step200OverStep1 = round(steps.lastOverFirst, 3);
+    }
+    if (SECTIONS.has("parallel")) results.parallel8x100msMs = round(await measureParallelStep(driver, clock));
+    if (SECTIONS.has("ttft")) results.ttftAddedMs = round(await measureFirstToken(driver, clock));
+    if (SECTIONS.has("tracing")) results.tracingOverheadPct = round(await measureTracingOverhead(driver), 2);
+    return results;
   } finally {
     await driver.stop();
   }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { listRunEvents } from "../db/run-events";
 import { createDemoModel } from "../models/demo-model";
+import { metrics } from "../telemetry/metrics";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import {
   createTestConversation,
@@ -73,10 +74,17 @@ describe("run engine with the demo model", () => {
   });
 
   it("runs a READ tool at once and feeds its result back to the model", async () => {
+    const stepsTimed = async () =>
+      (await metrics.stepDuration.get()).values.find(
+        (value) => value.metricName === "airlock_step_duration_seconds_count",
+      )?.value ?? 0;
+    const timedBefore = await stepsTimed();
     const user = await createTestUser();
     const conversation = await createTestConversation(user.id);
     const runId = await sendTestMessage(user.id, conversation.id, "list the files");
     expect(await worker.waitForRun(runId)).toBe("COMPLETED");
+    // Tracing is off in this file: the step latency histogram is a metric, not a span.
+    expect((await stepsTimed()) - timedBefore).toBe(2);
     expect(listed).toContain(".");
     const calls = await database.query<{ status: string; riskClass: string }>(
       `SELECT status, "riskClass" FROM "ToolCall" WHERE "runId" = $1`,

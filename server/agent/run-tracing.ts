@@ -19,6 +19,7 @@ import {
   enterSpan,
   forgetTraceMask,
   maskTraceWith,
+  NO_SPAN,
   type OpenSpan,
   openSpan,
   type SpanAttributes,
@@ -28,11 +29,16 @@ import {
   tracingActive,
 } from "../telemetry/tracing";
 
-/** What each run being executed in this process has open: its attempt span, its current step. */
+/**
+ * What each run being executed in this process has open: its attempt span, its current
+ * step (with tracing off the spans are no-ops, but the step's duration still goes to the
+ * metrics).
+ */
 interface RunTrace {
   attempt: OpenSpan;
   step: OpenSpan | null;
-  stepStarted: number;
+  /** When the current step started (performance.now()), null between steps. */
+  stepStarted: number | null;
   traceId: string | null;
 }
 
@@ -83,18 +89,20 @@ async function attemptRun<Outcome extends string>(
   work: () => Promise<Outcome>,
   started: number,
 ): Promise<Outcome> {
-  if (!tracingActive()) {
-    const outcome = await work();
-    recordRunOutcome(outcome, started);
-    return outcome;
-  }
-  const parent = contextFromTraceparent(stored);
-  const attempt = openSpan(
-    "run.attempt",
-    { "airlock.run.id": options.runId, "airlock.worker.id": options.workerId, "airlock.run.resumed": stored !== null },
-    parent ? { parent } : {},
-  );
-  const entry: RunTrace = { attempt, step: null, stepStarted: 0, traceId: traceIdOf(attempt) };
+  const tracing = tracingActive();
+  const parent = tracing ? contextFromTraceparent(stored) : undefined;
+  const attempt = tracing
+    ? openSpan(
+        "run.attempt",
+        {
+          "airlock.run.id": options.runId,
+          "airlock.worker.id": options.workerId,
+          "airlock.run.resumed": stored !== null,
+        },
+        parent ? { parent } : {},
+      )
+    : NO_SPAN;
+  const entry: RunTrace = { attempt, step: null, stepStarted: null, traceId: traceIdOf(attempt) };
   runs.set(options.runId, entry);
   try {
     // A run queued while tracing was off gets its trace now, so later attempts join it.
@@ -132,11 +140,10 @@ export function maskRunTrace(sensitive: ReadonlySet<string>): void {
 }
 
 function endStep(entry: RunTrace): void {
-  if (entry.step && !entry.step.ended) {
-    entry.step.end();
-    metrics.stepDuration.observe((performance.now() - entry.stepStarted) / 1000);
-  }
+  entry.step?.end();
   entry.step = null;
+  if (entry.stepStarted !== null) metrics.stepDuration.observe((performance.now() - entry.stepStarted) / 1000);
+  entry.stepStarted = null;
 }
 
 /**
@@ -149,9 +156,12 @@ export function traceStep(runId: string, stepIndex: number): void {
   if (!entry) return;
   endStep(entry);
   const parent = contextOf(entry.attempt);
-  entry.step = openSpan("step", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, parent ? { parent } : {});
+  // Spans only in a traced attempt (tracing may have been started after the attempt began).
+  entry.step = parent
+    ? openSpan("step", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, { parent })
+    : null;
   entry.stepStarted = performance.now();
-  enterSpan(entry.step);
+  if (entry.step) enterSpan(entry.step);
 }
 
 /**
@@ -163,13 +173,11 @@ export function traceSettle(runId: string, stepIndex: number): void {
   if (!entry) return;
   endStep(entry);
   const parent = contextOf(entry.attempt);
-  entry.step = openSpan(
-    "step.settle",
-    { "airlock.run.id": runId, "airlock.step.index": stepIndex },
-    parent ? { parent } : {},
-  );
+  entry.step = parent
+    ? openSpan("step.settle", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, { parent })
+    : null;
   entry.stepStarted = performance.now();
-  enterSpan(entry.step);
+  if (entry.step) enterSpan(entry.step);
 }
 
 /** One tool call's execution: tool, risk class, approval, outcome, duration. */

@@ -31,28 +31,34 @@ interface EvaluateOptions {
 
 /** Evaluates the call as a `policy.decide` span (decision, reasons, policy version) and a metric. */
 export async function evaluateCall(options: EvaluateOptions): Promise<Evaluation> {
-  return traced("policy.decide", { "gen_ai.tool.name": options.toolName }, async (span) => {
-    const evaluation = await evaluate(options);
-    const decision = evaluation.ok ? evaluation.decision.decision : "INVALID";
-    const riskClass = evaluation.ok ? evaluation.riskClass : undefined;
-    span.set(
-      evaluation.ok
-        ? {
-            "airlock.policy.decision": decision,
-            "airlock.policy.reasons": evaluation.decision.reasons,
-            "airlock.policy.version": evaluation.decision.policyVersion,
-            "airlock.policy.rule_id": evaluation.decision.matchedRuleId,
-            "airlock.policy.required_approvals": evaluation.decision.requiredApprovals,
-            "airlock.tool.risk_class": riskClass,
-          }
-        : { "airlock.policy.decision": decision, "airlock.policy.reasons": [evaluation.reason] },
-    );
-    metrics.policyDecisions.inc({
-      decision: bounded(decision, POLICY_DECISIONS),
-      risk_class: riskClass ? bounded(riskClass, RISK_CLASSES) : "none",
-    });
-    return evaluation;
-  });
+  return traced(
+    "policy.decide",
+    { "gen_ai.tool.name": options.toolName },
+    async (span) => {
+      const evaluation = await evaluate(options);
+      const decision = evaluation.ok ? evaluation.decision.decision : "INVALID";
+      const riskClass = evaluation.ok ? evaluation.riskClass : undefined;
+      span.set(
+        evaluation.ok
+          ? {
+              "airlock.policy.decision": decision,
+              "airlock.policy.reasons": evaluation.decision.reasons,
+              "airlock.policy.version": evaluation.decision.policyVersion,
+              "airlock.policy.rule_id": evaluation.decision.matchedRuleId,
+              "airlock.policy.required_approvals": evaluation.decision.requiredApprovals,
+              "airlock.tool.risk_class": riskClass,
+            }
+          : { "airlock.policy.decision": decision, "airlock.policy.reasons": [evaluation.reason] },
+      );
+      metrics.policyDecisions.inc({
+        decision: bounded(decision, POLICY_DECISIONS),
+        risk_class: riskClass ? bounded(riskClass, RISK_CLASSES) : "none",
+      });
+      return evaluation;
+    },
+    // Validation, the classifier and the policy start no span of their own.
+    { leaf: true },
+  );
 }
 
 async function evaluate(options: EvaluateOptions): Promise<Evaluation> {

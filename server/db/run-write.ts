@@ -127,13 +127,18 @@ export async function applyRunWrite(
   run: { runId: string; workerId: string; conversationId: string },
   write: RunWrite,
 ): Promise<void> {
-  await traced("db.run-write", databaseSpan("airlock_write_run", write), async () => {
-    try {
-      await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
-    } catch (error) {
-      throw databaseSignal(error);
-    }
-  });
+  await traced(
+    "db.run-write",
+    databaseSpan("airlock_write_run", write),
+    async () => {
+      try {
+        await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
+      } catch (error) {
+        throw databaseSignal(error);
+      }
+    },
+    { leaf: true },
+  );
 }
 
 /** A round trip of the engine's as a client span: what it writes, never the values. */

@@ -75,11 +75,14 @@ const destination = {
 function correlation(): Record<string, string> {
   const ids = activeSpanIds();
   const context = currentLogContext();
-  return {
-    ...(ids ? { traceId: ids.traceId, spanId: ids.spanId } : {}),
-    ...(context?.runId ? { runId: context.runId } : {}),
-    ...(context?.userId ? { userId: context.userId } : {}),
-  };
+  const fields: Record<string, string> = {};
+  if (ids) {
+    fields.traceId = ids.traceId;
+    fields.spanId = ids.spanId;
+  }
+  if (context?.runId) fields.runId = context.runId;
+  if (context?.userId) fields.userId = context.userId;
+  return fields;
 }
 
 const root = pino(

@@ -21,6 +21,7 @@ import {
   SpanKind,
   SpanStatusCode,
   type TimeInput,
+  type Tracer,
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -41,7 +42,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { env } from "../env";
-import { maskDeep, maskSensitive } from "../shared/sensitive-values";
+import { type CompiledMask, compileMask, maskDeep, maskSensitive } from "../shared/sensitive-values";
 
 export const TRACER_NAME = "airlock";
 export const REDACTED_ATTRIBUTE = "[redacted]";
@@ -66,7 +67,10 @@ class EngineContextManager implements ContextManager {
     thisArg?: ThisParameterType<F>,
     ...args: A
   ): ReturnType<F> {
-    return this.storage.run(context, () => fn.apply(thisArg, args));
+    // No closure per call: the engine starts several spans per step.
+    return thisArg === undefined
+      ? this.storage.run(context, fn, ...args)
+      : this.storage.run(context, () => fn.apply(thisArg, args));
   }
   bind<T>(context: Context, target: T): T {
     if (typeof target !== "function") return target;
@@ -90,67 +94,132 @@ class EngineContextManager implements ContextManager {
 
 interface Tracing {
   provider: TracerProvider;
+  tracer: Tracer;
   contextManager: EngineContextManager;
 }
 
 let active: Tracing | null = null;
 
 /**
+ * A run's released sensitive values, compiled into the forms the masker searches for
+ * once per growth of the set (it only grows during a run), not once per string.
+ */
+class TraceMask {
+  private compiled: CompiledMask | null = null;
+  private compiledSize = -1;
+  constructor(readonly values: ReadonlySet<string>) {}
+  /** The compiled mask, or null while nothing was released (then there is nothing to hide). */
+  current(): CompiledMask | null {
+    if (this.values.size === 0) return null;
+    if (this.values.size !== this.compiledSize) {
+      this.compiled = compileMask(this.values);
+      this.compiledSize = this.values.size;
+    }
+    return this.compiled;
+  }
+}
+
+/**
  * Released sensitive values per trace id: the engine registers its run's set (the same
  * live set it masks events and logs with), the masking step reads it as each span ends.
  */
-const sensitiveByTrace = new Map<string, ReadonlySet<string>>();
+const sensitiveByTrace = new Map<string, TraceMask>();
 
 export function tracingActive(): boolean {
   return active !== null;
 }
 
-/** Hides, in one string, what may never leave: the run's released values. */
-function maskText(text: string, sensitive: ReadonlySet<string> | undefined): string {
-  return sensitive && sensitive.size > 0 ? maskSensitive(text, sensitive) : text;
+/** Attribute keys seen so far and whether they look secret: a bounded set, named in code. */
+const secretKeys = new Map<string, boolean>();
+const SECRET_KEY_CACHE_LIMIT = 1_000;
+
+function isSecretKey(key: string): boolean {
+  const known = secretKeys.get(key);
+  if (known !== undefined) return known;
+  const secret = SECRET_KEY.test(key);
+  if (secretKeys.size < SECRET_KEY_CACHE_LIMIT) secretKeys.set(key, secret);
+  return secret;
 }
 
-export function maskAttributes(attributes: Attributes, sensitive: ReadonlySet<string> | undefined): Attributes {
-  const masked: Attributes = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined) continue;
-    if (SECRET_KEY.test(key) && (typeof value === "string" || Array.isArray(value))) {
-      masked[key] = REDACTED_ATTRIBUTE;
-    } else if (typeof value === "string") {
-      masked[key] = maskText(value, sensitive);
-    } else if (Array.isArray(value) && sensitive && sensitive.size > 0) {
-      masked[key] = maskDeep(value, sensitive) as AttributeValue;
-    } else {
-      masked[key] = value;
+/** Hides, in one string, what may never leave: the run's released values. */
+function maskText(text: string, mask: CompiledMask | null): string {
+  return mask ? maskSensitive(text, mask) : text;
+}
+
+/** One attribute as it may leave: secret-looking keys redacted, released values hidden. */
+function maskValue(key: string, value: AttributeValue, mask: CompiledMask | null): AttributeValue {
+  if (isSecretKey(key) && (typeof value === "string" || Array.isArray(value))) return REDACTED_ATTRIBUTE;
+  if (!mask) return value;
+  if (typeof value === "string") return maskSensitive(value, mask);
+  if (Array.isArray(value)) return maskDeep(value, mask) as AttributeValue;
+  return value;
+}
+
+/**
+ * The attributes as they may leave. The same object when nothing in it needs hiding (the
+ * common case: no secret-looking key, nothing released), so a span is copied only when
+ * masking changes it.
+ */
+function maskAttributeSet(attributes: Attributes, mask: CompiledMask | null): Attributes {
+  let masked: Attributes | null = null;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) {
+      masked ??= { ...attributes };
+      delete masked[key];
+      continue;
+    }
+    const leaving = maskValue(key, value, mask);
+    if (leaving !== value) {
+      masked ??= { ...attributes };
+      masked[key] = leaving;
     }
   }
-  return masked;
+  return masked ?? attributes;
 }
 
-/** A copy of the span with attributes, events, links and status masked; what exporters get. */
+/**
+ * The span as exporters may see it: attributes, events, links, name and status masked.
+ * The span itself when masking changes nothing, a masked copy otherwise.
+ */
 export function maskSpan(span: ReadableSpan): ReadableSpan {
-  const sensitive = sensitiveByTrace.get(span.spanContext().traceId);
+  const mask = sensitiveByTrace.get(span.spanContext().traceId)?.current() ?? null;
+  const name = maskText(span.name, mask);
+  const message = span.status.message === undefined ? undefined : maskText(span.status.message, mask);
+  const attributes = maskAttributeSet(span.attributes, mask);
+  let linksChanged = false;
+  const links = span.links.map((link) => {
+    const linkAttributes = link.attributes ? maskAttributeSet(link.attributes, mask) : undefined;
+    if (linkAttributes === link.attributes) return link;
+    linksChanged = true;
+    return { ...link, attributes: linkAttributes };
+  });
+  let eventsChanged = false;
+  const events = span.events.map((event) => {
+    const eventName = maskText(event.name, mask);
+    const eventAttributes = event.attributes ? maskAttributeSet(event.attributes, mask) : undefined;
+    if (eventName === event.name && eventAttributes === event.attributes) return event;
+    eventsChanged = true;
+    return { ...event, name: eventName, ...(eventAttributes ? { attributes: eventAttributes } : {}) };
+  });
+  const unchanged =
+    name === span.name &&
+    message === span.status.message &&
+    attributes === span.attributes &&
+    !linksChanged &&
+    !eventsChanged;
+  if (unchanged) return span;
   return {
-    name: maskText(span.name, sensitive),
+    name,
     kind: span.kind,
     spanContext: () => span.spanContext(),
     ...(span.parentSpanContext ? { parentSpanContext: span.parentSpanContext } : {}),
     startTime: span.startTime,
     endTime: span.endTime,
-    status: {
-      code: span.status.code,
-      ...(span.status.message !== undefined ? { message: maskText(span.status.message, sensitive) } : {}),
-    },
-    attributes: maskAttributes(span.attributes, sensitive),
-    links: span.links.map((link) => ({
-      context: link.context,
-      ...(link.attributes ? { attributes: maskAttributes(link.attributes, sensitive) } : {}),
-    })),
-    events: span.events.map((event) => ({
-      ...event,
-      name: maskText(event.name, sensitive),
-      ...(event.attributes ? { attributes: maskAttributes(event.attributes, sensitive) } : {}),
-    })),
+    status: { code: span.status.code, ...(message !== undefined ? { message } : {}) },
+    attributes,
+    links,
+    events,
     duration: span.duration,
     ended: span.ended,
     resource: span.resource,
@@ -228,7 +297,7 @@ export function startTracing(options: StartTracingOptions = {}): boolean {
   const contextManager = new EngineContextManager();
   context.setGlobalContextManager(contextManager);
   trace.setGlobalTracerProvider(provider);
-  active = { provider, contextManager };
+  active = { provider, tracer: provider.getTracer(TRACER_NAME), contextManager };
   return true;
 }
 
@@ -252,15 +321,23 @@ export async function flushTracing(): Promise<void> {
   await active?.provider.forceFlush();
 }
 
-function tracer() {
-  return trace.getTracer(TRACER_NAME);
-}
-
-function clean(attributes: SpanAttributes | undefined): Attributes {
-  const result: Attributes = {};
-  if (!attributes) return result;
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined && value !== null) result[key] = value;
-  return result;
+/**
+ * The attributes without null values (the SDK drops `undefined` itself but keeps null).
+ * The same object when it holds none: the SDK copies what it keeps anyway.
+ */
+function clean(attributes: SpanAttributes | undefined): Attributes | undefined {
+  if (!attributes) return undefined;
+  for (const key in attributes) {
+    if (attributes[key] === null) {
+      const result: Attributes = {};
+      for (const inner in attributes) {
+        const value = attributes[inner];
+        if (value !== undefined && value !== null) result[inner] = value;
+      }
+      return result;
+    }
+  }
+  return attributes as Attributes;
 }
 
 export interface TracedOptions {
@@ -269,29 +346,66 @@ export interface TracedOptions {
   /** The parent: default the active span. */
   parent?: Context;
   startTime?: TimeInput;
+  /**
+   * The work starts no span of its own (a database round trip, a pure decision): the
+   * span is not made the active parent, which saves a context per call. Log lines
+   * written inside carry the parent's span id.
+   */
+  leaf?: boolean;
 }
 
 /** What the instrumented code may do with its span; a no-op when tracing is off. */
 export interface SpanHandle {
+  /** False when nothing is recorded (tracing off, or the trace not sampled): skip building attributes. */
+  readonly recording: boolean;
   set(attributes: SpanAttributes): void;
   event(name: string, attributes?: SpanAttributes): void;
   fail(error: unknown): void;
 }
 
-const NOOP_HANDLE: SpanHandle = { set() {}, event() {}, fail() {} };
+const NOOP_HANDLE: SpanHandle = { recording: false, set() {}, event() {}, fail() {} };
 
-function handleOf(span: Span): SpanHandle {
-  return {
-    set: (attributes) => span.setAttributes(clean(attributes)),
-    event: (name, attributes) => span.addEvent(name, clean(attributes)),
-    fail: (error) => recordFailure(span, error),
-  };
+/** A class, not a closure per span: the engine starts several spans per step. */
+class SdkSpanHandle implements SpanHandle {
+  constructor(protected readonly span: Span) {}
+  get recording(): boolean {
+    return this.span.isRecording();
+  }
+  set(attributes: SpanAttributes): void {
+    const cleaned = clean(attributes);
+    if (cleaned) this.span.setAttributes(cleaned);
+  }
+  event(name: string, attributes?: SpanAttributes): void {
+    this.span.addEvent(name, clean(attributes));
+  }
+  fail(error: unknown): void {
+    recordFailure(this.span, error);
+  }
 }
 
 function recordFailure(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   span.setStatus({ code: SpanStatusCode.ERROR, message });
   span.setAttribute("error.type", error instanceof Error ? error.name : "Error");
+}
+
+function startSdkSpan(
+  tracing: Tracing,
+  name: string,
+  attributes: SpanAttributes | undefined,
+  options: TracedOptions,
+  parent: Context,
+): Span {
+  return tracing.tracer.startSpan(
+    name,
+    {
+      kind: options.kind ?? SpanKind.INTERNAL,
+      attributes: clean(attributes),
+      links: options.links,
+      startTime: options.startTime,
+    },
+    parent,
+  );
 }
 
 /**
@@ -304,19 +418,14 @@ export async function traced<T>(
   work: (span: SpanHandle) => Promise<T>,
   options: TracedOptions = {},
 ): Promise<T> {
-  if (!active) return work(NOOP_HANDLE);
-  const span = tracer().startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      attributes: clean(attributes),
-      ...(options.links ? { links: options.links } : {}),
-      ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
-    },
-    options.parent ?? context.active(),
-  );
+  const tracing = active;
+  if (!tracing) return work(NOOP_HANDLE);
+  const parent = options.parent ?? tracing.contextManager.active();
+  const span = startSdkSpan(tracing, name, attributes, options, parent);
+  const handle = new SdkSpanHandle(span);
   try {
-    return await context.with(trace.setSpan(options.parent ?? context.active(), span), () => work(handleOf(span)));
+    if (options.leaf) return await work(handle);
+    return await tracing.contextManager.with(trace.setSpan(parent, span), work, undefined, handle);
   } catch (error) {
     recordFailure(span, error);
     throw error;
@@ -333,43 +442,44 @@ export interface OpenSpan extends SpanHandle {
   readonly ended: boolean;
 }
 
-const NOOP_OPEN: OpenSpan = {
+/** A span that records nothing: what every helper hands out with tracing off. */
+export const NO_SPAN: OpenSpan = {
   ...NOOP_HANDLE,
   within: (work) => work(),
   end() {},
   ended: true,
 };
 
+class SdkOpenSpan extends SdkSpanHandle implements OpenSpan {
+  private done = false;
+  constructor(
+    span: Span,
+    private readonly tracing: Tracing,
+    /** The context in which this span is the parent. */
+    readonly context: Context,
+  ) {
+    super(span);
+  }
+  within<T>(work: () => Promise<T>): Promise<T> {
+    return this.tracing.contextManager.with(this.context, work);
+  }
+  end(attributes?: SpanAttributes): void {
+    if (this.done) return;
+    this.done = true;
+    if (attributes) this.set(attributes);
+    this.span.end();
+  }
+  get ended(): boolean {
+    return this.done;
+  }
+}
+
 export function openSpan(name: string, attributes?: SpanAttributes, options: TracedOptions = {}): OpenSpan {
-  if (!active) return NOOP_OPEN;
-  const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      attributes: clean(attributes),
-      ...(options.links ? { links: options.links } : {}),
-      ...(options.startTime !== undefined ? { startTime: options.startTime } : {}),
-    },
-    parent,
-  );
-  const spanContext = trace.setSpan(parent, span);
-  let ended = false;
-  const handle: OpenSpanWithContext = {
-    context: spanContext,
-    ...handleOf(span),
-    within: (work) => context.with(spanContext, work),
-    end(endAttributes) {
-      if (ended) return;
-      ended = true;
-      if (endAttributes) span.setAttributes(clean(endAttributes));
-      span.end();
-    },
-    get ended() {
-      return ended;
-    },
-  };
-  return handle;
+  const tracing = active;
+  if (!tracing) return NO_SPAN;
+  const parent = options.parent ?? tracing.contextManager.active();
+  const span = startSdkSpan(tracing, name, attributes, options, parent);
+  return new SdkOpenSpan(span, tracing, trace.setSpan(parent, span));
 }
 
 /** Records a span that already happened (e.g. an approval's wait, known once decided). */
@@ -379,18 +489,10 @@ export function recordSpan(
   times: { start: TimeInput; end: TimeInput },
   options: Omit<TracedOptions, "startTime"> = {},
 ): void {
-  if (!active) return;
-  const span = tracer().startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      attributes: clean(attributes),
-      startTime: times.start,
-      ...(options.links ? { links: options.links } : {}),
-    },
-    options.parent ?? context.active(),
-  );
-  span.end(times.end);
+  const tracing = active;
+  if (!tracing) return;
+  const parent = options.parent ?? tracing.contextManager.active();
+  startSdkSpan(tracing, name, attributes, { ...options, startTime: times.start }, parent).end(times.end);
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -428,7 +530,8 @@ export function linkToActiveSpan(attributes?: SpanAttributes): Link[] {
 /** The active span's ids, for log lines. */
 export function activeSpanIds(): { traceId: string; spanId: string } | null {
   if (!active) return null;
-  const spanContext = trace.getSpanContext(context.active());
+  // The context manager itself, not the API's global lookup: the logger asks on every line.
+  const spanContext = trace.getSpanContext(active.contextManager.active());
   return spanContext ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : null;
 }
 
@@ -438,7 +541,7 @@ export function activeSpanIds(): { traceId: string; spanId: string } | null {
  */
 export function maskTraceWith(sensitive: ReadonlySet<string>): void {
   const ids = activeSpanIds();
-  if (ids) sensitiveByTrace.set(ids.traceId, sensitive);
+  if (ids) sensitiveByTrace.set(ids.traceId, new TraceMask(sensitive));
 }
 
 export function forgetTraceMask(traceId: string): void {
@@ -450,17 +553,13 @@ export function forgetTraceMask(traceId: string): void {
  * from here on (awaited or not) nest under it. The caller's caller is not affected.
  */
 export function enterSpan(span: OpenSpan): void {
-  if (!active || !(span as OpenSpanWithContext).context) return;
-  active.contextManager.enter((span as OpenSpanWithContext).context as Context);
-}
-
-interface OpenSpanWithContext extends OpenSpan {
-  context?: Context;
+  if (!active || !(span instanceof SdkOpenSpan)) return;
+  active.contextManager.enter(span.context);
 }
 
 /** The context in which the span is the parent (undefined with tracing off). */
 export function contextOf(span: OpenSpan): Context | undefined {
-  return (span as OpenSpanWithContext).context;
+  return span instanceof SdkOpenSpan ? span.context : undefined;
 }
 
 /** The span's W3C `traceparent` (null with tracing off). */
