@@ -3,11 +3,19 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import type { ReactNode } from "react";
+import type { ThemeChoice } from "@/server/shared/user-schemas";
 import { PendingBadge } from "./inbox/pending-badge";
 import { ThemeToggle } from "./ui/theme";
 
 interface Props {
-  user: { id: string; name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN"; passwordTemporary?: boolean };
+  user: {
+    id: string;
+    name: string;
+    email: string;
+    role: "USER" | "REVIEWER" | "ADMIN";
+    passwordTemporary?: boolean;
+    theme: ThemeChoice;
+  };
   children: ReactNode;
 }
 
@@ -73,7 +81,7 @@ export function AppShell({ user, children }: Props) {
           >
             {user.role}
           </span>
-          <ThemeToggle userId={user.id} />
+          <ThemeToggle userId={user.id} saved={user.theme} />
           <button
             type="button"
             onClick={() => signOut({ callbackUrl: "/signin" })}

@@ -203,6 +203,7 @@ function validInputs(f: Fixtures): Record<string, unknown[]> {
     "me.changePassword": [
       { currentPassword: "not the password", newPassword: "x".repeat(20), confirmPassword: "x".repeat(20) },
     ],
+    "me.setTheme": [{ theme: "DARK" }],
     "conversation.create": [{ title: "probe", modelId: "demo" }],
     "conversation.rename": [{ id: f.conversationId, title: "probe" }],
     "conversation.setModel": [{ id: f.conversationId, modelId: "demo" }],
