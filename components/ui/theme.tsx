@@ -13,22 +13,39 @@ import { preferenceKey } from "../hooks/preference-key";
 import { useTRPC } from "../trpc";
 import { DARK_QUERY } from "./theme-script";
 
+function isDark(theme: ThemeChoice): boolean {
+  return theme === "DARK" || (theme === "SYSTEM" && window.matchMedia(DARK_QUERY).matches);
+}
+
 /** Sets the `dark` class on <html> from the user's pick, else the device's setting. */
 export function applyTheme(theme: ThemeChoice): void {
-  const dark = theme === "DARK" || (theme === "SYSTEM" && window.matchMedia(DARK_QUERY).matches);
+  const dark = isDark(theme);
   document.documentElement.classList.toggle("dark", dark);
   document.documentElement.style.colorScheme = dark ? "dark" : "light";
 }
 
-/** Applies `theme` now, and again whenever the device's setting changes while it is SYSTEM. */
+/**
+ * Applies `theme` now, again whenever the device's setting changes while it is SYSTEM, and
+ * again if <html> is redrawn from the server (router.refresh re-renders the root layout
+ * with the class of the page's first load, which a later pick has made stale).
+ */
 function useAppliedTheme(theme: ThemeChoice): void {
   useEffect(() => {
     applyTheme(theme);
-    if (theme !== "SYSTEM") return;
+    const root = document.documentElement;
+    const redrawn = new MutationObserver(() => {
+      const dark = isDark(theme);
+      if (root.classList.contains("dark") !== dark || root.style.colorScheme !== (dark ? "dark" : "light"))
+        applyTheme(theme);
+    });
+    redrawn.observe(root, { attributes: true, attributeFilter: ["class", "style"] });
     const list = window.matchMedia(DARK_QUERY);
-    const onChange = () => applyTheme("SYSTEM");
-    list.addEventListener("change", onChange);
-    return () => list.removeEventListener("change", onChange);
+    const onChange = () => applyTheme(theme);
+    if (theme === "SYSTEM") list.addEventListener("change", onChange);
+    return () => {
+      redrawn.disconnect();
+      list.removeEventListener("change", onChange);
+    };
   }, [theme]);
 }
 
