@@ -54,7 +54,7 @@ export function AppShell({ user, children }: Props) {
                   key={link.href}
                   href={link.href}
                   aria-current={active ? "page" : undefined}
-                  className={`rounded-md px-2 py-1.5 text-sm font-medium sm:px-3 ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
+                  className={`inline-flex items-center rounded-md px-2 py-1.5 text-sm font-medium whitespace-nowrap sm:px-3 ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
                 >
                   {link.label}
                   {link.href === "/inbox" ? <PendingBadge meId={user.id} /> : null}
