@@ -85,7 +85,7 @@ export function AppShell({ user, children }: Props) {
           <button
             type="button"
             onClick={() => signOut({ callbackUrl: "/signin" })}
-            className="rounded-md border border-slate-300 px-2 py-1.5 text-sm whitespace-nowrap hover:bg-slate-50 sm:px-3"
+            className="shrink-0 rounded-md border border-slate-300 px-2 py-1.5 text-sm whitespace-nowrap hover:bg-slate-50 sm:px-3"
           >
             Sign out
           </button>

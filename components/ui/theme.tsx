@@ -104,7 +104,7 @@ export function ThemeToggle({ userId, saved }: { userId: string; saved: ThemeCho
       onClick={() => choose(NEXT[theme])}
       aria-label={`${LABEL[theme]} (change)`}
       title={save.isError ? `${LABEL[theme]} (the last change could not be saved)` : LABEL[theme]}
-      className="flex h-8 w-8 items-center justify-center rounded-md border border-slate-300 text-base hover:bg-slate-100"
+      className="flex h-8 w-8 shrink-0 items-center justify-center rounded-md border border-slate-300 text-base hover:bg-slate-100"
     >
       <span aria-hidden>{ICON[theme]}</span>
     </button>
