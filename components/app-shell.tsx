@@ -3,11 +3,19 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { signOut } from "next-auth/react";
 import type { ReactNode } from "react";
+import type { ThemeChoice } from "@/server/shared/user-schemas";
 import { PendingBadge } from "./inbox/pending-badge";
 import { ThemeToggle } from "./ui/theme";
 
 interface Props {
-  user: { id: string; name: string; email: string; role: "USER" | "REVIEWER" | "ADMIN"; passwordTemporary?: boolean };
+  user: {
+    id: string;
+    name: string;
+    email: string;
+    role: "USER" | "REVIEWER" | "ADMIN";
+    passwordTemporary?: boolean;
+    theme: ThemeChoice;
+  };
   children: ReactNode;
 }
 
@@ -46,7 +54,7 @@ export function AppShell({ user, children }: Props) {
                   key={link.href}
                   href={link.href}
                   aria-current={active ? "page" : undefined}
-                  className={`rounded-md px-2 py-1.5 text-sm font-medium sm:px-3 ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
+                  className={`inline-flex items-center rounded-md px-2 py-1.5 text-sm font-medium whitespace-nowrap sm:px-3 ${active ? "bg-slate-100 text-slate-900" : "text-slate-600 hover:bg-slate-50"}`}
                 >
                   {link.label}
                   {link.href === "/inbox" ? <PendingBadge meId={user.id} /> : null}
@@ -73,11 +81,11 @@ export function AppShell({ user, children }: Props) {
           >
             {user.role}
           </span>
-          <ThemeToggle userId={user.id} />
+          <ThemeToggle userId={user.id} saved={user.theme} />
           <button
             type="button"
             onClick={() => signOut({ callbackUrl: "/signin" })}
-            className="rounded-md border border-slate-300 px-2 py-1.5 text-sm whitespace-nowrap hover:bg-slate-50 sm:px-3"
+            className="shrink-0 rounded-md border border-slate-300 px-2 py-1.5 text-sm whitespace-nowrap hover:bg-slate-50 sm:px-3"
           >
             Sign out
           </button>

@@ -1,6 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Browser, Locator, Page } from "@playwright/test";
 import { expect, screenshot, signedInPage, test, USERS } from "./fixtures";
+import { resultOf } from "./pages/admin-page";
 import { ChatPage } from "./pages/chat-page";
 import { SignInPage } from "./pages/sign-in-page";
 
@@ -153,6 +154,7 @@ test("the theme toggle picks light, dark or the device's setting, remembered per
   await expect(toggle).toHaveAttribute("data-theme", "dark");
 
   // Another person in the same browser keeps their own (the device's light).
+  await resultOf(page, "me.setTheme", { theme: "SYSTEM" }, "mutation"); // the pick is on the server: undo it for later tests
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/signin/);
   await new SignInPage(page).signIn(USERS.USER.email, USERS.USER.password);

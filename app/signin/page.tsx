@@ -3,7 +3,7 @@ import { safeReturnPath } from "@/components/safe-return-path";
 import { describeSignInError } from "@/components/sign-in-errors";
 import { SignInForm } from "@/components/sign-in-form";
 import { SystemTheme } from "@/components/ui/theme";
-import { serverApi } from "@/server/api/server-caller";
+import { currentUser, serverApi } from "@/server/api/server-caller";
 
 export const dynamic = "force-dynamic";
 
@@ -15,7 +15,7 @@ export default async function SignInPage({
   const api = await serverApi();
   const [options, params] = await Promise.all([api.auth.signInOptions(), searchParams]);
   // With the database away (restarting) the page still renders, saying so, instead of an error page.
-  const me = await api.me.get().catch((error: { code?: string }) => {
+  const me = await currentUser().catch((error: { code?: string }) => {
     if (error.code === "SERVICE_UNAVAILABLE") return "database-unavailable" as const;
     throw error;
   });

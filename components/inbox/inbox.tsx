@@ -13,6 +13,15 @@ import { InboxList } from "./inbox-list";
 import { NewRequestAnnouncer, NotificationOptIn } from "./new-requests";
 import { RequestDetail } from "./request-detail";
 
+/** Tailwind's `lg`, where the list and the detail sit side by side (the classes below). */
+const LIST_BESIDE_DETAIL = "(min-width: 64rem)";
+
+function focusRow(requestId: string): void {
+  document
+    .querySelector<HTMLElement>(`[data-testid="inbox-item"][data-request-id="${CSS.escape(requestId)}"]`)
+    ?.focus();
+}
+
 export function Inbox({ meId }: { meId: string }) {
   const inbox = useInboxList();
   const selection = useInboxSelection(inbox.itemIds);
@@ -22,12 +31,21 @@ export function Inbox({ meId }: { meId: string }) {
   const [focusDetail, setFocusDetail] = useState(false);
   const returnFocusTo = useRef<string | null>(null);
 
+  const detailSection = useRef<HTMLElement>(null);
+
   useKeyboardShortcuts({
     j: () => selection.move(1),
     ArrowDown: () => selection.move(1),
     k: () => selection.move(-1),
     ArrowUp: () => selection.move(-1),
     x: selectedId && pendingView ? () => inbox.checks.toggle(selectedId) : undefined,
+    // Escape in the detail goes back to the list; a dialog open on top keeps Escape for itself.
+    Escape: selectedId
+      ? () => {
+          if (document.querySelector('[aria-modal="true"]')) return;
+          if (detailSection.current?.contains(document.activeElement)) close();
+        }
+      : undefined,
   });
 
   function open(id: string) {
@@ -35,17 +53,22 @@ export function Inbox({ meId }: { meId: string }) {
     selection.select(id);
   }
 
-  // On a narrow screen the detail replaces the list; closing it returns focus to the row it came from.
+  // Closing returns focus to the row the request came from. On a narrow screen the detail
+  // replaces the list, so it is closed first; on a wide one the request stays on screen.
   function close() {
-    returnFocusTo.current = selectedId;
     setFocusDetail(false);
+    if (window.matchMedia(LIST_BESIDE_DETAIL).matches) {
+      if (selectedId) focusRow(selectedId);
+      return;
+    }
+    returnFocusTo.current = selectedId;
     selection.select(null);
   }
   useEffect(() => {
     if (opened || !returnFocusTo.current) return;
     const id = returnFocusTo.current;
     returnFocusTo.current = null;
-    document.querySelector<HTMLElement>(`[data-testid="inbox-item"][data-request-id="${CSS.escape(id)}"]`)?.focus();
+    focusRow(id);
   }, [opened]);
 
   return (
@@ -98,6 +121,7 @@ export function Inbox({ meId }: { meId: string }) {
         </div>
       </section>
       <section
+        ref={detailSection}
         aria-label="Request"
         data-scroll-box
         className={`${opened ? "block" : "hidden lg:block"} min-w-0 flex-1 overflow-y-auto`}

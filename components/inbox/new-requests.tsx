@@ -9,20 +9,26 @@ import type { InboxItem } from "../hooks/use-inbox-list";
 import { useNotifyPreference } from "../hooks/use-pending-requests";
 import { Button } from "../ui/button";
 
+/**
+ * `items` is whatever list the inbox shows (a view, filters): every pending request seen
+ * in any of them is remembered, so going to History and back announces only what arrived
+ * meanwhile, not the whole pending list again.
+ */
 export function NewRequestAnnouncer({ items }: { items: readonly InboxItem[] | null }) {
-  const known = useRef<Set<string> | null>(null);
+  const seen = useRef<Set<string> | null>(null);
   const [message, setMessage] = useState("");
   useEffect(() => {
     if (!items) return;
     const pending = items.filter((item) => item.status === "PENDING");
     // The first list is what the page shows on arrival, not news.
-    if (known.current) {
-      const arrived = pending.filter((item) => !known.current?.has(item.id));
+    if (seen.current) {
+      const arrived = pending.filter((item) => !seen.current?.has(item.id));
       if (arrived.length === 1 && arrived[0])
         setMessage(`New request: ${arrived[0].toolName} from ${arrived[0].requester.name}`);
       else if (arrived.length > 1) setMessage(`${arrived.length} new requests`);
     }
-    known.current = new Set(pending.map((item) => item.id));
+    seen.current ??= new Set();
+    for (const item of pending) seen.current.add(item.id);
   }, [items]);
   return (
     <p role="status" aria-live="polite" className="sr-only" data-testid="new-request-announcement">

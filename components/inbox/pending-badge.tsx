@@ -9,7 +9,7 @@ export function PendingBadge({ meId }: { meId: string }) {
     <span
       data-testid="pending-count"
       title={`${count} pending`}
-      className="ml-1.5 rounded-full bg-rose-700 px-1.5 py-0.5 text-[11px] font-bold text-white"
+      className="ml-1.5 inline-block rounded-full bg-rose-700 px-1.5 py-0.5 text-[11px] leading-none font-bold text-white"
     >
       {count}
       <span className="sr-only"> pending</span>

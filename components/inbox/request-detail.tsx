@@ -27,7 +27,12 @@ export function RequestDetail({
 }) {
   const decision = useRequestDecision({ requestId, meId, onDecided });
   const { detail, request } = decision;
-  if (detail.isPending) return <p className="p-8 text-slate-500">Loading request…</p>;
+  if (detail.isPending)
+    return (
+      <p role="status" className="p-8 text-slate-500">
+        Loading request…
+      </p>
+    );
   if (detail.error) return <InlineError message={detail.error.message} className="p-8" />;
   if (!request || !detail.data) return null;
   return <RequestView data={detail.data} decision={decision} focusOnLoad={focusOnLoad} />;

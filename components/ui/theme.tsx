@@ -1,59 +1,110 @@
 "use client";
 /**
  * Light and dark themes. The page follows the device (prefers-color-scheme) until the
- * user picks one; the pick is remembered for that user in this browser (localStorage,
- * keyed by user id). `themeScript` applies it before the first paint, so a dark page
- * never flashes light; `ThemeToggle` changes it and keeps "system" in step with the device.
+ * user picks one; the pick is stored on the server (me.setTheme), so every browser and
+ * device they sign in on draws it at first paint (components/ui/theme-script.tsx). This
+ * browser keeps a copy in localStorage only as a cache, so its other open tabs follow a
+ * change at once; the server's value wins whenever a page loads.
  */
-import { useEffect } from "react";
-import { useStoredPreference } from "../hooks/use-stored-preference";
-import { DARK_QUERY, THEMES, type Theme } from "./theme-script";
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { THEMES, type ThemeChoice } from "@/server/shared/user-schemas";
+import { preferenceKey } from "../hooks/preference-key";
+import { useTRPC } from "../trpc";
+import { DARK_QUERY } from "./theme-script";
+
+function isDark(theme: ThemeChoice): boolean {
+  return theme === "DARK" || (theme === "SYSTEM" && window.matchMedia(DARK_QUERY).matches);
+}
 
 /** Sets the `dark` class on <html> from the user's pick, else the device's setting. */
-export function applyTheme(theme: Theme): void {
-  const dark = theme === "dark" || (theme === "system" && window.matchMedia(DARK_QUERY).matches);
+export function applyTheme(theme: ThemeChoice): void {
+  const dark = isDark(theme);
   document.documentElement.classList.toggle("dark", dark);
   document.documentElement.style.colorScheme = dark ? "dark" : "light";
 }
 
-/** Applies `theme` now, and again whenever the device's setting changes while it is "system". */
-function useAppliedTheme(theme: Theme): void {
+/**
+ * Applies `theme` now, again whenever the device's setting changes while it is SYSTEM, and
+ * again if <html> is redrawn from the server (router.refresh re-renders the root layout
+ * with the class of the page's first load, which a later pick has made stale).
+ */
+function useAppliedTheme(theme: ThemeChoice): void {
   useEffect(() => {
     applyTheme(theme);
-    if (theme !== "system") return;
+    const root = document.documentElement;
+    const redrawn = new MutationObserver(() => {
+      const dark = isDark(theme);
+      if (root.classList.contains("dark") !== dark || root.style.colorScheme !== (dark ? "dark" : "light"))
+        applyTheme(theme);
+    });
+    redrawn.observe(root, { attributes: true, attributeFilter: ["class", "style"] });
     const list = window.matchMedia(DARK_QUERY);
-    const onChange = () => applyTheme("system");
-    list.addEventListener("change", onChange);
-    return () => list.removeEventListener("change", onChange);
+    const onChange = () => applyTheme(theme);
+    if (theme === "SYSTEM") list.addEventListener("change", onChange);
+    return () => {
+      redrawn.disconnect();
+      list.removeEventListener("change", onChange);
+    };
   }, [theme]);
 }
 
 /** Follows the device's setting where no user is known (the sign-in page). */
 export function SystemTheme() {
-  useAppliedTheme("system");
+  useAppliedTheme("SYSTEM");
   return null;
 }
 
-const NEXT: Record<Theme, Theme> = { system: "light", light: "dark", dark: "system" };
-const LABEL: Record<Theme, string> = {
-  system: "Theme: following your device",
-  light: "Theme: light",
-  dark: "Theme: dark",
+const NEXT: Record<ThemeChoice, ThemeChoice> = { SYSTEM: "LIGHT", LIGHT: "DARK", DARK: "SYSTEM" };
+const LABEL: Record<ThemeChoice, string> = {
+  SYSTEM: "Theme: following your device",
+  LIGHT: "Theme: light",
+  DARK: "Theme: dark",
 };
-const ICON: Record<Theme, string> = { system: "◐", light: "☀", dark: "☾" };
+const ICON: Record<ThemeChoice, string> = { SYSTEM: "◐", LIGHT: "☀", DARK: "☾" };
 
-export function ThemeToggle({ userId }: { userId: string }) {
-  const [theme, setTheme] = useStoredPreference<Theme>("theme", userId, THEMES, "system");
+/** The tab that made a change tells this browser's other tabs through the cache (a storage event). */
+function useThemeFromOtherTabs(userId: string, onChange: (theme: ThemeChoice) => void): void {
+  useEffect(() => {
+    const key = preferenceKey("theme", userId);
+    const onStorage = (event: StorageEvent) => {
+      const value = event.newValue as ThemeChoice | null;
+      if (event.key === key && value && THEMES.includes(value)) onChange(value);
+    };
+    window.addEventListener("storage", onStorage);
+    return () => window.removeEventListener("storage", onStorage);
+  }, [userId, onChange]);
+}
+
+/** `saved` is the server's value as this page was rendered: it wins over anything cached. */
+export function ThemeToggle({ userId, saved }: { userId: string; saved: ThemeChoice }) {
+  const trpc = useTRPC();
+  const [theme, setTheme] = useState<ThemeChoice>(saved);
   useAppliedTheme(theme);
+  useThemeFromOtherTabs(userId, setTheme);
+  const save = useMutation(trpc.me.setTheme.mutationOptions());
+
+  function choose(next: ThemeChoice) {
+    const previous = theme;
+    setTheme(next);
+    try {
+      window.localStorage.setItem(preferenceKey("theme", userId), next);
+    } catch {
+      // Storage can be disabled: other tabs then follow on their next load.
+    }
+    // Not stored on the server: back to the previous pick rather than one the next load would lose.
+    save.mutate({ theme: next }, { onError: () => setTheme(previous) });
+  }
+
   return (
     <button
       type="button"
       data-testid="theme-toggle"
-      data-theme={theme}
-      onClick={() => setTheme(NEXT[theme])}
+      data-theme={theme.toLowerCase()}
+      onClick={() => choose(NEXT[theme])}
       aria-label={`${LABEL[theme]} (change)`}
-      title={LABEL[theme]}
-      className="flex h-8 w-8 items-center justify-center rounded-md border border-slate-300 text-base hover:bg-slate-100"
+      title={save.isError ? `${LABEL[theme]} (the last change could not be saved)` : LABEL[theme]}
+      className="flex h-8 w-8 shrink-0 items-center justify-center rounded-md border border-slate-300 text-base hover:bg-slate-100"
     >
       <span aria-hidden>{ICON[theme]}</span>
     </button>

@@ -205,6 +205,7 @@ function validInputs(f: Fixtures): Record<string, unknown[]> {
     ],
     "apiTokens.create": [{ name: "probe", expiresInDays: 30 }],
     "apiTokens.revoke": [{ tokenId: UNKNOWN_CUID }],
+    "me.setTheme": [{ theme: "DARK" }],
     "conversation.create": [{ title: "probe", modelId: "demo" }],
     "conversation.rename": [{ id: f.conversationId, title: "probe" }],
     "conversation.setModel": [{ id: f.conversationId, modelId: "demo" }],

@@ -1,7 +1,7 @@
 /** User rows: what sessions, sign-in and seeding need, with explicit selects. */
 
 import { db } from "./client";
-import type { PasswordAttemptKind, Prisma, Role } from "./generated/client";
+import type { PasswordAttemptKind, Prisma, Role, Theme } from "./generated/client";
 import { inTransaction, type Transaction } from "./transaction";
 
 export const sessionUserSelect = {
@@ -228,6 +228,26 @@ export async function findUserNames(ids: string[]): Promise<Map<string, { name: 
     select: { id: true, name: true, email: true },
   });
   return new Map(rows.map((row) => [row.id, { name: row.name, email: row.email }]));
+}
+
+// ——— The signed-in user's own account ———
+
+/** What the user's own pages show beyond the session: the password's state and their theme. */
+export function findOwnAccount(id: string) {
+  return db().user.findUnique({
+    where: { id },
+    select: { passwordHash: true, passwordTemporary: true, theme: true },
+  });
+}
+
+/**
+ * Stores the user's theme. A display preference, not configuration: no audit event, and
+ * the admin console's optimistic `version` is left alone (an admin's open edit stays valid).
+ * Returns null when the user is gone or deactivated.
+ */
+export async function setOwnTheme(id: string, theme: Theme): Promise<Theme | null> {
+  const updated = await db().user.updateMany({ where: { id, active: true }, data: { theme } });
+  return updated.count === 1 ? theme : null;
 }
 
 // ——— Self-service password ———

@@ -36,5 +36,11 @@ export const changeOwnPasswordSchema = z
     message: "The two new passwords differ",
   });
 
+/** How a user's pages are drawn (Prisma's Theme enum); SYSTEM follows the device's prefers-color-scheme. */
+export const THEMES = ["SYSTEM", "LIGHT", "DARK"] as const;
+export type ThemeChoice = (typeof THEMES)[number];
+
+export const setThemeSchema = z.object({ theme: z.enum(THEMES) });
+
 /** Higher means more power: who may raise whom. */
 export const ROLE_RANK = { USER: 0, REVIEWER: 1, ADMIN: 2 } as const satisfies Record<(typeof ROLES)[number], number>;

@@ -1,8 +1,9 @@
 import { changeOwnPassword } from "../../auth/change-password";
 import { checkSession } from "../../auth/session-check";
 import { signOutEverywhere } from "../../auth/sign-out-everywhere";
-import { findPasswordState } from "../../db/users";
-import { changeOwnPasswordSchema } from "../../shared/user-schemas";
+import { findOwnAccount, setOwnTheme } from "../../db/users";
+import { AirlockError } from "../../errors";
+import { changeOwnPasswordSchema, setThemeSchema } from "../../shared/user-schemas";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 
 export const meRouter = router({
@@ -12,9 +13,9 @@ export const meRouter = router({
    */
   get: publicProcedure.query(async ({ ctx }) => {
     if (!ctx.userId) return null;
-    const [session, password] = await Promise.all([
+    const [session, account] = await Promise.all([
       checkSession({ userId: ctx.userId, sessionVersion: ctx.sessionVersion }),
-      findPasswordState(ctx.userId),
+      findOwnAccount(ctx.userId),
     ]);
     if (session.status !== "current") return null;
     const { user } = session;
@@ -24,8 +25,10 @@ export const meRouter = router({
       name: user.name,
       role: user.role,
       /** Set by an admin's invite or reset: the UI asks them to choose their own. */
-      passwordTemporary: password?.passwordTemporary ?? false,
-      hasPassword: Boolean(password?.passwordHash),
+      passwordTemporary: account?.passwordTemporary ?? false,
+      hasPassword: Boolean(account?.passwordHash),
+      /** Drawn by the server into <html> (app/layout.tsx), so every device gets it at first paint. */
+      theme: account?.theme ?? "SYSTEM",
     };
   }),
   /**
@@ -40,6 +43,13 @@ export const meRouter = router({
     });
     await ctx.renewSession?.(sessionVersion);
     return { ok: true as const };
+  }),
+  /** Remembers the caller's theme for every browser and device they sign in on. */
+  setTheme: protectedProcedure.input(setThemeSchema).mutation(async ({ ctx, input }) => {
+    const theme = await setOwnTheme(ctx.user.id, input.theme);
+    // Deactivated between the session check and the write.
+    if (!theme) throw new AirlockError("auth:inactive", "Your account is deactivated.");
+    return { theme };
   }),
   /** Ends every session of the caller, this one included. */
   signOutEverywhere: protectedProcedure.mutation(async ({ ctx }) => {
