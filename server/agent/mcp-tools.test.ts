@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { forgetCachedPolicy } from "../approvals/current-policy";
 import { decideApproval } from "../approvals/decide-approval";
+import { simulateCall } from "../approvals/policy-admin";
 import { db } from "../db/client";
 import type { ToolCallState } from "../db/steps";
 import { resetEnvForTests } from "../env";
@@ -27,6 +28,7 @@ import { McpManager } from "../mcp/manager";
 import { runningStdioServerPids } from "../mcp/stdio-transport";
 import { createToolCallModel } from "../mcp/testing/tool-call-model";
 import type { McpServerInput } from "../shared/mcp-schemas";
+import { registry } from "../telemetry/metrics";
 import { findPendingRequestId } from "../testing/approvals";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import {
@@ -210,6 +212,10 @@ describe("MCP servers over stdio and HTTP", () => {
     expect(view.statuses).toEqual([expect.objectContaining({ instanceId: "test-instance", state: "READY" })]);
     expect(view.statuses[0]?.toolCount).toBe(view.tools.length);
     expect(view.tools.every((each) => each.confirmation === "new")).toBe(true);
+    const exposition = await registry.metrics();
+    expect(exposition).toContain('airlock_mcp_server_status{server="everything",state="READY"} 1');
+    expect(exposition).toContain('airlock_mcp_server_status{server="everything",state="FAILED"} 0');
+    expect(exposition).toContain(`airlock_mcp_server_tools{server="everything"} ${view.tools.length}`);
     expect(tool("everything__echo").inputJsonSchema).toMatchObject({ properties: { message: { type: "string" } } });
   });
 
@@ -223,6 +229,16 @@ describe("MCP servers over stdio and HTTP", () => {
   });
 
   it("runs a confirmed READ call through the gate at once, and an unconfirmed one only with a reviewer", async () => {
+    const simulate = () =>
+      simulateCall({
+        tools: defaultToolRegistry(),
+        toolName: "everything__echo",
+        args: { message: "x" },
+        role: "USER",
+      });
+    const simulated = await simulate();
+    expect(simulated).toMatchObject({ decision: "REQUIRE_APPROVAL", riskClass: "READ" });
+    expect(simulated.reasons.join(" ")).toMatch(/no admin has confirmed/);
     const unconfirmed = await runMessage(`call everything__echo {"message":"hi"}`);
     await waitForRunStatus(unconfirmed.runId, ["AWAITING_APPROVAL"]);
     const echo = (await getMcpServer({ serverId: ids.everything ?? "" })).tools.find(
@@ -236,6 +252,7 @@ describe("MCP servers over stdio and HTTP", () => {
     });
     await manager.reload();
     forgetCachedPolicy();
+    expect((await simulate()).decision).toBe("ALLOW");
     const confirmed = await runMessage(`call everything__echo {"message":"hi"}`);
     expect(await waitForRunStatus(confirmed.runId)).toBe("COMPLETED");
     const call = await callOf(confirmed.runId);
