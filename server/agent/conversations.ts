@@ -10,6 +10,7 @@ import { findActiveRun, findRun, queueRunStatements, requestRunCancel } from "..
 import { runInOneRoundTrip } from "../db/sql-batch";
 import { inTransaction } from "../db/transaction";
 import { AirlockError } from "../errors";
+import { GATEWAY_MODEL_ID } from "../models/gateway-model";
 import { defaultModelId, findModel } from "../models/registry";
 import { runTraceStatements } from "./run-tracing";
 
@@ -22,14 +23,27 @@ function titleFrom(text: string): string {
 
 export { listConversations } from "../db/conversations";
 
+/** A model a person may chat with: a configured one, never the MCP gateway's own. */
+function requireChatModel(modelId: string): void {
+  if (modelId === GATEWAY_MODEL_ID) {
+    throw new AirlockError("model:unknown", `The model "${modelId}" is not configured on this server.`);
+  }
+  findModel(modelId);
+}
+
 export async function createConversation(options: { ownerId: string; title?: string; modelId?: string }) {
   const modelId = options.modelId ?? defaultModelId();
-  findModel(modelId);
+  requireChatModel(modelId);
   return conversations.createConversation({
     ownerId: options.ownerId,
     title: options.title?.trim() || conversations.UNTITLED_CONVERSATION,
     modelId,
   });
+}
+
+/** The conversation an outside agent's MCP calls run in ("MCP: <client name>"), on the gateway's model. */
+export async function createGatewayConversation(options: { ownerId: string; title: string }) {
+  return conversations.createConversation({ ...options, modelId: GATEWAY_MODEL_ID });
 }
 
 export async function requireConversation(id: string, ownerId: string) {
@@ -46,7 +60,7 @@ export async function renameConversation(options: { id: string; ownerId: string;
 }
 
 export async function setConversationModel(options: { id: string; ownerId: string; modelId: string }) {
-  findModel(options.modelId);
+  requireChatModel(options.modelId);
   if (!(await conversations.updateConversation(options.id, options.ownerId, { modelId: options.modelId }))) {
     throw new AirlockError("conversation:not-found", "This conversation does not exist or is not yours.");
   }

@@ -87,6 +87,11 @@ describe("authorization on the server", () => {
     expect(await codeOf(caller.conversation.setModel({ id: conversation.id, modelId: "openai:not-configured" }))).toBe(
       "BAD_REQUEST",
     );
+    // The MCP gateway's model turns typed text into tool calls; it is not a model to chat with.
+    expect(await codeOf(caller.conversation.setModel({ id: conversation.id, modelId: "mcp-gateway" }))).toBe(
+      "BAD_REQUEST",
+    );
+    expect(await codeOf(caller.conversation.create({ title: "x", modelId: "mcp-gateway" }))).toBe("BAD_REQUEST");
   });
 
   it("one run per conversation at a time: a second message while the first is queued is a CONFLICT", async () => {

@@ -12,7 +12,7 @@
  *   identical call picks up that run instead of asking reviewers again;
  * - a rejection returns the reviewer's reason as a plain result: do not retry.
  */
-import { cancelRun, createConversation, MAX_MESSAGE_CHARS, sendMessage } from "../agent/conversations";
+import { cancelRun, createGatewayConversation, MAX_MESSAGE_CHARS, sendMessage } from "../agent/conversations";
 import { streamRunEvents } from "../agent/run-stream";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import {
@@ -72,13 +72,13 @@ async function startRun(options: GovernedCallOptions, message: string): Promise<
   const ownerId = options.actor.id;
   const title = conversationTitle(options.clientName);
   const idle = await findIdleConversation({ ownerId, title, modelId: GATEWAY_MODEL_ID });
-  const conversationId = idle ?? (await createConversation({ ownerId, title, modelId: GATEWAY_MODEL_ID })).id;
+  const conversationId = idle ?? (await createGatewayConversation({ ownerId, title })).id;
   try {
     return (await sendMessage({ ownerId, conversationId, text: message })).id;
   } catch (error) {
     // Another call of this client took the conversation first: this one gets its own.
     if (!(error instanceof AirlockError && error.code === "run:busy")) throw error;
-    const fresh = await createConversation({ ownerId, title, modelId: GATEWAY_MODEL_ID });
+    const fresh = await createGatewayConversation({ ownerId, title });
     return (await sendMessage({ ownerId, conversationId: fresh.id, text: message })).id;
   }
 }
