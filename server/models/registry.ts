@@ -229,6 +229,7 @@ export function resolveModel(
   stored: StoredModelConfig = storedModelConfig(),
 ): LanguageModelV4 {
   const model = findModel(modelId, config, stored);
-  if (model.provider === "demo") return createDemoModel({ tokenDelayMs: config.DEMO_MODEL_TOKEN_DELAY_MS });
+  if (model.provider === "demo")
+    return createDemoModel({ tokenDelayMs: config.DEMO_MODEL_TOKEN_DELAY_MS, clockTokens: config.DEMO_MODEL_CLOCK });
   return createProviderModel(providerSettings(model.provider, config, stored), model.name);
 }
