@@ -32,6 +32,8 @@ const { values: options } = parseArgs({
     "short-seconds": { type: "string", default: "20" },
     "short-concurrency": { type: "string", default: "16" },
     "settle-seconds": { type: "string", default: "10" },
+    /** Writes a CPU profile of instance A (node --cpu-prof) into this directory when it stops. */
+    "profile-dir": { type: "string" },
   },
 });
 const STREAMS = Number(options.streams);
@@ -332,6 +334,9 @@ async function main() {
           name,
           port: await findFreePort(),
           env: { ...shared, AIRLOCK_DATA_DIR: path.join(temporary, `data-${name}`) },
+          ...(name === "A" && options["profile-dir"]
+            ? { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options["profile-dir"])}`] }
+            : {}),
         }),
       );
     }

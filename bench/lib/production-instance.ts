@@ -44,6 +44,8 @@ export async function startProductionInstance(options: {
   name: string;
   port: number;
   env: Record<string, string>;
+  /** More Node flags after npm start's own, e.g. --cpu-prof --cpu-prof-dir=… to profile the instance. */
+  nodeFlags?: string[];
   /** How long the first start may take (it may build the app). */
   timeoutMs?: number;
 }): Promise<ProductionInstance> {
@@ -56,12 +58,16 @@ export async function startProductionInstance(options: {
   };
   // The launcher decides NODE_ENV itself (production when serving).
   for (const name of ["NODE_ENV"]) delete environment[name];
-  const child: ChildProcess = spawn(process.execPath, [...startCommandFlags(), "scripts/start.mjs"], {
-    cwd: root,
-    env: environment,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...startCommandFlags(), ...(options.nodeFlags ?? []), "scripts/start.mjs"],
+    {
+      cwd: root,
+      env: environment,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-50_000);
