@@ -14,6 +14,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { findFreePort } from "../server/db/embedded-postgres";
 import { type GroupProcess, isPostgres, processGroup } from "../server/testing/process-group";
+import { startCommandFlags } from "./lib/production-instance";
 
 const { values: options } = parseArgs({
   options: {
@@ -21,8 +22,11 @@ const { values: options } = parseArgs({
     "soak-seconds": { type: "string", default: "120" },
     "settle-seconds": { type: "string", default: "15" },
     "sample-seconds": { type: "string", default: "10" },
-    /** Node/V8 flags for the app's process (not with --via-npm), to compare settings: --node-flags="--max-old-space-size=96" */
-    "node-flags": { type: "string", default: "" },
+    /**
+     * Node/V8 flags for the app's process (not with --via-npm), to compare settings:
+     * --node-flags="--max-old-space-size=96". Default: the flags `npm start` runs node with.
+     */
+    "node-flags": { type: "string" },
   },
 });
 const soakSeconds = Number(options["soak-seconds"]);
@@ -127,7 +131,7 @@ async function main() {
     NEXT_TELEMETRY_DISABLED: "1",
   };
   for (const name of ["DATABASE_URL", "NODE_ENV"]) delete environment[name];
-  const nodeFlags = (options["node-flags"] ?? "").split(" ").filter((flag) => flag !== "");
+  const nodeFlags = (options["node-flags"] ?? startCommandFlags().join(" ")).split(" ").filter((flag) => flag !== "");
   const [command, args] = options["via-npm"]
     ? ["npm", ["start"]]
     : [process.execPath, [...nodeFlags, "scripts/start.mjs"]];

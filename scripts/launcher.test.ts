@@ -4,7 +4,9 @@
  * reads the running database without stopping it. One app for the whole file (its first
  * start may build the app), killed at the end whatever happened.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -134,6 +136,16 @@ describe("npm start", () => {
     expect(own[1]?.commandLine).toMatch(/^node .*scripts\/start\.mjs$|^next-server/);
     for (const member of own) expect(member.commandLine).not.toMatch(/tsx|ts-node|sh -c/);
     expect(group.some(isPostgres)).toBe(true);
+  });
+
+  it("serves with two malloc arenas: the launcher replaced itself with MALLOC_ARENA_MAX=2, keeping its pid", () => {
+    const own = processGroup(app.pid ?? -1).filter((member) => !isPostgres(member));
+    const server = own[1];
+    expect(server).toBeDefined();
+    const environ = readFileSync(`/proc/${server?.pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain("MALLOC_ARENA_MAX=2");
+    // The same process npm started, not a child of it.
+    expect(own).toHaveLength(2);
   });
 
   it("restarts a killed PostgreSQL; meanwhile it is not ready, says why safely, and sign-in says so; the run it cut completes", async () => {

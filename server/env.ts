@@ -145,6 +145,8 @@ const schema = z.object({
   OPENAI_COMPATIBLE_MODELS: z.string().min(1).optional(),
   DEFAULT_MODEL: z.string().min(1).optional(),
   DEMO_MODEL_TOKEN_DELAY_MS: z.coerce.number().int().min(0).max(5000).default(18),
+  /** bench:load only: the demo model answers `clock <n> tokens every <ms> ms` with timestamped tokens. */
+  DEMO_MODEL_CLOCK: booleanFlag.default(false),
 
   OIDC_ISSUER: url("the OIDC issuer URL").optional(),
   OIDC_CLIENT_ID: z.string().min(1).optional(),

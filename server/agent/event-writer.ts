@@ -26,8 +26,12 @@ export interface EventWriter {
 }
 
 const FIRST_DELTA_MS = 2;
-/** How long later text deltas of a step are coalesced. */
-const TEXT_FLUSH_MS = 30;
+/**
+ * How long later text deltas of a step are coalesced. Short: while a write is in flight,
+ * what arrives meanwhile waits for it and goes out in the next write, so a slow database
+ * (or many streams) makes writes bigger rather than tokens later by a fixed window.
+ */
+const TEXT_FLUSH_MS = 2;
 
 export function createEventWriter(run: { runId: string; workerId: string; conversationId: string }): EventWriter {
   let buffered: RunEventData[] = [];
@@ -36,27 +40,34 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
   let timer: NodeJS.Timeout | undefined;
   let timerDue = Number.POSITIVE_INFINITY;
   const stepsWithText = new Set<number>();
-  // Writes are chained so events keep their order even when a flush is still in flight.
+  // Writes are chained so events keep their order, and each takes what is pending when its
+  // turn comes (not when it was asked for): what arrived during the write before goes too.
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
+
+  /** Ends the text being gathered, so events after it stay after it. */
+  const sealText = () => {
+    if (pendingText) buffered.push({ type: "text-delta", stepIndex: pendingText.stepIndex, text: pendingText.text });
+    pendingText = undefined;
+  };
 
   const drain = (): RunWrite => {
     if (timer) clearTimeout(timer);
     timer = undefined;
     timerDue = Number.POSITIVE_INFINITY;
+    sealText();
     const events = buffered;
     buffered = [];
-    if (pendingText) events.push({ type: "text-delta", stepIndex: pendingText.stepIndex, text: pendingText.text });
-    pendingText = undefined;
     const taken = { ...deferred, events };
     deferred = emptyRunWrite();
     return taken;
   };
 
-  const write = (pending: RunWrite) => {
-    if (isEmptyRunWrite(pending)) return chain;
+  const write = () => {
     chain = chain.then(async () => {
       if (failure) return;
+      const pending = drain();
+      if (isEmptyRunWrite(pending)) return;
       try {
         await applyRunWrite(run, pending);
       } catch (error) {
@@ -71,7 +82,7 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
     if (timer && due >= timerDue) return;
     if (timer) clearTimeout(timer);
     timerDue = due;
-    timer = setTimeout(() => write(drain()), delayMs);
+    timer = setTimeout(() => write(), delayMs);
   };
 
   const settled = async () => {
@@ -81,7 +92,7 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
 
   return {
     textDelta(stepIndex, text) {
-      if (pendingText && pendingText.stepIndex !== stepIndex) write(drain());
+      if (pendingText && pendingText.stepIndex !== stepIndex) sealText();
       pendingText = pendingText ? { stepIndex, text: pendingText.text + text } : { stepIndex, text };
       const first = !stepsWithText.has(stepIndex);
       stepsWithText.add(stepIndex);
@@ -89,22 +100,21 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
     },
     defer(event) {
       if (event.type === "step-started") stepsWithText.delete(event.stepIndex);
-      if (pendingText) write(drain());
+      sealText();
       buffered.push(event);
     },
     deferWrite(pending, maxDelayMs) {
-      if (pendingText) write(drain());
+      sealText();
       deferred = mergeRunWrites(deferred, { ...pending, events: [] });
       buffered.push(...pending.events);
       schedule(maxDelayMs);
     },
     async take() {
-      const pending = drain();
       await settled();
-      return pending;
+      return drain();
     },
     async flush() {
-      write(drain());
+      write();
       await settled();
     },
   };

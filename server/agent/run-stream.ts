@@ -8,7 +8,7 @@
  * a COMPLETED among them) and then ends with a `server:stopping` error, on which the
  * client reconnects — to another instance — from its last event id.
  */
-import { listen, onConnectionLost, onReconnect } from "../db/notifications";
+import { listenFor, onConnectionLost, onReconnect } from "../db/notifications";
 import { listRunEvents, RUN_EVENTS_CHANNEL } from "../db/run-events";
 import { AirlockError } from "../errors";
 import { type RunEventRecord, TERMINAL_RUN_STATUSES } from "../shared/run-events";
@@ -58,9 +58,7 @@ export async function* streamRunEvents(options: {
     version++;
     wake?.();
   };
-  const unlisten = await listen(RUN_EVENTS_CHANNEL, (payload) => {
-    if (payload === options.runId) bump();
-  });
+  const unlisten = await listenFor(RUN_EVENTS_CHANNEL, options.runId, bump);
   const unreconnect = onReconnect(bump);
   // A live stream that silently stalls is worse than one that says so: the subscriber is
   // told, and resumes from its last event id once the database is back.

@@ -34,16 +34,22 @@ export function resumingWriter(
   // What the viewers' step shows now, and what the current call has said so far.
   let shown = step.shown;
   let said = "";
+  // Once the call has said everything shown (or nothing was shown), each delta only
+  // extends both: pass it on without comparing or slicing the whole text again, which
+  // flattened it once per token (quadratic in the step's length; bench:load's profile).
+  let past = shown === "";
   const replace = () => {
     writer.defer({ type: "step-resumed", stepIndex: step.stepIndex, modelId: step.modelId, replaced: true });
     if (said) writer.textDelta(step.stepIndex, said);
     shown = said;
+    past = true;
   };
   return {
     ...writer,
     defer(event) {
       if (event.type === "step-started" && event.stepIndex === step.stepIndex) {
         said = "";
+        past = shown === "";
         // A step that shows nothing yet simply starts; one that shows text is resumed.
         if (shown) {
           writer.defer({ type: "step-resumed", stepIndex: step.stepIndex, modelId: step.modelId });
@@ -55,6 +61,11 @@ export function resumingWriter(
     textDelta(stepIndex, text) {
       if (stepIndex !== step.stepIndex) return writer.textDelta(stepIndex, text);
       said += text;
+      if (past) {
+        shown = said;
+        writer.textDelta(stepIndex, text);
+        return;
+      }
       if (said.length <= shown.length) {
         if (!shown.startsWith(said)) replace();
         return;
@@ -62,6 +73,7 @@ export function resumingWriter(
       if (said.startsWith(shown)) {
         const beyond = said.slice(shown.length);
         shown = said;
+        past = true;
         writer.textDelta(stepIndex, beyond);
         return;
       }

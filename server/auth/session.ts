@@ -6,7 +6,7 @@
  */
 import { getServerSession } from "next-auth";
 import { decode, encode } from "next-auth/jwt";
-import { listen } from "../db/notifications";
+import { listenFor } from "../db/notifications";
 import { SESSIONS_ENDED_CHANNEL } from "../db/users";
 import { env } from "../env";
 import { authOptions, SESSION_MAX_AGE_SECONDS } from "./options";
@@ -47,9 +47,7 @@ export async function watchSession(claim: SessionClaim, requestSignal?: AbortSig
   const onRequestAbort = () => controller.abort();
   requestSignal?.addEventListener("abort", onRequestAbort);
   if (requestSignal?.aborted) controller.abort();
-  const unlisten = await listen(SESSIONS_ENDED_CHANNEL, (userId) => {
-    if (userId === claim.userId) void recheck();
-  });
+  const unlisten = await listenFor(SESSIONS_ENDED_CHANNEL, claim.userId, () => void recheck());
   // A bump committed between the procedure's check and the LISTEN sent no notification we saw.
   await recheck();
   return {

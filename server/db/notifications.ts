@@ -13,6 +13,8 @@ type Handler = (payload: string) => void;
 
 interface Listener {
   emitter: EventEmitter;
+  /** Handlers of one payload on one channel (listenFor): a notification reaches only them. */
+  keyed: Map<string, Map<string, Set<Handler>>>;
   channels: Set<string>;
   client?: pg.Client;
   connecting?: Promise<void>;
@@ -24,6 +26,7 @@ const globalForListener = globalThis as unknown as { airlockListener?: Listener 
 function listener(): Listener {
   globalForListener.airlockListener ??= {
     emitter: new EventEmitter().setMaxListeners(0),
+    keyed: new Map(),
     channels: new Set(),
     closed: false,
   };
@@ -37,7 +40,12 @@ function quoteChannel(channel: string): string {
 
 async function connect(state: Listener): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl() });
-  client.on("notification", (message) => state.emitter.emit(message.channel, message.payload ?? ""));
+  client.on("notification", (message) => {
+    const payload = message.payload ?? "";
+    state.emitter.emit(message.channel, payload);
+    const handlers = state.keyed.get(message.channel)?.get(payload);
+    if (handlers) for (const handler of [...handlers]) handler(payload);
+  });
   client.on("error", (error) => {
     logger.warn("notification connection lost; reconnecting", { error: error.message });
     if (state.client === client) state.client = undefined;
@@ -79,8 +87,35 @@ async function ensureConnected(state: Listener): Promise<void> {
 /** Subscribes to a channel; the returned function unsubscribes. */
 export async function listen(channel: string, handler: Handler): Promise<() => void> {
   const state = listener();
-  state.closed = false;
   state.emitter.on(channel, handler);
+  await listenOn(state, channel);
+  return () => state.emitter.off(channel, handler);
+}
+
+/**
+ * Subscribes to the notifications on `channel` whose payload is `payload` (a run's
+ * events, say). Found by key, so a notification costs the same whether one or a thousand
+ * other payloads have subscribers: with `listen`, every run-event NOTIFY called every
+ * open stream's handler.
+ */
+export async function listenFor(channel: string, payload: string, handler: Handler): Promise<() => void> {
+  const state = listener();
+  const byPayload = state.keyed.get(channel) ?? new Map<string, Set<Handler>>();
+  state.keyed.set(channel, byPayload);
+  const handlers = byPayload.get(payload) ?? new Set<Handler>();
+  byPayload.set(payload, handlers);
+  // A handler added twice is still one entry; each call gets its own wrapper to remove.
+  const entry: Handler = (value) => handler(value);
+  handlers.add(entry);
+  await listenOn(state, channel);
+  return () => {
+    handlers.delete(entry);
+    if (handlers.size === 0 && byPayload.get(payload) === handlers) byPayload.delete(payload);
+  };
+}
+
+async function listenOn(state: Listener, channel: string): Promise<void> {
+  state.closed = false;
   if (!state.channels.has(channel)) {
     state.channels.add(channel);
     await ensureConnected(state);
@@ -88,7 +123,6 @@ export async function listen(channel: string, handler: Handler): Promise<() => v
   } else {
     await ensureConnected(state);
   }
-  return () => state.emitter.off(channel, handler);
 }
 
 /** Called after a reconnect, when notifications may have been missed. */

@@ -17,7 +17,16 @@ export const DEMO_MODEL_ID = "demo";
 export interface DemoModelOptions {
   /** Pause between streamed tokens; 0 streams everything at once (benchmarks). */
   tokenDelayMs: number;
+  /**
+   * bench:load: a message `clock <n> tokens every <ms> ms` is answered with n tokens at that
+   * cadence, each token the wall-clock time it was emitted (ms since the epoch), so a
+   * subscriber in another process can tell how long each token took to reach it.
+   */
+  clockTokens?: boolean;
 }
+
+/** `clock 400 tokens every 50 ms`: what a bench:load conversation asks the demo model for. */
+const CLOCK_REQUEST = /^clock (\d{1,5}) tokens every (\d{1,4}) ms$/;
 
 function lastUserText(prompt: LanguageModelV4Prompt): string {
   for (let index = prompt.length - 1; index >= 0; index--) {
@@ -51,6 +60,21 @@ function pendingToolOutcomes(prompt: LanguageModelV4Prompt): ToolOutcome[] | und
   });
 }
 
+/** The tokens of a reply, each handed over at `start + k × delayMs` (the cadence does not drift when a token is late). */
+async function* pacedTokens(reply: Plan, delayMs: number, signal: AbortSignal | undefined): AsyncGenerator<string> {
+  const tokens = reply.clock ? Array.from({ length: reply.clock.tokens }, () => "") : tokenize(reply.text);
+  const cadence = reply.clock ? reply.clock.everyMs : delayMs;
+  const start = performance.now();
+  for (let index = 0; index < tokens.length; index++) {
+    if (cadence > 0) {
+      const wait = start + (index + 1) * cadence - performance.now();
+      if (wait > 0) await abortableSleep(wait, signal);
+      else signal?.throwIfAborted();
+    }
+    yield reply.clock ? ` ${(performance.timeOrigin + performance.now()).toFixed(3)}` : (tokens[index] ?? "");
+  }
+}
+
 /** Splits text into word-sized tokens, keeping whitespace with the following word. */
 export function tokenize(text: string): string[] {
   return text.match(/\s*\S+|\s+$/g) ?? [];
@@ -65,11 +89,19 @@ function usage(inputChars: number, outputChars: number) {
   };
 }
 
-function plan(options: LanguageModelV4CallOptions) {
+interface Plan {
+  text: string;
+  toolCalls: { toolName: string; input: Record<string, unknown> }[];
+  clock?: { tokens: number; everyMs: number };
+}
+
+function plan(options: LanguageModelV4CallOptions, clockTokens: boolean): Plan {
   const offered = new Set((options.tools ?? []).flatMap((tool) => (tool.type === "function" ? [tool.name] : [])));
   const outcomes = pendingToolOutcomes(options.prompt);
   if (outcomes) return { text: summarizeToolOutcomes(outcomes), toolCalls: [] };
   const userText = lastUserText(options.prompt);
+  const clock = clockTokens ? CLOCK_REQUEST.exec(userText.trim()) : null;
+  if (clock) return { text: "", toolCalls: [], clock: { tokens: Number(clock[1]), everyMs: Number(clock[2]) } };
   const toolCalls = scriptToolCalls(userText, offered);
   if (toolCalls) {
     const names = toolCalls.map((call) => `\`${call.toolName}\``).join(", ");
@@ -86,7 +118,7 @@ export function createDemoModel(options: DemoModelOptions): LanguageModelV4 {
     modelId: DEMO_MODEL_ID,
     supportedUrls: {},
     async doGenerate(callOptions) {
-      const { text, toolCalls } = plan(callOptions);
+      const { text, toolCalls } = plan(callOptions, false);
       const promptChars = JSON.stringify(callOptions.prompt).length;
       return {
         content: [
@@ -104,17 +136,18 @@ export function createDemoModel(options: DemoModelOptions): LanguageModelV4 {
       };
     },
     async doStream(callOptions) {
-      const { text, toolCalls } = plan(callOptions);
+      const reply = plan(callOptions, options.clockTokens === true);
+      const { toolCalls } = reply;
       const promptChars = JSON.stringify(callOptions.prompt).length;
       const signal = callOptions.abortSignal;
-      const delay = options.tokenDelayMs;
+      let outputChars = 0;
       const stream = new ReadableStream<LanguageModelV4StreamPart>({
         async start(controller) {
           try {
             controller.enqueue({ type: "stream-start", warnings: [] });
             controller.enqueue({ type: "text-start", id: "text-0" });
-            for (const token of tokenize(text)) {
-              if (delay > 0) await abortableSleep(delay, signal);
+            for await (const token of pacedTokens(reply, options.tokenDelayMs, signal)) {
+              outputChars += token.length;
               controller.enqueue({ type: "text-delta", id: "text-0", delta: token });
             }
             controller.enqueue({ type: "text-end", id: "text-0" });
@@ -129,7 +162,7 @@ export function createDemoModel(options: DemoModelOptions): LanguageModelV4 {
             controller.enqueue({
               type: "finish",
               finishReason: { unified: toolCalls.length > 0 ? "tool-calls" : "stop", raw: undefined },
-              usage: usage(promptChars, text.length),
+              usage: usage(promptChars, outputChars),
             });
             controller.close();
           } catch (error) {

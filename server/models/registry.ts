@@ -241,7 +241,8 @@ export function resolveModel(
   stored: StoredModelConfig = storedModelConfig(),
 ): LanguageModelV4 {
   const model = findModel(modelId, config, stored);
-  if (model.provider === "demo") return createDemoModel({ tokenDelayMs: config.DEMO_MODEL_TOKEN_DELAY_MS });
+  if (model.provider === "demo")
+    return createDemoModel({ tokenDelayMs: config.DEMO_MODEL_TOKEN_DELAY_MS, clockTokens: config.DEMO_MODEL_CLOCK });
   if (model.provider === "gateway") return createGatewayModel();
   return createProviderModel(providerSettings(model.provider, config, stored), model.name);
 }
