@@ -130,7 +130,9 @@ function validRule() {
 function validInputs(f: Fixtures): Record<string, unknown[]> {
   return {
     "admin.tools.setClass": [{ toolName: "list_files", riskClass: "READ", expectedVersion: 0, confirmation: "x" }],
-    "admin.tools.simulate": [{ toolName: "list_files", args: { path: "docs" }, role: "USER" }],
+    "admin.tools.simulate": [
+      { toolName: "list_files", args: { path: "docs" }, role: "USER", conversationId: f.conversationId },
+    ],
     "admin.rules.create": [validRule()],
     "admin.rules.update": [{ id: f.ruleId, expectedVersion: 1, rule: validRule() }],
     "admin.rules.delete": [{ id: f.ruleId, expectedVersion: 1 }],

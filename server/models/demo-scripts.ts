@@ -163,11 +163,18 @@ function describeError(toolName: string, output: unknown): string {
   return `**${toolName}** ${verb}: ${text}`;
 }
 
+/** A plain result that says the call did not run (a reviewer rejected it): read as a model would read it. */
+function notExecuted(output: unknown): output is string {
+  return typeof output === "string" && output.startsWith("Not executed:");
+}
+
 export function summarizeToolOutcomes(outcomes: ToolOutcome[]): string {
   const sections = outcomes.map((outcome) =>
     outcome.isError
       ? describeError(outcome.toolName, outcome.output)
-      : `**${outcome.toolName}** returned:\n\n${renderValue(outcome.output)}`,
+      : notExecuted(outcome.output)
+        ? `**${outcome.toolName}** did not run: ${outcome.output}`
+        : `**${outcome.toolName}** returned:\n\n${renderValue(outcome.output)}`,
   );
   return `${sections.join("\n\n")}\n\nAnything else I should do?`;
 }
