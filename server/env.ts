@@ -97,6 +97,8 @@ const schema = z.object({
   NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
   NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** The only variable of Airlock's own environment an MCP stdio server gets (unless its admin sets PATH). */
+  PATH: z.string().optional(),
 
   // OpenTelemetry (the standard OTEL_* names): nothing is exported unless an endpoint is set.
   /** Base URL of an OTLP/HTTP collector; traces go to `<endpoint>/v1/traces`. */
