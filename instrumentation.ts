@@ -10,6 +10,11 @@ export async function register() {
   await startModelConfigSync().catch((error: Error) =>
     logger.warn("model settings from the console are not loaded; using the environment's", { error: error.message }),
   );
+  // Imported MCP tools join the registry before the worker takes runs; a server that is down only fails its own tools.
+  const { startMcpClients } = await import("./server/mcp/manager");
+  await startMcpClients().catch((error: Error) =>
+    logger.warn("MCP servers are not loaded; their tools are unavailable until they are", { error: error.message }),
+  );
   const { startAppWorker } = await import("./server/agent/app-worker");
   await startAppWorker();
 }

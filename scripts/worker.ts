@@ -15,10 +15,11 @@ import { db } from "../server/db/client";
 import { checkConnectionBudget } from "../server/db/connection-budget";
 import { closeNotifications } from "../server/db/notifications";
 import { ConfigurationError, env } from "../server/env";
+import { startMcpClients, stopMcpClients } from "../server/mcp/manager";
 import { startModelConfigSync } from "../server/models/model-config";
 import { logger } from "../server/telemetry/logger";
 import { startTracing, stopTracing } from "../server/telemetry/tracing";
-import { builtInTools } from "../server/tools/built-in";
+import { defaultToolRegistry } from "../server/tools/default-registry";
 
 /** Kept under the 10 s a process manager (Docker, systemd, `npm start`) usually waits before SIGKILL. */
 const STOP_GRACE_MS = 8_000;
@@ -63,8 +64,10 @@ async function main() {
   // Runs may use providers an admin configured in the console; follow their changes too.
   await startModelConfigSync();
 
+  // Runs may call tools imported from MCP servers: this worker connects to them itself.
+  await startMcpClients();
   const worker = await startWorker({
-    deps: defaultEngineDependencies(builtInTools()),
+    deps: defaultEngineDependencies(defaultToolRegistry()),
     concurrency: config.WORKER_CONCURRENCY,
   });
 
@@ -76,6 +79,7 @@ async function main() {
     void worker
       .stop({ graceMs: STOP_GRACE_MS })
       .then(async () => {
+        await stopMcpClients();
         await closeNotifications();
         await stopTracing();
         await db().$disconnect();

@@ -107,7 +107,7 @@ export function toFunctionTools(tools: readonly AnyTool[]): Promise<LanguageMode
         type: "function" as const,
         name: definition.name,
         description: definition.description,
-        inputSchema: await asSchema(definition.input).jsonSchema,
+        inputSchema: definition.modelInputSchema ?? (await asSchema(definition.input).jsonSchema),
       })),
     );
     toolsCache.set(tools, prepared);

@@ -13,7 +13,7 @@ import type { ToolCallState } from "../db/steps";
 import type { RiskClass } from "../shared/risk";
 import { maskDeep } from "../shared/sensitive-values";
 import { replaceUnstorableJson, replaceUnstorableText } from "../shared/text";
-import type { AnyTool, ToolActor, ToolContext } from "../tools/define-tool";
+import { type AnyTool, type ToolActor, type ToolContext, ToolOutcomeUnknownError } from "../tools/define-tool";
 import type { EngineDependencies } from "./engine-config";
 import { traceToolCall } from "./run-tracing";
 import type { ToolOutcome } from "./tool-call-lifecycle";
@@ -175,7 +175,7 @@ async function executeTool(execution: Execution, options: RunToolOptions): Promi
       },
     };
   } catch (error) {
-    const interrupted = options.signal.aborted || timedOut;
+    const interrupted = options.signal.aborted || timedOut || error instanceof ToolOutcomeUnknownError;
     if (interrupted && execution.riskClass !== "READ") {
       // A write that was cut off may already have happened: say so instead of claiming
       // it failed, so nobody (the model included) retries it blindly.
@@ -183,7 +183,9 @@ async function executeTool(execution: Execution, options: RunToolOptions): Promi
         to: "UNKNOWN_OUTCOME",
         error: options.signal.aborted
           ? "The run was stopped while this call was running; it may have taken effect."
-          : `${tool.name} did not answer within ${config.toolTimeoutMs} ms; it may have taken effect.`,
+          : error instanceof ToolOutcomeUnknownError
+            ? `${error.message}; it may have taken effect.`
+            : `${tool.name} did not answer within ${config.toolTimeoutMs} ms; it may have taken effect.`,
       };
     }
     if (options.signal.aborted) return { to: "CANCELLED", error: "Cancelled: the run was stopped." };

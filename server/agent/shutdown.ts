@@ -5,6 +5,7 @@
  * (run-stream.ts), give those last bytes a moment to leave, and exit. Kept under the
  * 10 s a process manager (Docker, systemd, `npm start`) usually waits before SIGKILL.
  */
+import { stopMcpClients } from "../mcp/manager";
 import { logger } from "../telemetry/logger";
 import { closeRunStreams, openRunStreamCount } from "./run-stream";
 import type { Worker } from "./worker";
@@ -17,6 +18,8 @@ export async function shutDownInstance(options: { worker: Worker | null; graceMs
   const graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
   logger.info("stopping", { inFlight: options.worker?.active() ?? 0, streams: openRunStreamCount(), graceMs });
   await options.worker?.stop({ graceMs }).catch((error) => logger.error("the worker did not stop cleanly", { error }));
+  // MCP stdio servers die with the instance (and on exit regardless: stdio-transport.ts).
+  await stopMcpClients().catch((error) => logger.warn("closing the MCP connections failed", { error }));
   await closeRunStreams(STREAM_CLOSE_MS);
   // The streams' last frames are written; let the HTTP layer send them before exiting.
   await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));

@@ -80,7 +80,11 @@ async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const decision = decide(
     {
       toolName: tool.name,
-      tool: { defaultRisk: tool.risk, ...(classifiedRisk ? { classifiedRisk } : {}) },
+      tool: {
+        defaultRisk: tool.risk,
+        ...(classifiedRisk ? { classifiedRisk } : {}),
+        ...(tool.imported ? { imported: tool.imported } : {}),
+      },
       args: parsed.data,
       facts,
       actor: options.actor,

@@ -22,7 +22,7 @@ import {
 } from "../db/policy";
 import { inTransaction, type Transaction } from "../db/transaction";
 import { AirlockError } from "../errors";
-import { RISK_ORDER } from "../policy/decide";
+import { RISK_ORDER, toolNameMatches } from "../policy/decide";
 import type { RuleEffect } from "../policy/types";
 import { type PolicyRuleInput, ruleLoweringConfirmation } from "../shared/policy-schemas";
 import type { RiskClass, Role } from "../shared/risk";
@@ -63,7 +63,7 @@ export async function listToolsForAdmin(tools: ToolRegistry) {
         ? ("DISABLED" as const)
         : ((override?.riskClass as RiskClass | undefined) ?? tool.risk),
       unavailableReason,
-      rules: policy.rules.filter((rule) => rule.toolName === tool.name || rule.toolName === "*").map((rule) => rule.id),
+      rules: policy.rules.filter((rule) => toolNameMatches(rule.toolName, tool.name)).map((rule) => rule.id),
     };
   });
 }
@@ -123,7 +123,8 @@ export async function listRulesForAdmin() {
 }
 
 function checkToolName(tools: ToolRegistry, toolName: string) {
-  if (toolName !== "*" && !tools.get(toolName))
+  // A pattern may name tools a server has not listed yet; an exact name must exist.
+  if (!toolName.includes("*") && !tools.get(toolName))
     throw new AirlockError("admin:invalid", `There is no tool named ${toolName}.`);
 }
 
@@ -147,8 +148,9 @@ async function ruleLowersReview(tools: ToolRegistry, rule: PolicyRuleInput, tx: 
   const overrides = new Map(
     (await listToolPolicies(tx)).map((override) => [override.toolName, override.riskClass as RiskClass]),
   );
-  const targets =
-    rule.toolName === "*" ? tools.list() : [tools.get(rule.toolName)].filter((tool) => tool !== undefined);
+  const targets = rule.toolName.includes("*")
+    ? tools.list().filter((tool) => toolNameMatches(rule.toolName, tool.name))
+    : [tools.get(rule.toolName)].filter((tool) => tool !== undefined);
   return targets.some((tool) =>
     possibleBaseClasses(tool, overrides.get(tool.name)).some(
       (base) =>

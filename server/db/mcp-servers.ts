@@ -407,3 +407,11 @@ export async function writeMcpStatus(input: {
 export async function deleteMcpStatusesOfInstance(instanceId: string): Promise<void> {
   await db().mcpServerStatus.deleteMany({ where: { instanceId } });
 }
+
+/** Requests still waiting for a reviewer on a tool: voided when its definition changes. */
+export function listPendingApprovalsOfTool(tx: Transaction, toolName: string) {
+  return tx.approvalRequest.findMany({
+    where: { toolName, status: "PENDING" },
+    select: { id: true, toolCallId: true, runId: true },
+  });
+}

@@ -36,7 +36,14 @@ import { AirlockError } from "../errors";
 import type { McpConnectionState, McpServerInput } from "../shared/mcp-schemas";
 import type { RiskClass } from "../shared/risk";
 import { listAllTools, openClient } from "./connect";
-import { definitionDiff, definitionOf, hintedClass, namespacedToolNames } from "./definition";
+import {
+  definitionDiff,
+  definitionOf,
+  hintedClass,
+  type McpToolConfirmation,
+  namespacedToolNames,
+  toolConfirmation,
+} from "./definition";
 import { afterMcpConfigChange } from "./lifecycle";
 import { bearerLabel, lastFour, McpSettingsError, resolveServer, scrubMessage, sealSettings } from "./server-config";
 
@@ -71,8 +78,6 @@ export interface McpInstanceStatusView {
   lastListedAt: Date | null;
   updatedAt: Date;
 }
-
-export type McpToolConfirmation = "confirmed" | "new" | "changed";
 
 export interface McpToolView {
   id: string;
@@ -131,11 +136,6 @@ function settingView(setting: StoredMcpSetting): McpSettingView {
   return setting.secret
     ? { name: setting.name, secret: true, value: null, maskedValue: setting.last4 ? `••••${setting.last4}` : "••••" }
     : { name: setting.name, secret: false, value: setting.value, maskedValue: null };
-}
-
-export function toolConfirmation(row: Pick<McpToolRow, "confirmedHash" | "definitionHash">): McpToolConfirmation {
-  if (row.confirmedHash === null) return "new";
-  return row.confirmedHash === row.definitionHash ? "confirmed" : "changed";
 }
 
 export function toolView(row: McpToolRow): McpToolView {

@@ -36,39 +36,46 @@ function sanitize(remoteName: string): string {
 }
 
 /**
- * `<server>__<tool>` for every remote name of one server's listing. A name kept as it was
- * (already lower_snake, short enough) maps to itself; any other — rewritten, truncated, or
- * colliding with another — gets a suffix from the hash of the remote name, so the mapping
- * depends only on the remote name and never on the order of the listing.
+ * `<server>__<tool>` for every remote name of one server's listing: the remote name in
+ * lower_snake (`get-env` → `get_env`). Where that is not enough — the name had to be cut to
+ * fit 64 characters, or two remote names of the listing meet in the same snake form — a
+ * suffix from the hash of the remote name keeps them apart (a name already in lower_snake
+ * keeps its form). Stored tools keep the name they were first given (tool-listing.ts).
  */
 export function namespacedToolNames(serverName: string, remoteNames: string[]): Map<string, string> {
   const prefix = `${serverName}${SEPARATOR}`;
   const room = TOOL_NAME_MAX - prefix.length;
-  const plain = (remote: string) => {
-    const snake = sanitize(remote);
-    return snake === remote && snake.length <= room && !snake.includes(SEPARATOR) ? snake : null;
-  };
+  const unique = [...new Set(remoteNames)];
+  const snakeOf = new Map(unique.map((remote) => [remote, sanitize(remote)]));
+  const count = new Map<string, number>();
+  for (const snake of snakeOf.values()) count.set(snake, (count.get(snake) ?? 0) + 1);
   const suffixed = (remote: string, hashLength: number) => {
     const suffix = `_${shortHash(remote, hashLength)}`;
-    const stem = sanitize(remote)
-      .replaceAll(SEPARATOR, "_")
-      .slice(0, room - suffix.length)
-      .replace(/_+$/, "");
+    const stem = (snakeOf.get(remote) ?? "tool").slice(0, room - suffix.length).replace(/_+$/, "");
     return `${stem || "tool"}${suffix}`;
   };
-  const unique = [...new Set(remoteNames)];
-  const kept = new Map(unique.map((remote) => [remote, plain(remote)]));
-  const used = new Set([...kept.values()].filter((name): name is string => name !== null));
+  const used = new Set<string>();
   const result = new Map<string, string>();
+  // Names that keep their plain form first, so a suffixed one can never take theirs.
+  const plain = (remote: string) => {
+    const snake = snakeOf.get(remote) ?? "tool";
+    if (snake.length > room) return null;
+    if ((count.get(snake) ?? 0) > 1 && snake !== remote) return null;
+    return snake;
+  };
   for (const remote of unique) {
-    let local = kept.get(remote) ?? null;
-    // A rewritten name that meets another tool's name takes a longer hash until it is unique.
-    for (let hashLength = 8; local === null || (kept.get(remote) === null && used.has(local)); hashLength += 8) {
-      local = suffixed(remote, Math.min(hashLength, 40));
-      if (hashLength >= 40) break;
+    const name = plain(remote);
+    if (name !== null && !used.has(name)) {
+      used.add(name);
+      result.set(remote, `${prefix}${name}`);
     }
-    used.add(local);
-    result.set(remote, `${prefix}${local}`);
+  }
+  for (const remote of unique) {
+    if (result.has(remote)) continue;
+    let name = suffixed(remote, 8);
+    for (let hashLength = 16; used.has(name) && hashLength <= 40; hashLength += 8) name = suffixed(remote, hashLength);
+    used.add(name);
+    result.set(remote, `${prefix}${name}`);
   }
   return result;
 }
@@ -129,4 +136,12 @@ export function hintedClass(annotations: Record<string, unknown> | null | undefi
   ];
   if (openWorld) reasons.push("it may reach outside systems (openWorldHint)");
   return { riskClass: readOnly ? "READ" : "DESTRUCTIVE", reasons };
+}
+
+export type McpToolConfirmation = "confirmed" | "new" | "changed";
+
+/** "confirmed" only when an admin confirmed the definition as it is now. */
+export function toolConfirmation(row: { confirmedHash: string | null; definitionHash: string }): McpToolConfirmation {
+  if (row.confirmedHash === null) return "new";
+  return row.confirmedHash === row.definitionHash ? "confirmed" : "changed";
 }

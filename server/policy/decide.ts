@@ -14,6 +14,15 @@
  * 3. The class decides unless the winning rule set a decision: READ runs, SENSITIVE_READ
  *    and DESTRUCTIVE need approval, DISABLED is denied.
  *
+ * A rule's tool name may be a pattern (`github__*`, `*__delete_*`): `*` matches any run of
+ * characters and nothing else is special. An exact name beats a pattern, a pattern beats "*".
+ *
+ * A tool imported from an MCP server starts from, in order: the admin's override, the class
+ * an admin confirmed for its current definition, the server's default class, the class its
+ * annotations hint at. Until an admin confirms its current definition (never seen, or
+ * changed since), it cannot run without a reviewer whatever rules say — or, if its server
+ * disables new tools, not at all.
+ *
  * A rule may raise a call's class freely, but it may make a call run with less review —
  * set a class below the call's own class (from step 1), or ALLOW a sensitive read or a
  * destructive call — only if an admin typed a confirmation when saving it
@@ -56,8 +65,56 @@ function strictness(rule: PolicyRule): number {
       : 0;
 }
 
+/**
+ * Whether a rule's tool name covers a tool: equal, or a pattern whose `*`s match any run of
+ * characters. Matched piece by piece (no regular expression is built from admin input).
+ */
+export function toolNameMatches(pattern: string, toolName: string): boolean {
+  if (!pattern.includes("*")) return pattern === toolName;
+  const pieces = pattern.split("*");
+  const first = pieces[0] ?? "";
+  const last = pieces[pieces.length - 1] ?? "";
+  if (toolName.length < first.length + last.length) return false;
+  if (!toolName.startsWith(first) || !toolName.endsWith(last)) return false;
+  let position = first.length;
+  const end = toolName.length - last.length;
+  for (const piece of pieces.slice(1, -1)) {
+    const found = toolName.indexOf(piece, position);
+    if (found === -1 || found + piece.length > end) return false;
+    position = found + piece.length;
+  }
+  return true;
+}
+
+function nameSpecificity(toolName: string): number {
+  if (toolName === "*") return 0;
+  return toolName.includes("*") ? 1 : 2;
+}
+
 function specificity(rule: PolicyRule): number {
-  return rule.conditions.length * 2 + (rule.toolName === "*" ? 0 : 1);
+  return rule.conditions.length * 3 + nameSpecificity(rule.toolName);
+}
+
+type ImportedTool = NonNullable<NonNullable<ProposedCall["tool"]>["imported"]>;
+
+/** Where an imported tool's class comes from when no admin override applies. */
+function importedClass(tool: NonNullable<ProposedCall["tool"]>, imported: ImportedTool, toolName: string) {
+  if (imported.confirmation === "confirmed" && imported.confirmedClass) {
+    return {
+      riskClass: imported.confirmedClass,
+      reason: `an admin confirmed ${toolName} as ${imported.confirmedClass}`,
+    };
+  }
+  if (imported.serverDefault) {
+    return {
+      riskClass: imported.serverDefault,
+      reason: `${imported.serverDefault} is the default class of the MCP server ${imported.server}`,
+    };
+  }
+  return {
+    riskClass: tool.defaultRisk,
+    reason: `${toolName} is ${tool.defaultRisk} by its MCP annotations: ${imported.hintReasons.join("; ")}`,
+  };
 }
 
 function deny(policy: PolicyConfig, reason: string, riskClass?: RiskClass): PolicyDecision {
@@ -84,20 +141,22 @@ function rulePermits(rule: PolicyRule, baseClass: RiskClass): boolean {
 export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision {
   if (!call.tool) return deny(policy, `"${call.toolName}" is not a known tool`);
   const override = policy.toolClasses[call.toolName];
-  const baseClass = override ?? call.tool.classifiedRisk ?? call.tool.defaultRisk;
+  const imported = call.tool.imported;
+  const fromImport = imported && !override ? importedClass(call.tool, imported, call.toolName) : undefined;
+  const baseClass = override ?? call.tool.classifiedRisk ?? fromImport?.riskClass ?? call.tool.defaultRisk;
   if (!isRiskClass(baseClass)) return deny(policy, `no valid risk class is known for "${call.toolName}"`);
   const reasons: string[] = [
     override
       ? `an admin set ${call.toolName} to ${override}`
       : call.tool.classifiedRisk
         ? `${call.toolName} classified this call as ${call.tool.classifiedRisk}`
-        : `${call.toolName} is ${call.tool.defaultRisk} by default`,
+        : (fromImport?.reason ?? `${call.toolName} is ${call.tool.defaultRisk} by default`),
   ];
 
   const subject = { args: call.args, facts: call.facts, actor: call.actor };
   const matching: PolicyRule[] = [];
   for (const rule of policy.rules) {
-    if (!rule.enabled || (rule.toolName !== "*" && rule.toolName !== call.toolName)) continue;
+    if (!rule.enabled || (rule.toolName !== "*" && !toolNameMatches(rule.toolName, call.toolName))) continue;
     try {
       const reach = rulePermits(rule, baseClass) ? "permits" : "restricts";
       if (rule.conditions.every((condition) => conditionHolds(subject, condition, reach))) matching.push(rule);
@@ -156,6 +215,23 @@ export function decide(call: ProposedCall, policy: PolicyConfig): PolicyDecision
     decision = "ALLOW";
   }
   if (ruleDecision === undefined || ruleDecision === decision) reasons.push(`${riskClass}: ${byClass.reason}`);
+  if (imported && imported.confirmation !== "confirmed" && decision !== "DENY") {
+    const unconfirmed =
+      imported.confirmation === "new"
+        ? "no admin has confirmed the class of this MCP tool yet"
+        : "this MCP tool's definition changed since an admin confirmed its class";
+    if (imported.newToolMode === "DISABLED") {
+      return deny(
+        policy,
+        `${unconfirmed}, and its server ${imported.server} disables such tools until then`,
+        riskClass,
+      );
+    }
+    if (decision === "ALLOW") {
+      decision = "REQUIRE_APPROVAL";
+      reasons.push(`${unconfirmed}: a reviewer must approve each call until an admin does`);
+    }
+  }
   if (decision !== "REQUIRE_APPROVAL") requiredApprovals = 0;
   let network = false;
   if (winner?.effect.network === true && decision !== "DENY") {

@@ -36,7 +36,10 @@ export interface RuleEffect {
 
 export interface PolicyRule {
   id: string;
-  /** A tool name, or "*" for every tool. */
+  /**
+   * A tool name, "*" for every tool, or a pattern where `*` (the only special character)
+   * stands for any run of characters: `github__*`, `*__delete_*`.
+   */
   toolName: string;
   description: string;
   conditions: RuleCondition[];
@@ -64,10 +67,28 @@ export interface PolicyConfig {
 
 export type Facts = Record<string, ConditionValue>;
 
+/**
+ * What policy knows of a tool imported from an MCP server besides its hinted class (its
+ * `defaultRisk`, from annotations an untrusted server wrote).
+ */
+export interface ImportedToolPolicy {
+  /** The MCP server's name (the tool's namespace). */
+  server: string;
+  /** Why the annotations suggest the hinted class. */
+  hintReasons: string[];
+  /** The server's default class, set by an admin. */
+  serverDefault?: RiskClass;
+  /** "confirmed": an admin confirmed `confirmedClass` for the definition as it is now. */
+  confirmation: "confirmed" | "new" | "changed";
+  confirmedClass?: RiskClass;
+  /** What an unconfirmed tool does: every call needs a reviewer, or none runs. */
+  newToolMode: "NEEDS_APPROVAL" | "DISABLED";
+}
+
 export interface ProposedCall {
   toolName: string;
   /** Undefined when the model named a tool that does not exist. */
-  tool: { defaultRisk: RiskClass; classifiedRisk?: RiskClass } | undefined;
+  tool: { defaultRisk: RiskClass; classifiedRisk?: RiskClass; imported?: ImportedToolPolicy } | undefined;
   args: unknown;
   facts: Facts;
   actor: { id: string; role: Role };

@@ -137,7 +137,37 @@ export const metrics = {
     help: "Open live run-event streams on this instance",
     registers: [registry],
   }),
+  /** One series per server and state, 1 for the state it is in: server names are admin-chosen lower_snake, bounded in number. */
+  mcpServerStatus: new Gauge({
+    name: "airlock_mcp_server_status",
+    help: "This instance's connection to each MCP server: 1 for its current state (CONNECTING, READY, FAILED, STOPPED)",
+    labelNames: ["server", "state"],
+    registers: [registry],
+  }),
+  mcpServerTools: new Gauge({
+    name: "airlock_mcp_server_tools",
+    help: "Tools each MCP server listed at this instance's last tools/list",
+    labelNames: ["server"],
+    registers: [registry],
+  }),
 };
+
+export const MCP_CONNECTION_STATES = ["CONNECTING", "READY", "FAILED", "STOPPED"] as const;
+
+/** Sets the server's state series (one 1, the others 0), or removes them when the server is gone. */
+export function reportMcpServerState(
+  server: string,
+  state: (typeof MCP_CONNECTION_STATES)[number] | null,
+  toolCount?: number,
+) {
+  const label = nameLabel(server);
+  for (const each of MCP_CONNECTION_STATES) {
+    if (state === null) metrics.mcpServerStatus.remove({ server: label, state: each });
+    else metrics.mcpServerStatus.set({ server: label, state: each }, each === state ? 1 : 0);
+  }
+  if (state === null) metrics.mcpServerTools.remove({ server: label });
+  else if (toolCount !== undefined) metrics.mcpServerTools.set({ server: label }, toolCount);
+}
 
 /** Whole-system figures read from the database at scrape time (see the header). */
 export interface SystemFigures {

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import type { ImportedToolPolicy } from "../policy/types";
 import type { RiskClass, Role } from "../shared/risk";
 import type { Logger } from "../telemetry/logger";
 
@@ -77,6 +78,27 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
    */
   sensitiveValues?: (output: Output) => string[];
   execute: (input: Input, context: ToolContext) => Promise<Output>;
+  /**
+   * For a tool defined by a JSON Schema rather than zod (one imported from an MCP server):
+   * the schema the model is shown. `input` must validate against exactly this schema.
+   */
+  modelInputSchema?: Record<string, unknown>;
+  /** A hash of whatever else defines the tool (an MCP tool's definition hash): part of `version`. */
+  definitionHash?: string;
+  /** A tool imported from an MCP server: what policy must know of its origin and confirmation. */
+  imported?: ImportedToolPolicy;
+}
+
+/**
+ * Thrown by a tool whose call may have taken effect although it did not complete (an MCP
+ * server that crashed or stopped answering mid-call): a non-read call becomes
+ * UNKNOWN_OUTCOME and is never retried blindly.
+ */
+export class ToolOutcomeUnknownError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ToolOutcomeUnknownError";
+  }
 }
 
 export interface Tool<Input = unknown, Output = unknown> extends ToolDefinition<Input, Output> {
@@ -92,11 +114,19 @@ export function defineTool<Input, Output>(definition: ToolDefinition<Input, Outp
   if (!/^[a-z][a-z0-9_]{0,63}$/.test(definition.name)) {
     throw new Error(`Tool name "${definition.name}" must be lower_snake_case, at most 64 characters`);
   }
-  const inputJsonSchema = z.toJSONSchema(definition.input, { io: "input" }) as Record<string, unknown>;
+  const inputJsonSchema =
+    definition.modelInputSchema ?? (z.toJSONSchema(definition.input, { io: "input" }) as Record<string, unknown>);
   const outputJsonSchema = z.toJSONSchema(definition.output, { io: "output", unrepresentable: "any" });
   const version = createHash("sha256")
     .update(
-      JSON.stringify([definition.name, definition.description, inputJsonSchema, outputJsonSchema, definition.risk]),
+      JSON.stringify([
+        definition.name,
+        definition.description,
+        inputJsonSchema,
+        outputJsonSchema,
+        definition.risk,
+        ...(definition.definitionHash ? [definition.definitionHash] : []),
+      ]),
     )
     .digest("hex")
     .slice(0, 16);
