@@ -6,6 +6,7 @@ import { usePathname } from "next/navigation";
 const SECTIONS = [
   { href: "/admin", label: "Overview", hint: "Health and models at a glance" },
   { href: "/admin/tools", label: "Tools & rules", hint: "Risk classes, rules, simulator" },
+  { href: "/admin/mcp", label: "MCP servers", hint: "Connected servers and their tools" },
   { href: "/admin/users", label: "Users", hint: "People and roles" },
   { href: "/admin/models", label: "Models", hint: "Providers and the default" },
   { href: "/admin/settings", label: "Approval settings", hint: "Expiry and who approves" },

@@ -1,4 +1,6 @@
 /** The list of requests: one row per request, a checkbox for batch decisions while pending. */
+
+import { ToolFlagBadge } from "../admin/mcp/tool-flag";
 import type { CheckedSet } from "../hooks/use-checked-set";
 import type { InboxItem } from "../hooks/use-inbox-list";
 import { CallOutcomeBadge } from "./call-outcome";
@@ -45,6 +47,7 @@ export function InboxList({
             <span className="flex flex-wrap items-center gap-2">
               <span className="min-w-0 font-mono text-sm font-medium break-all">{item.toolName}</span>
               <RiskBadge riskClass={item.riskClass} />
+              {item.toolFlag ? <ToolFlagBadge flag={item.toolFlag} /> : null}
               <span className="ml-auto text-xs text-slate-500">{timeAgo(item.createdAt)}</span>
             </span>
             <span className="mt-0.5 block truncate text-sm text-slate-700">

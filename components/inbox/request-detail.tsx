@@ -1,6 +1,7 @@
 "use client";
 /** One request as a reviewer decides on it: what will happen, the arguments, why it waits, and the decision. */
 import { useEffect, useRef } from "react";
+import { ToolFlagNotice } from "../admin/mcp/tool-flag";
 import { prettyJson, type RequestDecision, useRequestDecision } from "../hooks/use-request-decision";
 import { RunTraceLink } from "../trace/run-trace-view";
 import { Panel } from "../ui/card";
@@ -73,6 +74,7 @@ function RequestView({
         </span>
       </header>
 
+      {request.toolFlag ? <ToolFlagNotice flag={request.toolFlag} /> : null}
       {request.preview ? <RequestPreview preview={request.preview} /> : null}
 
       <section className="grid gap-4 md:grid-cols-2">

@@ -199,6 +199,27 @@ describe("how an execution ends", () => {
       expect(toToolResult({ ...call, status }).output).toMatchObject({ type: "error-text" });
     }
   });
+
+  it("tells a reviewer's rejection as a plain result; only a rejection's mark makes it one, never its text", () => {
+    const notice = "Not executed: rejected by a reviewer because no; do not retry it.";
+    const base = { modelCallId: "m-2", toolName: "t", status: "REFUSED" as const, error: notice };
+    for (const notExecuted of ["rejected-by-reviewer", "rejected-earlier"]) {
+      expect(toToolResult({ ...base, result: { notExecuted, requestId: "r" } }).output).toEqual({
+        type: "text",
+        value: notice,
+      });
+    }
+    // The same words without the mark (a tool's own error, a policy denial) stay an error.
+    expect(toToolResult({ ...base, result: null }).output).toEqual({ type: "error-text", value: `Refused: ${notice}` });
+    expect(toToolResult({ ...base, result: { notExecuted: "approved", requestId: "r" } }).output).toMatchObject({
+      type: "error-text",
+    });
+    expect(
+      toToolResult({ ...base, status: "FAILED", result: { notExecuted: "rejected-earlier", requestId: "r" } }).output,
+    ).toMatchObject({
+      type: "error-text",
+    });
+  });
 });
 
 describe("the bound on parallel calls", () => {

@@ -20,6 +20,7 @@
  * workers (or a replay) cannot both apply it.
  */
 import type { ToolResultPart } from "ai";
+import { isRejectedCallResult } from "../approvals/rejection-notice";
 import type { AuditEventInput } from "../audit/record-audit-event";
 import type { ToolCallState } from "../db/steps";
 import type { Decision } from "../shared/risk";
@@ -201,10 +202,22 @@ const OUTCOME_TEXT: Partial<Record<ToolCallStatus, (call: { error: string | null
     "Outcome unknown: the worker stopped while this call was running and it was not retried automatically. A human must check what happened before trying again.",
 };
 
-/** What the model is told of a settled call. */
+/**
+ * What the model is told of a settled call. A call a reviewer rejected (or that repeats
+ * one rejected earlier in the conversation) is told as a plain result, not an error: it
+ * was decided, and the notice says not to retry it.
+ */
 export function toToolResult(
   call: Pick<ToolCallState, "modelCallId" | "toolName" | "status" | "result" | "error">,
 ): ToolResultPart {
+  if (call.status === "REFUSED" && isRejectedCallResult(call.result) && call.error) {
+    return {
+      type: "tool-result",
+      toolCallId: call.modelCallId,
+      toolName: call.toolName,
+      output: { type: "text", value: call.error },
+    };
+  }
   const describe = OUTCOME_TEXT[call.status];
   return {
     type: "tool-result",

@@ -4,7 +4,8 @@
  * waited, calls found RUNNING after a crash. Each call is evaluated again under the
  * policy in force, the lifecycle (tool-call-lifecycle.ts) names its next transition, and
  * each transition is its own conditional transaction under the run's lease, with its
- * audit event: calls that need a human get an approval request and park, denied ones are
+ * audit event: calls that need a human get an approval request and park (unless the same
+ * call was rejected earlier in the conversation: refused with that reason), denied ones are
  * refused, runnable ones run in parallel (the lifecycle's bound). An approved call runs
  * only if its approval still binds to exactly what will run; consuming the approval and
  * starting the call are one transaction, so it runs at most once even if two workers race.
@@ -13,7 +14,9 @@ import type { ToolResultPart } from "ai";
 import { bindingHash } from "../approvals/binding";
 import { consumeApproval, voidUnusedApproval } from "../approvals/consume-approval";
 import { loadPolicy, type PolicyInForce } from "../approvals/current-policy";
+import { findEarlierRejection, REJECTED_EARLIER_RULE } from "../approvals/earlier-rejection";
 import { evaluateCall } from "../approvals/evaluate-call";
+import { type RejectedCallResult, repeatedRejectionNotice } from "../approvals/rejection-notice";
 import { announceApprovalRequest, createApprovalRequest } from "../approvals/request-approval";
 import { recordAuditEvent } from "../audit/record-audit-event";
 import { type ApprovalRequestRow, findApprovalRequestByToolCall } from "../db/approvals";
@@ -266,6 +269,31 @@ async function askApproval(
     }
   }
   const request = await withLease(options.runId, options.workerId, async (tx) => {
+    // Asked in the transaction that would create the request: the same call rejected
+    // earlier in this conversation is refused with that reason, and nobody is asked again.
+    const earlier = await findEarlierRejection(
+      {
+        conversationId: options.conversationId,
+        binding: {
+          toolName: tool.name,
+          args: move.input,
+          toolVersion: tool.version,
+          policyVersion: move.decision.policyVersion,
+        },
+      },
+      tx,
+    );
+    if (earlier) {
+      const result: RejectedCallResult = { notExecuted: "rejected-earlier", requestId: earlier.requestId };
+      const reason = repeatedRejectionNotice(earlier.reason);
+      await applyTransition(
+        tx,
+        options,
+        { name: "refuse", toolCallId: call.id, riskClass: move.riskClass, error: reason, result },
+        { toolName: tool.name, reason, rule: REJECTED_EARLIER_RULE, rejectedRequestId: earlier.requestId },
+      );
+      return null;
+    }
     const moved = await applyTransition(
       tx,
       options,

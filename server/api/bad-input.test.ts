@@ -126,11 +126,51 @@ function validRule() {
   };
 }
 
+function validStdioServer() {
+  return {
+    transport: "STDIO",
+    name: "probe_stdio",
+    enabled: false,
+    newToolMode: "NEEDS_APPROVAL",
+    defaultRiskClass: null,
+    callTimeoutMs: 10_000,
+    command: "node",
+    // Few leaves (every leaf is probed ~26 ways): a setting's name, value and flag are probed through update.
+    args: [],
+    cwd: "/tmp",
+    env: [],
+  };
+}
+
+function validHttpServer() {
+  return {
+    transport: "HTTP",
+    name: "probe_http",
+    enabled: false,
+    newToolMode: "DISABLED",
+    defaultRiskClass: "READ",
+    callTimeoutMs: 10_000,
+    url: "http://127.0.0.1:9/mcp",
+    // As few leaves as the schema allows: each is probed ~26 ways, over HTTP.
+    headers: [],
+    bearerToken: { action: "clear" },
+  };
+}
+
 /** One or more valid inputs per procedure that takes input; the probes are variations of them. */
 function validInputs(f: Fixtures): Record<string, unknown[]> {
   return {
     "admin.tools.setClass": [{ toolName: "list_files", riskClass: "READ", expectedVersion: 0, confirmation: "x" }],
-    "admin.tools.simulate": [{ toolName: "list_files", args: { path: "docs" }, role: "USER" }],
+    "admin.tools.simulate": [
+      { toolName: "list_files", args: { path: "docs" }, role: "USER", conversationId: f.conversationId },
+    ],
+    // One transport per procedure keeps the walk short: create probes stdio, update probes HTTP.
+    "admin.mcpServers.create": [validStdioServer()],
+    "admin.mcpServers.update": [{ serverId: UNKNOWN_UUID, expectedVersion: 1, server: validHttpServer() }],
+    "admin.mcpServers.setEnabled": [{ serverId: UNKNOWN_UUID, expectedVersion: 1, enabled: true }],
+    "admin.mcpServers.delete": [{ serverId: UNKNOWN_UUID, expectedVersion: 1 }],
+    "admin.mcpServers.testConnection": [{ serverId: UNKNOWN_UUID }],
+    "admin.mcpServers.confirmTool": [{ toolId: UNKNOWN_CUID, expectedVersion: 1, riskClass: "READ" }],
     "admin.rules.create": [validRule()],
     "admin.rules.update": [{ id: f.ruleId, expectedVersion: 1, rule: validRule() }],
     "admin.rules.delete": [{ id: f.ruleId, expectedVersion: 1 }],

@@ -19,6 +19,10 @@ export async function closeRequestWithoutRunning(
     reason: string;
     /** What the model is told. */
     callError: string;
+    /** The call's result: a rejection's mark, so the model is told as a plain result (rejection-notice.ts). */
+    callResult?: unknown;
+    /** The run event's copy of callError, released values hidden (others may see the events). */
+    eventCallError?: string;
     audit: { actorId: string | null; action: string; data: Record<string, unknown> };
   },
 ): Promise<void> {
@@ -32,6 +36,8 @@ export async function closeRequestWithoutRunning(
     from: ["AWAITING_APPROVAL"],
     to: "REFUSED",
     error: outcome.callError,
+    ...(outcome.callResult !== undefined ? { result: outcome.callResult } : {}),
+    ...(outcome.eventCallError !== undefined ? { eventError: outcome.eventCallError } : {}),
   });
   await requeueRun(request.runId, tx);
   await recordAuditEvent(tx, { ...outcome.audit, targetType: "approval", targetId: request.id });

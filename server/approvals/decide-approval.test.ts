@@ -73,7 +73,10 @@ describe("deciding an approval request", () => {
       `SELECT status, error FROM "ToolCall" WHERE "runId" = $1`,
       [runId],
     );
-    expect(call).toEqual({ status: "REFUSED", error: `Rejected by ${reviewer.name}: Keep that file` });
+    expect(call).toEqual({
+      status: "REFUSED",
+      error: "Not executed: rejected by a reviewer because Keep that file; do not retry it.",
+    });
     const texts = await world.database.query<{ parts: { text?: string }[] }>(
       `SELECT parts FROM "Message" WHERE "runId" = $1 AND role = 'ASSISTANT' ORDER BY id`,
       [runId],

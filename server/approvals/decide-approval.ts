@@ -18,6 +18,7 @@ import type { DecisionResult, ReviewDecision } from "./decision";
 import { expireApprovalRequest } from "./expire-approvals";
 import { lockOpenRequest } from "./open-request";
 import { rejectRequest } from "./reject-request";
+import { loadSensitiveValues } from "./released-values";
 import { requireReviewer } from "./require-reviewer";
 
 export type { DecisionResult, ReviewDecision } from "./decision";
@@ -38,7 +39,12 @@ async function decideInTransaction(tx: Transaction, options: DecideOptions): Pro
   const { decision, tools } = options;
   const decided =
     decision.verdict === "reject"
-      ? await rejectRequest(tx, { request: open.request, reviewer, reason: decision.reason })
+      ? await rejectRequest(tx, {
+          request: open.request,
+          reviewer,
+          reason: decision.reason,
+          released: await loadSensitiveValues(open.request.conversationId, tools),
+        })
       : await approveRequest(tx, { ...open, reviewer, decision, tools });
   return "voided" in decided ? decided : { ...decided, requestedAt: open.request.createdAt };
 }

@@ -18,6 +18,7 @@ import type { ToolCallStatus } from "../shared/run-events";
 import { maskDeep } from "../shared/sensitive-values";
 import type { ToolPreview } from "../tools/define-tool";
 import type { ToolRegistry } from "../tools/registry";
+import { mcpToolFlags } from "./mcp-tool-flag";
 import { loadSensitiveValues } from "./released-values";
 
 export const MASKED = "[hidden: sensitive value]";
@@ -36,9 +37,13 @@ export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
   const users = await findUserNames([...new Set(rows.map((row) => row.requesterId))]);
   // Each request's arguments and summary hide what was released in its own conversation.
   const conversations = [...new Set(rows.map((row) => row.conversationId))];
-  const released = new Map(
-    await Promise.all(conversations.map(async (id) => [id, await loadSensitiveValues(id, tools)] as const)),
-  );
+  const [released, flags] = await Promise.all([
+    Promise.all(conversations.map(async (id) => [id, await loadSensitiveValues(id, tools)] as const)).then(
+      (entries) => new Map(entries),
+    ),
+    // Only a pending request is still to be decided: it carries the flag of its MCP tool.
+    mcpToolFlags(rows.filter((row) => row.status === "PENDING").map((row) => row.toolName)),
+  ]);
   return rows.map((row) => ({
     id: row.id,
     toolName: row.toolName,
@@ -59,6 +64,7 @@ export async function listInbox(filter: InboxFilter, tools: ToolRegistry) {
     decidedAt: row.decidedAt,
     decisionReason: row.decisionReason,
     ...callOutcome(row.toolCall, released.get(row.conversationId) ?? []),
+    toolFlag: row.status === "PENDING" ? (flags.get(row.toolName) ?? null) : null,
   }));
 }
 
@@ -76,12 +82,13 @@ type Part = { type: string; text?: string; toolCallId?: string; toolName?: strin
 export async function inboxDetail(requestId: string, tools: ToolRegistry) {
   const request = await findApprovalRequest(requestId);
   if (!request) throw new AirlockError("approval:not-found", "This approval request does not exist.");
-  const [decisions, context, users, released, call] = await Promise.all([
+  const [decisions, context, users, released, call, flags] = await Promise.all([
     listDecisions(request.id),
     readConversationContext(request.conversationId, request.runId, 12),
     findUserNames([request.requesterId]),
     loadSensitiveValues(request.conversationId, tools),
     findToolCallOutcome(request.toolCallId),
+    mcpToolFlags(request.status === "PENDING" ? [request.toolName] : []),
   ]);
   const sensitiveCalls = new Set(
     context.toolCalls.filter((call) => call.riskClass === "SENSITIVE_READ").map((call) => call.modelCallId),
@@ -109,6 +116,7 @@ export async function inboxDetail(requestId: string, tools: ToolRegistry) {
       reasons: request.reasons as string[],
       requester: requesterOf(request.requesterId, users),
       ...callOutcome(call, released),
+      toolFlag: flags.get(request.toolName) ?? null,
     },
     decisions: decisions.map((decision) => ({
       reviewer: decision.reviewer,

@@ -26,10 +26,13 @@ import { RISK_ORDER, toolNameMatches } from "../policy/decide";
 import type { RuleEffect } from "../policy/types";
 import { type PolicyRuleInput, ruleLoweringConfirmation } from "../shared/policy-schemas";
 import type { RiskClass, Role } from "../shared/risk";
+import { maskDeep } from "../shared/sensitive-values";
 import type { AnyTool } from "../tools/define-tool";
 import type { ToolRegistry } from "../tools/registry";
 import { forgetCachedPolicy, loadPolicy } from "./current-policy";
+import { findEarlierRejection, REJECTED_EARLIER_RULE, REJECTED_EARLIER_RULE_TEXT } from "./earlier-rejection";
 import { evaluateCall } from "./evaluate-call";
+import { loadSensitiveValues } from "./released-values";
 
 function conflict(what: string): never {
   throw new AirlockError(
@@ -339,16 +342,28 @@ export async function updatePolicySettings(options: {
   forgetCachedPolicy();
 }
 
-/** What would happen if the agent made this call now, for this role. */
-export async function simulateCall(options: { tools: ToolRegistry; toolName: string; args: unknown; role: Role }) {
+/**
+ * What would happen if the agent made this call now, for this role — and, in a chosen
+ * conversation, whether the same call was rejected there earlier (then it is refused at
+ * once with that reason; earlier-rejection.ts). A call that would wait for approval
+ * names that rule among its reasons, so the simulator never hides a way a call ends.
+ */
+export async function simulateCall(options: {
+  tools: ToolRegistry;
+  toolName: string;
+  args: unknown;
+  role: Role;
+  conversationId?: string;
+}) {
   const policy = await loadPolicy();
+  const tool = options.tools.get(options.toolName);
   const evaluation = await evaluateCall({
     toolName: options.toolName,
-    tool: options.tools.get(options.toolName),
+    tool,
     args: options.args,
     actor: { id: "simulation", role: options.role },
     policy,
-    availableTools: () => options.tools.list().map((tool) => tool.name),
+    availableTools: () => options.tools.list().map((candidate) => candidate.name),
   });
   if (!evaluation.ok)
     return {
@@ -358,6 +373,42 @@ export async function simulateCall(options: { tools: ToolRegistry; toolName: str
       requiredApprovals: 0,
       facts: {},
       policyVersion: policy.version,
+      rejectedEarlier: null,
     };
-  return { ...evaluation.decision, facts: evaluation.facts };
+  const simulated = { ...evaluation.decision, facts: evaluation.facts, rejectedEarlier: null };
+  if (evaluation.decision.decision !== "REQUIRE_APPROVAL" || !tool) return simulated;
+  const binding = {
+    toolName: tool.name,
+    args: evaluation.input,
+    toolVersion: tool.version,
+    policyVersion: evaluation.decision.policyVersion,
+  };
+  const conversationId = options.conversationId;
+  const earlier = conversationId ? await findEarlierRejection({ conversationId, binding }) : null;
+  if (!earlier || !conversationId) {
+    return {
+      ...simulated,
+      reasons: [...simulated.reasons, `Rule "${REJECTED_EARLIER_RULE}": ${REJECTED_EARLIER_RULE_TEXT}`],
+    };
+  }
+  // An admin reads this: values released in that conversation stay hidden, as in the inbox.
+  const released = await loadSensitiveValues(conversationId, options.tools);
+  const when = earlier.rejectedAt ? ` on ${earlier.rejectedAt.toISOString()}` : "";
+  return {
+    ...simulated,
+    decision: "DENY" as const,
+    requiredApprovals: 0,
+    reasons: [
+      ...simulated.reasons,
+      maskDeep(
+        `Rule "${REJECTED_EARLIER_RULE}": a reviewer rejected this same call in this conversation${when} (request ${earlier.requestId}) because ${earlier.reason} — it would be refused at once with that reason, not asked again.`,
+        released,
+      ),
+    ],
+    rejectedEarlier: {
+      requestId: earlier.requestId,
+      reason: maskDeep(earlier.reason, released),
+      rejectedAt: earlier.rejectedAt,
+    },
+  };
 }

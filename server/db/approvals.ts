@@ -71,6 +71,22 @@ export async function insertApprovalRequest(
   });
 }
 
+/**
+ * The latest request of the conversation a reviewer rejected with exactly this binding,
+ * or null. Read in the transaction that would create the new request (index
+ * conversationId + bindingHash), so what it finds and what is created are one decision.
+ */
+export async function findRejectedRequestWithBinding(
+  options: { conversationId: string; bindingHash: string },
+  tx: Transaction = db(),
+): Promise<{ id: string; decisionReason: string | null; decidedAt: Date | null } | null> {
+  return tx.approvalRequest.findFirst({
+    where: { conversationId: options.conversationId, bindingHash: options.bindingHash, status: "REJECTED" },
+    orderBy: { decidedAt: "desc" },
+    select: { id: true, decisionReason: true, decidedAt: true },
+  });
+}
+
 /** The request's columns as one SQL list, from the same select as every Prisma read of it. */
 const APPROVAL_REQUEST_COLUMNS = Object.keys(approvalRequestSelect)
   .map((column) => `"${column}"`)

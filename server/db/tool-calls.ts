@@ -11,7 +11,15 @@ import type { Transaction } from "./transaction";
 /** Moves a call between statuses and appends its run event; false when it was no longer in `from`. Two round trips. */
 export async function setToolCallStatus(
   tx: Transaction,
-  options: { toolCallId: string; from: ToolCallStatus[]; to: ToolCallStatus; error?: string },
+  options: {
+    toolCallId: string;
+    from: ToolCallStatus[];
+    to: ToolCallStatus;
+    error?: string;
+    result?: unknown;
+    /** The run event's copy of the error, when others must not see all of it (released values hidden). */
+    eventError?: string;
+  },
 ): Promise<boolean> {
   const terminal = ["SUCCEEDED", "FAILED", "REFUSED", "CANCELLED", "UNKNOWN_OUTCOME"].includes(options.to);
   // The step's index comes back with the update: the event names it.
@@ -19,7 +27,8 @@ export async function setToolCallStatus(
     `UPDATE "ToolCall" AS call SET
        status = $2::"ToolCallStatus",
        error = CASE WHEN $3::boolean THEN $4 ELSE call.error END,
-       "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE call."finishedAt" END
+       "finishedAt" = CASE WHEN $5::boolean THEN now() ELSE call."finishedAt" END,
+       result = CASE WHEN $7::boolean THEN $8::jsonb ELSE call.result END
      FROM "Step" AS step
      WHERE call.id = $1 AND call.status = ANY($6::"ToolCallStatus"[]) AND step.id = call."stepId"
      RETURNING call."runId", step.index AS "stepIndex"`,
@@ -29,6 +38,8 @@ export async function setToolCallStatus(
     options.error ?? null,
     terminal,
     options.from,
+    options.result !== undefined,
+    options.result === undefined ? null : JSON.stringify(options.result),
   );
   const call = rows[0];
   if (!call) return false;
@@ -40,7 +51,8 @@ export async function setToolCallStatus(
         stepIndex: call.stepIndex,
         toolCallId: options.toolCallId,
         status: options.to,
-        ...(options.error !== undefined ? { error: options.error } : {}),
+        ...(options.error !== undefined ? { error: options.eventError ?? options.error } : {}),
+        ...(options.result !== undefined ? { result: options.result } : {}),
       },
     ],
     tx,

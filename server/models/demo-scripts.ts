@@ -16,8 +16,28 @@ interface ToolScript {
 
 const FILE_NAME = String.raw`([\w./-]+\.[A-Za-z0-9]+|[\w./-]+/)`;
 
+/** The JSON object a request spells out, or null when it is not one. */
+function jsonObject(text: string | undefined): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text ?? "");
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Order matters: the first pattern that matches wins. */
 const TOOL_SCRIPTS: ToolScript[] = [
+  {
+    // Any tool by its name, imported MCP tools (`<server>__<tool>`) included: "use files__read_text_file with {"path": "a.txt"}".
+    pattern: /^\s*use\s+`?([A-Za-z][\w-]*)`?\s+with\s+(\{[\s\S]*\})\s*$/i,
+    calls: (match) => {
+      const input = jsonObject(match[2]);
+      return input && match[1] ? [{ toolName: match[1], input }] : [];
+    },
+  },
   {
     // Two calls in one step: they run in parallel.
     pattern: new RegExp(String.raw`\blist the files and (?:show|read)(?: me)? ${FILE_NAME}`, "i"),
@@ -85,7 +105,7 @@ export function scriptToolCalls(userText: string, offeredTools: ReadonlySet<stri
     const match = userText.match(script.pattern);
     if (!match) continue;
     const calls = script.calls(match);
-    if (calls.every((call) => offeredTools.has(call.toolName))) return calls;
+    if (calls.length > 0 && calls.every((call) => offeredTools.has(call.toolName))) return calls;
   }
   return undefined;
 }
@@ -163,11 +183,18 @@ function describeError(toolName: string, output: unknown): string {
   return `**${toolName}** ${verb}: ${text}`;
 }
 
+/** A plain result that says the call did not run (a reviewer rejected it): read as a model would read it. */
+function notExecuted(output: unknown): output is string {
+  return typeof output === "string" && output.startsWith("Not executed:");
+}
+
 export function summarizeToolOutcomes(outcomes: ToolOutcome[]): string {
   const sections = outcomes.map((outcome) =>
     outcome.isError
       ? describeError(outcome.toolName, outcome.output)
-      : `**${outcome.toolName}** returned:\n\n${renderValue(outcome.output)}`,
+      : notExecuted(outcome.output)
+        ? `**${outcome.toolName}** did not run: ${outcome.output}`
+        : `**${outcome.toolName}** returned:\n\n${renderValue(outcome.output)}`,
   );
   return `${sections.join("\n\n")}\n\nAnything else I should do?`;
 }

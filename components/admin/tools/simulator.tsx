@@ -52,6 +52,7 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
   const id = useId();
   const [text, setText] = useState(() => exampleArguments(tool));
   const [role, setRole] = useState<Role>("USER");
+  const [conversationId, setConversationId] = useState("");
   const simulate = useMutation(trpc.admin.tools.simulate.mutationOptions());
   let parsed: { ok: true; value: unknown } | { ok: false; message: string };
   try {
@@ -72,7 +73,14 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
         className="grid gap-4 lg:grid-cols-2"
         onSubmit={(event) => {
           event.preventDefault();
-          if (parsed.ok) simulate.mutate({ toolName: tool.name, args: parsed.value, role });
+          const conversation = conversationId.trim();
+          if (parsed.ok)
+            simulate.mutate({
+              toolName: tool.name,
+              args: parsed.value,
+              role,
+              ...(conversation ? { conversationId: conversation } : {}),
+            });
         }}
       >
         <div className="space-y-3">
@@ -100,6 +108,16 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
                   </option>
                 ))}
               </select>
+            </Field>
+            <Field label="In conversation (id, optional)" htmlFor={`${id}-conversation`} className="flex-1">
+              <input
+                id={`${id}-conversation`}
+                value={conversationId}
+                onChange={(event) => setConversationId(event.target.value)}
+                placeholder="Checks for the same call rejected there earlier"
+                spellCheck={false}
+                className={`${inputClass} font-mono text-xs`}
+              />
             </Field>
             <Button type="submit" variant="primary" disabled={!parsed.ok || simulate.isPending}>
               {simulate.isPending ? "Simulating…" : "Simulate"}
@@ -132,6 +150,15 @@ export function Simulator({ tool, rules }: { tool: AdminTool; rules: RuleList | 
                   ))}
                 </ul>
               </div>
+              {result.rejectedEarlier ? (
+                <p className="text-xs text-rose-800" data-testid="simulation-rejected-earlier">
+                  Rejected earlier in this conversation
+                  {result.rejectedEarlier.rejectedAt
+                    ? ` (${new Date(result.rejectedEarlier.rejectedAt).toLocaleString()})`
+                    : ""}
+                  : <strong>{result.rejectedEarlier.reason}</strong>
+                </p>
+              ) : null}
               {matched ? (
                 <p className="text-xs text-slate-600">
                   Deciding rule: <strong>{matched.description}</strong>

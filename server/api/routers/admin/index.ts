@@ -9,6 +9,7 @@ import { ensureFreshModelConfig } from "../../../models/model-config";
 import { defaultModelId, listModels } from "../../../models/registry";
 import { adminProcedure, router } from "../../trpc";
 import { adminAuditRouter } from "./audit";
+import { adminMcpServersRouter } from "./mcp-servers";
 import { adminModelsRouter } from "./models";
 import { adminRulesRouter } from "./rules";
 import { adminSecretsRouter } from "./secrets";
@@ -34,4 +35,5 @@ export const adminRouter = router({
   settings: adminSettingsRouter,
   audit: adminAuditRouter,
   secrets: adminSecretsRouter,
+  mcpServers: adminMcpServersRouter,
 });

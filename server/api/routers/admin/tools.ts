@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { listToolsForAdmin, setToolClass, simulateCall } from "../../../approvals/policy-admin";
 import { DECISIONS, RISK_CLASSES, ROLES } from "../../../shared/risk";
-import { int32, jsonValue, text } from "../../../shared/text";
+import { int32, jsonValue, recordId, text } from "../../../shared/text";
 import { defaultToolRegistry } from "../../../tools/default-registry";
 import { adminProcedure, router } from "../../trpc";
 
@@ -31,6 +31,8 @@ const simulation = z.object({
   matchedRuleId: z.string().optional(),
   policyVersion: z.number(),
   facts: z.record(z.string(), z.unknown()),
+  /** In the chosen conversation, this same call was rejected earlier: it would be refused with that reason. */
+  rejectedEarlier: z.object({ requestId: z.string(), reason: z.string(), rejectedAt: z.date().nullable() }).nullable(),
 });
 
 export const adminToolsRouter = router({
@@ -51,9 +53,17 @@ export const adminToolsRouter = router({
       return { ok: true as const };
     }),
   simulate: adminProcedure
-    .input(z.object({ toolName, args: jsonValue, role: z.enum(ROLES).default("USER") }))
+    .input(
+      z.object({ toolName, args: jsonValue, role: z.enum(ROLES).default("USER"), conversationId: recordId.optional() }),
+    )
     .output(simulation)
     .mutation(({ input }) =>
-      simulateCall({ tools: defaultToolRegistry(), toolName: input.toolName, args: input.args, role: input.role }),
+      simulateCall({
+        tools: defaultToolRegistry(),
+        toolName: input.toolName,
+        args: input.args,
+        role: input.role,
+        ...(input.conversationId ? { conversationId: input.conversationId } : {}),
+      }),
     ),
 });

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "ApprovalRequest_conversationId_bindingHash_idx" ON "ApprovalRequest"("conversationId", "bindingHash");
+
