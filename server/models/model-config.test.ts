@@ -14,6 +14,7 @@ import { type FakeOpenAIServer, startFakeOpenAIServer } from "../testing/fake-op
 import { createTestUser } from "../testing/fixtures";
 import {
   getModelSettings,
+  refreshModelConfig,
   removeProviderConfig,
   saveProviderConfig,
   setDefaultModel,
@@ -173,6 +174,26 @@ describe("model configuration", () => {
       "admin:conflict",
     );
     expect(defaultModelId()).toBe("compatible:fake-model");
+  });
+
+  it("reloads in quick succession end on the newest rows: an older reload never installs after a newer one", async () => {
+    const compatibleListed = () => listModels().some((model) => model.id === "compatible:fake-model");
+    for (let round = 0; round < 20; round++) {
+      const enabled = round % 2 === 0;
+      // One reload reads the rows; meanwhile they change and a second reload follows.
+      const older = refreshModelConfig();
+      await database.query(
+        `UPDATE "ProviderConfig" SET enabled = $1, version = version + 1, "updatedAt" = now() WHERE provider = 'compatible'`,
+        [enabled],
+      );
+      const newer = refreshModelConfig();
+      await Promise.all([older, newer]);
+      expect(compatibleListed()).toBe(enabled);
+    }
+    await database.query(
+      `UPDATE "ProviderConfig" SET enabled = true, version = version + 1, "updatedAt" = now() WHERE provider = 'compatible'`,
+    );
+    await refreshModelConfig();
   });
 
   it("a change written elsewhere reaches this process through NOTIFY, without a restart", async () => {

@@ -83,17 +83,31 @@ async function loadStoredModelConfig(): Promise<StoredModelConfig> {
   return { providers, defaultModelId: settings.defaultModelId };
 }
 
-export async function refreshModelConfig(): Promise<void> {
-  const fingerprint = await readModelConfigFingerprint();
-  installStoredModelConfig(await loadStoredModelConfig(), fingerprint);
+// Reloads run one after another: a slow reload that read the rows before a change must
+// not install them after a quicker reload that read the change (two NOTIFYs in a row).
+let reloads: Promise<void> = Promise.resolve();
+
+function inTurn(reload: () => Promise<void>): Promise<void> {
+  const turn = reloads.then(reload);
+  reloads = turn.catch(() => {});
+  return turn;
+}
+
+export function refreshModelConfig(): Promise<void> {
+  return inTurn(async () => {
+    const fingerprint = await readModelConfigFingerprint();
+    installStoredModelConfig(await loadStoredModelConfig(), fingerprint);
+  });
 }
 
 /** Reloads if any row changed since this process last loaded them (one small query). */
-export async function ensureFreshModelConfig(): Promise<void> {
-  const fingerprint = await readModelConfigFingerprint();
-  if (fingerprint !== installedModelConfigFingerprint()) {
-    installStoredModelConfig(await loadStoredModelConfig(), fingerprint);
-  }
+export function ensureFreshModelConfig(): Promise<void> {
+  return inTurn(async () => {
+    const fingerprint = await readModelConfigFingerprint();
+    if (fingerprint !== installedModelConfigFingerprint()) {
+      installStoredModelConfig(await loadStoredModelConfig(), fingerprint);
+    }
+  });
 }
 
 const STALE_AFTER_MS = 30_000;
