@@ -6,6 +6,13 @@
  * held back while it repeats what was shown, and only what goes past it is written. A
  * call that says something else (a model that is not deterministic) replaces the text
  * with a replacing step-resumed: what was shown stays visible as interrupted text.
+ *
+ * Every delta written says where in the step's text it starts (`at`). What was shown is
+ * read once, before the call; a write of the earlier call under the same lease can still
+ * commit after that read (the chaos run's "Step 1 1 of 3"), and then the resumed text goes
+ * past a shorter `shown` than viewers hold. The fold (shared/step-text.ts) skips what a
+ * delta repeats of the text before its `at`, so that text is not shown twice — at no cost
+ * of a read or a round trip per flush.
  */
 import { listStepTextEvents } from "../db/run-events";
 import { type StepText, stepTextOf } from "../shared/step-text";
@@ -36,7 +43,7 @@ export function resumingWriter(
   let said = "";
   const replace = () => {
     writer.defer({ type: "step-resumed", stepIndex: step.stepIndex, modelId: step.modelId, replaced: true });
-    if (said) writer.textDelta(step.stepIndex, said);
+    if (said) writer.textDelta(step.stepIndex, said, 0);
     shown = said;
   };
   return {
@@ -60,9 +67,9 @@ export function resumingWriter(
         return;
       }
       if (said.startsWith(shown)) {
-        const beyond = said.slice(shown.length);
+        const at = shown.length;
         shown = said;
-        writer.textDelta(stepIndex, beyond);
+        writer.textDelta(stepIndex, said.slice(at), at);
         return;
       }
       replace();

@@ -22,9 +22,9 @@ import { startAppWorker } from "../agent/app-worker";
 import { appRouter } from "../api/root";
 import { createInnerContext } from "../api/trpc";
 import { db } from "../db/client";
+import { handleMcpRequest } from "../gateway/handle-mcp-request";
 import { openApiResponse } from "../http-api/openapi";
 import { handleHttpApiRequest } from "../http-api/routes";
-import { handleMcpRequest } from "../gateway/handle-mcp-request";
 import { startModelConfigSync } from "../models/model-config";
 
 export type InstanceMessage = { type: "ready"; port: number; workerId: string | null; pid: number };
@@ -66,23 +66,23 @@ async function handle(request: IncomingMessage, response: ServerResponse, baseUr
       ? openApiResponse()
       : url === "/api/mcp"
         ? await handleMcpRequest(asFetchRequest(request, baseUrl, pieces, gone.signal))
-      : await fetchRequestHandler({
-          endpoint: "/api/trpc",
-          req: new Request(`${baseUrl}${request.url}`, {
-            method: request.method,
-            headers: {
-              "content-type": "application/json",
-              accept: String(request.headers.accept ?? "*/*"),
-              ...(typeof request.headers["last-event-id"] === "string"
-                ? { "last-event-id": request.headers["last-event-id"] }
-                : {}),
-            },
-            signal: gone.signal,
-            ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
-          }),
-          router: appRouter,
-          createContext: () => contextFor(request),
-        });
+        : await fetchRequestHandler({
+            endpoint: "/api/trpc",
+            req: new Request(`${baseUrl}${request.url}`, {
+              method: request.method,
+              headers: {
+                "content-type": "application/json",
+                accept: String(request.headers.accept ?? "*/*"),
+                ...(typeof request.headers["last-event-id"] === "string"
+                  ? { "last-event-id": request.headers["last-event-id"] }
+                  : {}),
+              },
+              signal: gone.signal,
+              ...(request.method === "GET" || request.method === "HEAD" ? {} : { body: Buffer.concat(pieces) }),
+            }),
+            router: appRouter,
+            createContext: () => contextFor(request),
+          });
   response.writeHead(answer.status, Object.fromEntries(answer.headers));
   const reader = answer.body?.getReader();
   for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
