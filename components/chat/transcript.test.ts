@@ -30,6 +30,6 @@ describe("applyRunEvent", () => {
       { type: "text-delta", stepIndex: 0, text: ".", at: 11 },
     ];
     for (const event of events) view = applyRunEvent(view, event);
-    expect(view.steps[0]).toMatchObject({ text: "Step 1 of 3.", interruptedText: "", resumed: true });
+    expect(view.steps[0]).toMatchObject({ text: "Step 1 of 3.", resumed: true });
   });
 });
