@@ -3,6 +3,7 @@
  * a live run's events, so a finished run and a streaming one look alike.
  */
 import type { RunEventData, RunStatus, ToolCallStatus } from "@/server/shared/run-events";
+import { appendDelta } from "@/server/shared/step-text";
 
 export interface ToolCallView {
   /** Our id when known (live), else the model's id. */
@@ -156,7 +157,7 @@ export function applyRunEvent(view: RunView, event: RunEventData): RunView {
           : { ...step, resumed: true, streaming: true },
       );
     case "text-delta":
-      return withStep(view, event.stepIndex, (step) => ({ ...step, text: step.text + event.text }));
+      return withStep(view, event.stepIndex, (step) => ({ ...step, text: appendDelta(step.text, event) }));
     case "step-finished":
       return withStep(view, event.stepIndex, (step) => ({ ...step, streaming: false }));
     case "tool-call-proposed":

@@ -12,7 +12,8 @@ import type { RunEventData } from "../shared/run-events";
 import { createStreamMasker } from "../shared/sensitive-values";
 
 export interface EventWriter {
-  textDelta(stepIndex: number, text: string): void;
+  /** `at`: where in the step's text the delta starts, when the caller knows (stored with it). */
+  textDelta(stepIndex: number, text: string, at?: number): void;
   /** Buffers an event until the next write, or until the step's commit takes it. */
   defer(event: RunEventData): void;
   /**
@@ -36,7 +37,7 @@ const TEXT_FLUSH_MS = 2;
 export function createEventWriter(run: { runId: string; workerId: string; conversationId: string }): EventWriter {
   let buffered: RunEventData[] = [];
   let deferred: RunWrite = emptyRunWrite();
-  let pendingText: { stepIndex: number; text: string } | undefined;
+  let pendingText: { stepIndex: number; text: string; at?: number } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timerDue = Number.POSITIVE_INFINITY;
   const stepsWithText = new Set<number>();
@@ -47,7 +48,12 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
 
   /** Ends the text being gathered, so events after it stay after it. */
   const sealText = () => {
-    if (pendingText) buffered.push({ type: "text-delta", stepIndex: pendingText.stepIndex, text: pendingText.text });
+    if (pendingText) {
+      const { stepIndex, text, at } = pendingText;
+      buffered.push(
+        at === undefined ? { type: "text-delta", stepIndex, text } : { type: "text-delta", stepIndex, text, at },
+      );
+    }
     pendingText = undefined;
   };
 
@@ -91,9 +97,13 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
   };
 
   return {
-    textDelta(stepIndex, text) {
-      if (pendingText && pendingText.stepIndex !== stepIndex) sealText();
-      pendingText = pendingText ? { stepIndex, text: pendingText.text + text } : { stepIndex, text };
+    textDelta(stepIndex, text, at) {
+      // Coalesced deltas keep the first one's position: only a delta that continues it joins.
+      const continues =
+        pendingText?.stepIndex === stepIndex &&
+        (at === undefined || pendingText.at === undefined || at === pendingText.at + pendingText.text.length);
+      if (pendingText && !continues) sealText();
+      pendingText = pendingText ? { ...pendingText, text: pendingText.text + text } : { stepIndex, text, at };
       const first = !stepsWithText.has(stepIndex);
       stepsWithText.add(stepIndex);
       schedule(first ? FIRST_DELTA_MS : TEXT_FLUSH_MS);

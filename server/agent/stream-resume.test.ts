@@ -19,9 +19,10 @@ import {
 import { checkCrashRuns, describeProblems } from "../testing/crash-checks";
 import { killAllCrashWorkers, spawnCrashWorker } from "../testing/crash-process";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
+import { claimTestRun } from "../testing/fixtures";
 import { createSeededRandom } from "../testing/seeded-random";
-import type { EventWriter } from "./event-writer";
-import { resumingWriter } from "./stream-resume";
+import { createEventWriter, type EventWriter } from "./event-writer";
+import { resumingWriter, shownStepText } from "./stream-resume";
 
 function recordingWriter(): { writer: EventWriter; events: RunEventData[] } {
   const events: RunEventData[] = [];
@@ -94,19 +95,63 @@ describe("resumingWriter", () => {
   });
 });
 
-describe("a worker killed while its step streams", () => {
-  let database: TestDatabase;
-  let crashDatabase: CrashDatabase;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    crashDatabase = await openCrashDatabase(database.url);
-  });
-  afterAll(async () => {
-    await killAllCrashWorkers();
-    await crashDatabase?.close();
-    await database?.drop();
-  });
+let database: TestDatabase;
+let crashDatabase: CrashDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  crashDatabase = await openCrashDatabase(database.url);
+});
+afterAll(async () => {
+  await killAllCrashWorkers();
+  await crashDatabase?.close();
+  await database?.drop();
+});
 
+async function storedStepText(runId: string, stepIndex: number) {
+  const rows = await database.query<{ data: RunEventData }>(
+    `SELECT data FROM "RunEvent" WHERE "runId" = $1 ORDER BY seq`,
+    [runId],
+  );
+  return stepTextOf(
+    rows.map((row) => row.data),
+    stepIndex,
+  );
+}
+
+describe("a resumed step whose shown text is older than what is stored", () => {
+  // The chaos defect (seed 7): "Step 1 1 of 3" against the stored "Step 1 of 3". The
+  // repeated call's writer read what the step showed ("Step"), and a write of the earlier
+  // call under the same lease (" 1") committed after that read: the resumed stream, going
+  // past "Step", wrote " 1" again.
+  it("does not repeat text committed after the read that the repeated call says again", async () => {
+    const { identity } = await claimTestRun();
+    const modelId = "m";
+    const earlier = resumingWriter(createEventWriter(identity), { stepIndex: 0, modelId, shown: "" });
+    earlier.defer({ type: "step-started", stepIndex: 0, modelId });
+    earlier.textDelta(0, "Step");
+    await earlier.flush();
+
+    const shown = (await shownStepText(identity.runId, 0)).text;
+    expect(shown).toBe("Step");
+    // The earlier call's last write commits only now, after the read.
+    earlier.textDelta(0, " 1");
+    await earlier.flush();
+
+    const repeated = resumingWriter(createEventWriter(identity), { stepIndex: 0, modelId, shown });
+    repeated.defer({ type: "step-started", stepIndex: 0, modelId });
+    for (const token of ["Step", " 1", " of", " 3:", " calling", " ledger_read", " now."]) repeated.textDelta(0, token);
+    repeated.settle();
+    await repeated.flush();
+
+    expect(await storedStepText(identity.runId, 0)).toEqual({
+      text: "Step 1 of 3: calling ledger_read now.",
+      interruptedText: "",
+      resumed: true,
+    });
+  });
+});
+
+describe("a worker killed while its step streams", () => {
   it("keeps the text it had shown and the next worker continues it", async () => {
     const random = createSeededRandom(20_261_201);
     const [run] = await queueCrashRuns({ count: 1, random, plan: [["read"]] });

@@ -6,6 +6,13 @@
  * held back while it repeats what was shown, and only what goes past it is written. A
  * call that says something else (a model that is not deterministic) replaces the text
  * with a replacing step-resumed: what was shown stays visible as interrupted text.
+ *
+ * Every delta written says where in the step's text it starts (`at`). What was shown is
+ * read once, before the call; a write of the earlier call under the same lease can still
+ * commit after that read (the chaos run's "Step 1 1 of 3"), and then the resumed text goes
+ * past a shorter `shown` than viewers hold. The fold (shared/step-text.ts) skips what a
+ * delta repeats of the text before its `at`, so that text is not shown twice — at no cost
+ * of a read or a round trip per flush.
  */
 import { listStepTextEvents } from "../db/run-events";
 import { type StepText, stepTextOf } from "../shared/step-text";
@@ -40,7 +47,7 @@ export function resumingWriter(
   let past = shown === "";
   const replace = () => {
     writer.defer({ type: "step-resumed", stepIndex: step.stepIndex, modelId: step.modelId, replaced: true });
-    if (said) writer.textDelta(step.stepIndex, said);
+    if (said) writer.textDelta(step.stepIndex, said, 0);
     shown = said;
     past = true;
   };
@@ -63,7 +70,7 @@ export function resumingWriter(
       said += text;
       if (past) {
         shown = said;
-        writer.textDelta(stepIndex, text);
+        writer.textDelta(stepIndex, text, said.length - text.length);
         return;
       }
       if (said.length <= shown.length) {
@@ -71,10 +78,10 @@ export function resumingWriter(
         return;
       }
       if (said.startsWith(shown)) {
-        const beyond = said.slice(shown.length);
+        const at = shown.length;
         shown = said;
         past = true;
-        writer.textDelta(stepIndex, beyond);
+        writer.textDelta(stepIndex, said.slice(at), at);
         return;
       }
       replace();

@@ -44,11 +44,16 @@ function toRule(row: Awaited<ReturnType<typeof readPolicyRows>>["rules"][number]
   };
 }
 
+// Bumped by every forget: a load that started before it read rows that may be older than
+// the change, and must not become the cache after it.
+let generation = 0;
+
 export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
+  const startedIn = generation;
   const version = await readPolicyVersion(tx);
   if (cached && cached.version === version) return cached;
   const { state, tools, rules } = await readPolicyRows(tx);
-  cached = {
+  const loaded: PolicyInForce = {
     version: state?.version ?? version,
     toolClasses: Object.fromEntries(tools.map((tool) => [tool.toolName, tool.riskClass as RiskClass])),
     rules: rules.map(toRule),
@@ -59,10 +64,12 @@ export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
     },
     defaultExpiryMinutes: state?.defaultExpiryMinutes ?? 1440,
   };
-  return cached;
+  if (generation === startedIn) cached = loaded;
+  return loaded;
 }
 
 export function forgetCachedPolicy(): void {
+  generation++;
   cached = undefined;
 }
 
@@ -76,9 +83,7 @@ let listening: Promise<void> | undefined;
  */
 export async function policyForNewCalls(): Promise<PolicyInForce> {
   listening ??= (async () => {
-    const forget = () => {
-      cached = undefined;
-    };
+    const forget = () => forgetCachedPolicy();
     await listen(POLICY_CHANNEL, forget);
     onReconnect(forget);
   })().catch((error) => {

@@ -29,7 +29,11 @@ export type RunEventData =
    * what was shown before stays visible as interrupted text.
    */
   | { type: "step-resumed"; stepIndex: number; modelId: string; replaced?: boolean }
-  | { type: "text-delta"; stepIndex: number; text: string }
+  /**
+   * `at`: where in the step's text this delta starts (the text's length before it). A
+   * delta that repeats text already there adds only what goes past it (see step-text.ts).
+   */
+  | { type: "text-delta"; stepIndex: number; text: string; at?: number }
   | {
       type: "step-finished";
       stepIndex: number;

@@ -2,7 +2,10 @@
  * The text a step shows, folded from its run events the way every viewer folds them: a
  * step-started starts it over (a retried call within one attempt), a step-resumed keeps
  * it (the call is repeated after an interruption and continues it), a replacing
- * step-resumed moves it aside as interrupted text and starts afresh.
+ * step-resumed moves it aside as interrupted text and starts afresh. A text delta that
+ * says where it starts (`at`) and overlaps what the step already holds adds only the part
+ * past it: a resumed call whose writer read the step's text before an earlier write of
+ * the same lease committed repeats that write's text, and it must not show twice.
  */
 import type { RunEventData } from "./run-events";
 
@@ -26,10 +29,16 @@ export function foldStepText(current: StepText, event: RunEventData, stepIndex: 
         ? { text: "", interruptedText: joinInterrupted(current.interruptedText, current.text), resumed: true }
         : { ...current, resumed: true };
     case "text-delta":
-      return { ...current, text: current.text + event.text };
+      return { ...current, text: appendDelta(current.text, event) };
     default:
       return current;
   }
+}
+
+/** The step's text with a delta appended; what the delta repeats of it (by `at`) is skipped. */
+export function appendDelta(text: string, delta: { text: string; at?: number }): string {
+  if (delta.at === undefined || delta.at >= text.length) return text + delta.text;
+  return text + delta.text.slice(text.length - delta.at);
 }
 
 function joinInterrupted(before: string, text: string): string {
