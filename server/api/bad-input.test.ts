@@ -578,19 +578,26 @@ describe("hostile input to every procedure", () => {
     const type = PROCEDURES[path]?._def.type ?? "query";
     const bases = validInputs(fixtures)[path] ?? [undefined];
     const failures: string[] = [];
+    const check = async (probe: Probe) => {
+      const answer = await call(path, type, probe.input, adminId);
+      const ok = answer.status === 200 && answer.code === undefined;
+      if (!ok && !isClientError(answer)) failures.push(`${probe.label} → ${answer.status} ${answer.code}`);
+      else if (!ok && !answer.message) failures.push(`${probe.label} → ${answer.status} without a message`);
+      else if (probe.mustRefuse && ok) failures.push(`${probe.label} → accepted`);
+      else if (probe.mustRefuse && !(answer.message?.includes(probe.field) || answer.message?.includes("NUL"))) {
+        failures.push(`${probe.label} → refused without saying why: ${answer.message}`);
+      }
+    };
     for (const base of bases) {
-      for (const probe of probesFor(base)) {
-        const answer = await call(path, type, probe.input, adminId);
-        const ok = answer.status === 200 && answer.code === undefined;
-        if (!ok && !isClientError(answer)) failures.push(`${probe.label} → ${answer.status} ${answer.code}`);
-        else if (!ok && !answer.message) failures.push(`${probe.label} → ${answer.status} without a message`);
-        else if (probe.mustRefuse && ok) failures.push(`${probe.label} → accepted`);
-        else if (probe.mustRefuse && !(answer.message?.includes(probe.field) || answer.message?.includes("NUL"))) {
-          failures.push(`${probe.label} → refused without saying why: ${answer.message}`);
-        }
+      const probes = probesFor(base);
+      // Queries change nothing: their probes go several at a time. Mutations stay in order,
+      // so one probe's accepted change cannot turn another's answer into a race.
+      const batch = type === "query" ? 8 : 1;
+      for (let start = 0; start < probes.length; start += batch) {
+        await Promise.all(probes.slice(start, start + batch).map(check));
       }
     }
-    expect(failures).toEqual([]);
+    expect(failures.sort()).toEqual([]);
   });
 });
 
