@@ -12,6 +12,21 @@ import { useKeyboardShortcuts } from "./use-keyboard-shortcuts";
 export type RequestDetailData = RouterOutputs["approvals"]["get"];
 export type DecisionMode = "idle" | "reject" | "edit";
 
+/** How often an approved request's detail is re-read until its call has an outcome. */
+const OUTCOME_POLL_MS = 2_000;
+
+/**
+ * An approved request whose call has not finished yet: the approvals watch tells of
+ * decisions, not of the call's end, so the detail re-reads itself until it has one.
+ */
+function awaitsOutcome(data: RequestDetailData | undefined): boolean {
+  const request = data?.request;
+  return (
+    (request?.status === "APPROVED" || request?.status === "CONSUMED") &&
+    (request.callStatus === "APPROVED" || request.callStatus === "RUNNING")
+  );
+}
+
 /** Arguments as the reviewer reads and edits them. */
 export function prettyJson(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value, null, 2);
@@ -27,7 +42,10 @@ export function useRequestDecision({
   onDecided: () => void;
 }) {
   const trpc = useTRPC();
-  const detail = useQuery(trpc.approvals.get.queryOptions({ id: requestId }));
+  const detail = useQuery({
+    ...trpc.approvals.get.queryOptions({ id: requestId }),
+    refetchInterval: (query) => (awaitsOutcome(query.state.data) ? OUTCOME_POLL_MS : false),
+  });
   const [mode, setMode] = useState<DecisionMode>("idle");
   const [reason, setReason] = useState("");
   const [edited, setEdited] = useState("");
