@@ -69,13 +69,19 @@ test("an MCP tool is registered, confirmed, called from a chat, approved, and a 
   const lookup = mcp.tool("glossary__lookup");
   await admin.getByLabel("Class for glossary__lookup").selectOption("READ");
   const typed = mcp.typedConfirmation("glossary__lookup");
-  await typed.focus();
+  await expect(typed).toHaveCount(0);
+  await lookup.getByRole("button", { name: "Confirm class" }).focus();
+  await admin.keyboard.press("Enter");
+  // The first Enter asks for the name and puts the cursor in the field.
+  await expect(typed).toBeFocused();
+  await expect(lookup).toHaveAttribute("data-confirmation", "new");
   await admin.keyboard.type("glossary__lookups");
   await admin.keyboard.press("Enter");
   await expect(lookup.getByRole("alert")).toContainText("type glossary__lookup exactly");
   await expect(typed).toHaveAttribute("aria-invalid", "true");
   await expect(typed).toBeFocused();
   await expect(lookup).toHaveAttribute("data-confirmation", "new");
+  await lookup.getByRole("alert").scrollIntoViewIfNeeded();
   await screenshot(admin, "mcp-console-typed-read");
   await admin.keyboard.press("Backspace");
   await admin.keyboard.press("Enter");

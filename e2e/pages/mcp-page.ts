@@ -39,14 +39,16 @@ export class McpPage {
     return this.tool(name).getByLabel(/runs with no human approval\. Type .* to confirm\./);
   }
 
-  /** Picks the class and confirms it; READ is typed out first, as the console asks. */
+  /** Picks the class and confirms it; READ is then typed out, as the console asks. */
   async confirmClass(name: string, riskClass: "READ" | "SENSITIVE_READ" | "DESTRUCTIVE" | "DISABLED") {
     await this.page.getByLabel(`Class for ${name}`).selectOption(riskClass);
-    if (riskClass === "READ") await this.typedConfirmation(name).fill(name);
-    else await expect(this.typedConfirmation(name)).toHaveCount(0);
     await this.tool(name)
       .getByRole("button", { name: /Confirm class|Change class/ })
       .click();
+    if (riskClass === "READ") {
+      await this.typedConfirmation(name).fill(name);
+      await this.tool(name).getByRole("button", { name: "Confirm READ" }).click();
+    }
     await expect(this.tool(name)).toHaveAttribute("data-confirmation", "confirmed");
   }
 }

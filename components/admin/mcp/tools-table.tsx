@@ -5,7 +5,7 @@
  * class", or "definition changed" with the diff, until an admin confirms it as it is now.
  */
 import { useMutation } from "@tanstack/react-query";
-import { type FormEvent, useId, useRef, useState } from "react";
+import { type FormEvent, useEffect, useId, useRef, useState } from "react";
 import { RISK_CLASSES, type RiskClass } from "@/server/shared/risk";
 import { RiskBadge } from "../../inbox/risk-badge";
 import { useTRPC } from "../../trpc";
@@ -20,12 +20,15 @@ import type { AdminMcpServer, AdminMcpTool } from "./types";
 /**
  * READ lets every call of the tool run with no human approval, on the word of the server's
  * definition, so choosing it (for a new or changed tool, or one confirmed as another class)
- * asks for the tool's name typed out; the server checks it too. Other classes are one click.
+ * asks, on the first submit, for the tool's name typed out; the server checks it too.
+ * Other classes are one click.
  */
 function ConfirmClass({ tool, onChanged }: { tool: AdminMcpTool; onChanged: (message?: string) => Promise<void> }) {
   const trpc = useTRPC();
   const id = useId();
   const [riskClass, setRiskClass] = useState<RiskClass>(tool.confirmedClass ?? tool.hintedClass);
+  // READ asks for the name on the first submit, so a table of READ-hinted tools is not a wall of fields.
+  const [asking, setAsking] = useState(false);
   const [typed, setTyped] = useState("");
   const [mismatch, setMismatch] = useState(false);
   const typedInput = useRef<HTMLInputElement>(null);
@@ -38,8 +41,15 @@ function ConfirmClass({ tool, onChanged }: { tool: AdminMcpTool; onChanged: (mes
   const alreadyRead = tool.confirmation === "confirmed" && tool.confirmedClass === "READ";
   const needsTyping = riskClass === "READ" && !alreadyRead;
   const errorId = `${id}-typed-error`;
+  useEffect(() => {
+    if (asking) typedInput.current?.focus();
+  }, [asking]);
   function submit(event: FormEvent) {
     event.preventDefault();
+    if (needsTyping && !asking) {
+      setAsking(true);
+      return;
+    }
     if (needsTyping && typed !== tool.name) {
       setMismatch(true);
       typedInput.current?.focus();
@@ -63,6 +73,7 @@ function ConfirmClass({ tool, onChanged }: { tool: AdminMcpTool; onChanged: (mes
           value={riskClass}
           onChange={(event) => {
             setRiskClass(event.target.value as RiskClass);
+            setAsking(false);
             setMismatch(false);
             confirm.reset();
           }}
@@ -80,14 +91,20 @@ function ConfirmClass({ tool, onChanged }: { tool: AdminMcpTool; onChanged: (mes
           variant={tool.confirmation === "confirmed" ? "secondary" : "primary"}
           disabled={confirm.isPending}
         >
-          {confirm.isPending ? "Confirming…" : tool.confirmation === "confirmed" ? "Change class" : "Confirm class"}
+          {confirm.isPending
+            ? "Confirming…"
+            : needsTyping && asking
+              ? "Confirm READ"
+              : tool.confirmation === "confirmed"
+                ? "Change class"
+                : "Confirm class"}
         </Button>
       </div>
-      {needsTyping ? (
+      {needsTyping && asking ? (
         <div className="max-w-xs">
           <label htmlFor={`${id}-typed`} className="block text-xs text-slate-700">
             As READ it runs with no human approval. Type{" "}
-            <span className="font-mono font-medium break-all">{tool.name}</span> to confirm.
+            <span className="font-mono font-medium [overflow-wrap:anywhere]">{tool.name}</span> to confirm.
           </label>
           <input
             ref={typedInput}
