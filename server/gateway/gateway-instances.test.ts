@@ -3,8 +3,9 @@
  * with its route handlers, run worker and MCP client connections) on one database.
  * - The gateway keeps no state: a session the SDK's Client opened on A serves tools/list
  *   and READ calls on B and on A; a DESTRUCTIVE call made on A waits while a reviewer
- *   approves on B, and A's waiting call returns the real result of one execution. A
- *   session id forged, or signed with another token, is refused on both alike.
+ *   approves on B, and A's waiting call returns the real result of one execution; a
+ *   client's cancel that reaches B cancels the call waiting on A. A session id forged,
+ *   or signed with another token, is refused on both alike.
  * - MCP configuration reaches the other instance through NOTIFY: a server an admin
  *   registers on A is connected and listed by B on its own; confirming a tool's class, a
  *   name-pattern rule, a class change and disabling the server each show in B's next
@@ -23,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiToken } from "../auth/api-tokens";
 import { db } from "../db/client";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
-import { createTestUser } from "../testing/fixtures";
+import { createTestUser, waitForRunStatus } from "../testing/fixtures";
 import { type Instance, killAllInstances, mutate, query, startInstances } from "../testing/instances";
 import { createSessionId } from "./session";
 
@@ -77,11 +78,10 @@ interface Served {
 }
 
 /**
- * A fetch for the SDK's transport that sends initialize to `first` and every other
- * JSON-RPC method alternately to `other` and `first`, starting with `other`; what went
- * where is in `served`.
+ * A fetch for the SDK's transport that sends each request where `route` says, by its
+ * JSON-RPC method and how many of that method went before; what went where is in `served`.
  */
-function roamingFetch(first: Instance, other: Instance) {
+function routedFetch(route: (method: string, count: number) => Instance) {
   const served: Served[] = [];
   const counts = new Map<string, number>();
   const fetchLike: FetchLike = async (_url, init) => {
@@ -89,13 +89,17 @@ function roamingFetch(first: Instance, other: Instance) {
     const method = body?.method ?? String(init?.method ?? "GET");
     const count = counts.get(method) ?? 0;
     counts.set(method, count + 1);
-    const target = method === "initialize" || count % 2 === 1 ? first : other;
+    const target = route(method, count);
     const response = await fetch(`${target.url}/api/mcp`, init);
     served.push({ instance: target.name, method, status: response.status });
     return response;
   };
   return { served, fetchLike };
 }
+
+/** initialize to `first`, every other method alternately to `other` and `first`, starting with `other`. */
+const roamingFetch = (first: Instance, other: Instance) =>
+  routedFetch((method, count) => (method === "initialize" || count % 2 === 1 ? first : other));
 
 async function connect(name: string, fetchLike?: FetchLike, on: Instance = a): Promise<Client> {
   const client = new Client({ name, version: "1.0.0" });
@@ -193,6 +197,33 @@ describe("the gateway on two instances", { timeout: 120_000 }, () => {
       select: { status: true, attempts: true },
     });
     expect(calls).toEqual([{ status: "SUCCEEDED", attempts: 1 }]);
+  });
+
+  it("a cancel that reaches B stops the call waiting on A: its run is cancelled, nothing executed", async () => {
+    const { served, fetchLike } = routedFetch((method) => (method === "notifications/cancelled" ? b : a));
+    const client = await connect("Cancelling Agent", fetchLike);
+    const abort = new AbortController();
+    let named!: (id: string) => void;
+    const approvalId = new Promise<string>((resolve) => {
+      named = resolve;
+    });
+    const call = client.callTool({ name: "delete_file", arguments: { path: "notes.txt" } }, undefined, {
+      signal: abort.signal,
+      onprogress: (progress) => {
+        const id = progress.message?.match(/approval (\S+)/)?.[1];
+        if (id) named(id);
+      },
+    });
+    const id = await approvalId;
+    abort.abort("changed my mind");
+    await expect(call).rejects.toThrow();
+    const { runId } = await db().approvalRequest.findUniqueOrThrow({ where: { id }, select: { runId: true } });
+    expect(await waitForRunStatus(runId, ["CANCELLED"])).toBe("CANCELLED");
+    expect(served.filter((each) => each.method === "tools/call").map((each) => each.instance)).toEqual(["a"]);
+    expect(served.filter((each) => each.method === "notifications/cancelled")).toEqual([
+      { instance: "b", method: "notifications/cancelled", status: 202 },
+    ]);
+    expect(existsSync(path.join(workspace, "notes.txt"))).toBe(true);
   });
 
   it("refuses a forged session id, or one signed with another token, on both instances alike", async () => {
