@@ -69,7 +69,13 @@ const result = await withBenchDatabase(async () => {
   await manager.settled();
   const echo = (await getMcpServer({ serverId: id })).tools.find((tool) => tool.name === "everything__echo");
   if (!echo) throw new Error("server-everything listed no echo tool");
-  await confirmMcpTool({ toolId: echo.id, expectedVersion: echo.version, riskClass: "READ", actorId: admin.id });
+  await confirmMcpTool({
+    toolId: echo.id,
+    expectedVersion: echo.version,
+    riskClass: "READ",
+    confirmation: echo.name,
+    actorId: admin.id,
+  });
   await manager.reload();
 
   const direct = new Client({ name: "bench-direct", version: "1.0.0" });

@@ -34,11 +34,21 @@ export class McpPage {
     return this.page.locator(`[data-testid="mcp-tool"][data-tool="${name}"]`);
   }
 
+  /** The field that asks for the tool's name when READ is chosen. */
+  typedConfirmation(name: string) {
+    return this.tool(name).getByLabel(/runs with no human approval\. Type .* to confirm\./);
+  }
+
+  /** Picks the class and confirms it; READ is then typed out, as the console asks. */
   async confirmClass(name: string, riskClass: "READ" | "SENSITIVE_READ" | "DESTRUCTIVE" | "DISABLED") {
     await this.page.getByLabel(`Class for ${name}`).selectOption(riskClass);
     await this.tool(name)
       .getByRole("button", { name: /Confirm class|Change class/ })
       .click();
+    if (riskClass === "READ") {
+      await this.typedConfirmation(name).fill(name);
+      await this.tool(name).getByRole("button", { name: "Confirm READ" }).click();
+    }
     await expect(this.tool(name)).toHaveAttribute("data-confirmation", "confirmed");
   }
 }

@@ -248,6 +248,7 @@ describe("MCP servers over stdio and HTTP", () => {
       toolId: echo?.id ?? "",
       expectedVersion: echo?.version ?? 0,
       riskClass: "READ",
+      confirmation: "everything__echo",
       actorId: adminId,
     });
     await manager.reload();

@@ -44,7 +44,14 @@ function wholeToolPolicy(policy: PolicyConfig): PolicyConfig {
 async function listing(tool: AnyTool, policy: PolicyConfig, actor: { id: string; role: Role }) {
   if (tool.unavailable && (await tool.unavailable())) return null;
   const decision = decide(
-    { toolName: tool.name, tool: { defaultRisk: tool.risk }, args: {}, facts: {}, actor },
+    {
+      toolName: tool.name,
+      // An imported tool's confirmed class, its server's default and whether it is new or changed decide too.
+      tool: { defaultRisk: tool.risk, ...(tool.imported ? { imported: tool.imported } : {}) },
+      args: {},
+      facts: {},
+      actor,
+    },
     wholeToolPolicy(policy),
   );
   if (decision.decision === "DENY" || !decision.riskClass || decision.riskClass === "DISABLED") return null;

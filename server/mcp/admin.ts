@@ -481,17 +481,29 @@ export async function testMcpServerConnection(options: { serverId: string }): Pr
 /**
  * An admin confirms the class of a tool as it is defined now (bound to its definition
  * hash): the tool stops needing approval for being new or changed, and runs as that class.
- * Like any class change it is a new policy version.
+ * Like any class change it is a new policy version. READ lets every call run with no
+ * human in the loop, on the word of an untrusted server's definition, so choosing it for a
+ * new or changed tool, or for one confirmed as another class, must be typed out:
+ * `confirmation` is the tool's namespaced name (checked against the row read in the same
+ * transaction, not against anything the client says the tool is called).
  */
 export async function confirmMcpTool(options: {
   toolId: string;
   expectedVersion: number;
   riskClass: RiskClass;
+  confirmation?: string;
   actorId: string;
 }): Promise<void> {
   await inTransaction(async (tx) => {
     const tool = await findMcpToolRow(options.toolId, tx);
     if (!tool) throw new AirlockError("admin:not-found", "This tool no longer exists.");
+    const alreadyRead = toolConfirmation(tool) === "confirmed" && tool.confirmedClass === "READ";
+    if (options.riskClass === "READ" && !alreadyRead && options.confirmation !== tool.name) {
+      throw new AirlockError(
+        "admin:confirmation-required",
+        `As READ, ${tool.name} runs with no human approval. Type its name (${tool.name}) to confirm.`,
+      );
+    }
     if (
       !(await confirmMcpToolRow(tx, {
         id: tool.id,

@@ -3,7 +3,8 @@
  * several of them on one database: the app's tRPC router over real HTTP (as
  * app/api/trpc/[trpc]/route.ts serves it), the console's model settings, and the run
  * worker exactly as each app instance starts it (startAppWorker: AIRLOCK_WORKER=off makes
- * a web-only instance), with the app's own SIGTERM handling (agent/shutdown.ts).
+ * a web-only instance), with the app's own SIGTERM handling (agent/shutdown.ts), and its
+ * own MCP client connections (mcp/manager.ts, started as instrumentation.ts starts them).
  *
  * The HTTP API (/api/v1, /api/openapi.json) is served as app/api/v1 serves it, with API tokens.
  * /api/mcp is served as app/api/mcp/route.ts serves it (bearer tokens, not the header below).
@@ -25,6 +26,7 @@ import { db } from "../db/client";
 import { handleMcpRequest } from "../gateway/handle-mcp-request";
 import { openApiResponse } from "../http-api/openapi";
 import { handleHttpApiRequest } from "../http-api/routes";
+import { startMcpClients } from "../mcp/manager";
 import { startModelConfigSync } from "../models/model-config";
 
 export type InstanceMessage = { type: "ready"; port: number; workerId: string | null; pid: number };
@@ -100,6 +102,8 @@ async function main() {
   const { port } = server.address() as AddressInfo;
   baseUrl = `http://127.0.0.1:${port}`;
   await startModelConfigSync();
+  // As instrumentation.ts: this instance connects to the enabled MCP servers on its own and follows every change.
+  await startMcpClients();
   const worker = await startAppWorker();
   // An orphan must not keep claiming runs after its test has gone.
   process.once("disconnect", () => process.exit(1));

@@ -205,9 +205,30 @@ describe("admin.mcpServers", () => {
     // Confirming the version seen before the change is refused: the admin must see the new one.
     expect(
       await codeOf(
-        admin.admin.mcpServers.confirmTool({ toolId: stale.id, expectedVersion: stale.version, riskClass: "READ" }),
+        admin.admin.mcpServers.confirmTool({
+          toolId: stale.id,
+          expectedVersion: stale.version,
+          riskClass: "READ",
+          confirmation: stale.name,
+        }),
       ),
     ).toBe("CONFLICT");
+    // READ without the tool's name typed out is a clear 400, whatever the UI sent.
+    expect(
+      await codeOf(
+        admin.admin.mcpServers.confirmTool({ toolId: tool.id, expectedVersion: tool.version, riskClass: "READ" }),
+      ),
+    ).toBe("BAD_REQUEST");
+    expect(
+      await codeOf(
+        admin.admin.mcpServers.confirmTool({
+          toolId: tool.id,
+          expectedVersion: tool.version,
+          riskClass: "READ",
+          confirmation: "x".repeat(201),
+        }),
+      ),
+    ).toBe("BAD_REQUEST");
     await admin.admin.mcpServers.confirmTool({
       toolId: tool.id,
       expectedVersion: tool.version,

@@ -25,7 +25,7 @@ import {
   mcpServerInputSchema,
 } from "../../../shared/mcp-schemas";
 import { RISK_CLASSES } from "../../../shared/risk";
-import { int32, recordId } from "../../../shared/text";
+import { int32, recordId, text } from "../../../shared/text";
 import { adminProcedure, router } from "../../trpc";
 
 const riskClass = z.enum(RISK_CLASSES);
@@ -176,7 +176,15 @@ export const adminMcpServersRouter = router({
     )
     .mutation(({ input }) => testMcpServerConnection({ serverId: input.serverId })),
   confirmTool: adminProcedure
-    .input(z.object({ toolId: recordId, expectedVersion: int32(), riskClass }))
+    .input(
+      z.object({
+        toolId: recordId,
+        expectedVersion: int32(),
+        riskClass,
+        /** The tool's namespaced name, typed by the admin; required for READ (the service checks it). */
+        confirmation: text(200).optional(),
+      }),
+    )
     .output(ok)
     .mutation(async ({ ctx, input }) => {
       await confirmMcpTool({ ...input, actorId: ctx.user.id });
