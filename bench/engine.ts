@@ -17,9 +17,8 @@
  * (default 10), --only LIST (some of steps,parallel,ttft,tracing; default all).
  */
 import { parseArgs } from "node:util";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { streamRunEvents } from "../server/agent/run-stream";
-import { startTracing, stopTracing } from "../server/telemetry/tracing";
+import { type OtlpProtocol, otlpExporter, startTracing, stopTracing } from "../server/telemetry/tracing";
 import { type AirlockDriver, SLEEP_TOOL_NAME, startAirlockDriver } from "./lib/airlock";
 import { withBenchDatabase } from "./lib/database";
 import { ModelCallClock } from "./lib/script";
@@ -32,7 +31,9 @@ const { values: args } = parseArgs({
     steps: { type: "string", default: "200" },
     "parallel-runs": { type: "string", default: "20" },
     "ttft-samples": { type: "string", default: "30" },
-    "tracing-rounds": { type: "string", default: "10" },
+    "tracing-rounds": { type: "string", default: "30" },
+    /** The exporter's encoding (production's default: http/protobuf). */
+    "otlp-protocol": { type: "string", default: "http/protobuf" },
     only: { type: "string", default: "steps,parallel,ttft,tracing" },
   },
 });
@@ -41,6 +42,10 @@ const STEPS = Number(args.steps);
 const PARALLEL_RUNS = Number(args["parallel-runs"]);
 const TTFT_SAMPLES = Number(args["ttft-samples"]);
 const TRACING_ROUNDS = Number(args["tracing-rounds"]);
+const OTLP_PROTOCOL = args["otlp-protocol"] as OtlpProtocol;
+if (OTLP_PROTOCOL !== "http/protobuf" && OTLP_PROTOCOL !== "http/json") {
+  throw new Error(`--otlp-protocol: expected http/protobuf or http/json, got ${OTLP_PROTOCOL}`);
+}
 const SECTIONS = new Set(args.only.split(","));
 /** Positions in a run are compared as windows of 10 steps, pooled over all runs. */
 const WINDOW = 10;
@@ -178,7 +183,8 @@ async function timedRun(driver: AirlockDriver, steps: number, after: () => Promi
  */
 async function measureTracingOverhead(driver: AirlockDriver) {
   const receiver = await startSpanReceiver();
-  const startExporting = () => startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
+  // The exporter production builds from OTEL_EXPORTER_OTLP_PROTOCOL, to the receiver.
+  const startExporting = () => startTracing({ exporter: otlpExporter({ url: receiver.url, protocol: OTLP_PROTOCOL }) });
   const rounds: { off: Awaited<ReturnType<typeof timedRun>>; on: Awaited<ReturnType<typeof timedRun>> }[] = [];
   try {
     // Unmeasured runs first, both ways: the tracing code's JIT warm-up is not its cost.
@@ -213,7 +219,7 @@ async function measureTracingOverhead(driver: AirlockDriver) {
   const cpuPerRound = rounds.map(({ on, off }) => percent(on.cpuPerStepMs, off.cpuPerStepMs));
   const side = (pick: (round: (typeof rounds)[number]) => number) => median(rounds.map(pick));
   printTable(
-    `Tracing — ${TRACING_ROUNDS} rounds of one run off and one run on (order alternating) × ${STEPS} steps (${receiver.spans()} spans received)`,
+    `Tracing — ${TRACING_ROUNDS} rounds of one run off and one run on (order alternating) × ${STEPS} steps (${receiver.spans()} spans received, ${OTLP_PROTOCOL})`,
     ["", "off", "on (OTLP/HTTP to a local receiver)", "overhead: median of rounds", "rounds' min–max"],
     [
       [

@@ -11,8 +11,7 @@ import { writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { startTracing, stopTracing } from "../server/telemetry/tracing";
+import { otlpExporter, startTracing, stopTracing } from "../server/telemetry/tracing";
 import { startAirlockDriver } from "./lib/airlock";
 import { withBenchDatabase } from "./lib/database";
 import { ModelCallClock } from "./lib/script";
@@ -44,7 +43,8 @@ await withBenchDatabase(async () => {
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: 100 });
-  const startExporting = () => startTracing({ exporter: new OTLPTraceExporter({ url: receiver.url }) });
+  const startExporting = () =>
+    startTracing({ exporter: otlpExporter({ url: receiver.url, protocol: "http/protobuf" }) });
   try {
     for (let run = 0; run < 2; run++) {
       await driver.runConversation({ toolSteps: 50, callsPerStep: 1 });

@@ -31,6 +31,17 @@ describe("configuration", () => {
     expect(problems({ OTEL_TRACES_SAMPLER: "sometimes" })[0]).toMatch(/^OTEL_TRACES_SAMPLER: expected always_on/);
     expect(problems({ OTEL_TRACES_SAMPLER_ARG: "2" })[0]).toMatch(/^OTEL_TRACES_SAMPLER_ARG: expected a ratio/);
     expect(problems({ METRICS_TOKEN: "short" })[0]).toMatch(/^METRICS_TOKEN: expected at least 16/);
+    expect(parseEnv({}).OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/protobuf");
+    expect(parseEnv({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/json" }).OTEL_EXPORTER_OTLP_TRACES_PROTOCOL).toBe(
+      "http/json",
+    );
+    expect(parseEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: "HTTP/JSON" }).OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/json");
+    expect(parseEnv({ OTEL_TRACES_SAMPLER: "Always_Off" }).OTEL_TRACES_SAMPLER).toBe("always_off");
+    for (const spelling of ["grpc", "http/protobuf ", "json", "http/proto"]) {
+      expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: spelling })[0], spelling).toMatch(
+        /^OTEL_EXPORTER_OTLP_PROTOCOL: expected http\/protobuf or http\/json \(grpc is not supported/,
+      );
+    }
   });
 
   it("has working defaults for a first start", () => {

@@ -22,6 +22,18 @@ const positiveInt = (what: string) =>
     .int(`expected ${what}`)
     .positive(`expected ${what} greater than 0`);
 
+/** OpenTelemetry's enum values are read case-insensitively (its environment specification). */
+const lowerCase = (value: unknown) => (typeof value === "string" ? value.toLowerCase() : value);
+
+/** OTLP over HTTP in either encoding; gRPC would need a second exporter stack for no gain here. */
+const otlpProtocol = z.preprocess(
+  lowerCase,
+  z.enum(["http/protobuf", "http/json"], {
+    error:
+      "expected http/protobuf or http/json (grpc is not supported: point it at the collector's OTLP/HTTP port, 4318)",
+  }),
+);
+
 const poolSize = z.coerce
   .number({ error: "expected a number of connections" })
   .int("expected a whole number of connections")
@@ -105,21 +117,28 @@ const schema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: url("the base URL of an OTLP/HTTP collector, e.g. http://localhost:4318").optional(),
   /** The full traces URL, used as given (wins over OTEL_EXPORTER_OTLP_ENDPOINT). */
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url("the OTLP/HTTP traces URL, e.g. http://localhost:4318/v1/traces").optional(),
+  /** The OTLP/HTTP encoding: `http/protobuf` (the spec's default, smaller and cheaper to write) or `http/json`. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.default("http/protobuf"),
+  /** The same for traces only (wins over OTEL_EXPORTER_OTLP_PROTOCOL). */
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
   OTEL_EXPORTER_OTLP_HEADERS: keyValueList("headers").default({}),
   OTEL_EXPORTER_OTLP_TRACES_HEADERS: keyValueList("headers").default({}),
   OTEL_SERVICE_NAME: z.string().min(1).default("airlock"),
   OTEL_RESOURCE_ATTRIBUTES: keyValueList("resource attributes").default({}),
   OTEL_TRACES_SAMPLER: z
-    .enum(
-      [
-        "always_on",
-        "always_off",
-        "traceidratio",
-        "parentbased_always_on",
-        "parentbased_always_off",
-        "parentbased_traceidratio",
-      ],
-      { error: "expected always_on, always_off, traceidratio or parentbased_(always_on|always_off|traceidratio)" },
+    .preprocess(
+      lowerCase,
+      z.enum(
+        [
+          "always_on",
+          "always_off",
+          "traceidratio",
+          "parentbased_always_on",
+          "parentbased_always_off",
+          "parentbased_traceidratio",
+        ],
+        { error: "expected always_on, always_off, traceidratio or parentbased_(always_on|always_off|traceidratio)" },
+      ),
     )
     .default("parentbased_always_on"),
   OTEL_TRACES_SAMPLER_ARG: z.coerce

@@ -281,9 +281,8 @@ export async function runModelStep(options: ModelStepOptions): Promise<ModelStep
     options.writer.defer({ type: "step-started", stepIndex: options.stepIndex, modelId: options.modelId });
     if (attempt > 0) await options.writer.flush();
     try {
-      return await traceModelCall(
-        { modelId: options.modelId, stepIndex: options.stepIndex, attempt, messages: options.messages },
-        () => attemptStep(options),
+      return await traceModelCall({ modelId: options.modelId, attempt, messages: options.messages }, () =>
+        attemptStep(options),
       );
     } catch (error) {
       if (options.signal.aborted || !(error instanceof ModelCallError)) throw error;

@@ -157,9 +157,7 @@ export function traceStep(runId: string, stepIndex: number): void {
   endStep(entry);
   const parent = contextOf(entry.attempt);
   // Spans only in a traced attempt (tracing may have been started after the attempt began).
-  entry.step = parent
-    ? openSpan("step", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, { parent })
-    : null;
+  entry.step = parent ? openSpan("step", { "airlock.step.index": stepIndex }, { parent }) : null;
   entry.stepStarted = performance.now();
   if (entry.step) enterSpan(entry.step);
 }
@@ -173,9 +171,7 @@ export function traceSettle(runId: string, stepIndex: number): void {
   if (!entry) return;
   endStep(entry);
   const parent = contextOf(entry.attempt);
-  entry.step = parent
-    ? openSpan("step.settle", { "airlock.run.id": runId, "airlock.step.index": stepIndex }, { parent })
-    : null;
+  entry.step = parent ? openSpan("step.settle", { "airlock.step.index": stepIndex }, { parent }) : null;
   entry.stepStarted = performance.now();
   if (entry.step) enterSpan(entry.step);
 }
@@ -199,9 +195,10 @@ export async function traceToolCall<Outcome extends { to: string; error?: string
     "gen_ai.tool.name": call.toolName,
     "gen_ai.tool.call.id": call.toolCallId,
     "airlock.tool.risk_class": call.riskClass ?? undefined,
-    "airlock.tool.approved": call.approved ?? false,
-    "airlock.tool.edited": call.edited ?? false,
-    "airlock.tool.network": call.network ?? false,
+    // Flags only when set: every attribute is written out for every call.
+    "airlock.tool.approved": call.approved || undefined,
+    "airlock.tool.edited": call.edited || undefined,
+    "airlock.tool.network": call.network || undefined,
     "airlock.mcp.server": call.mcpServer,
   };
   return traced(`execute_tool ${call.toolName}`, attributes, async (span) => {

@@ -1,6 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,22 +14,11 @@ import {
   testEngineDependencies,
   waitForRunStatus,
 } from "../testing/fixtures";
+import { type OtlpReceiver, type SeenSpan, startOtlpReceiver } from "../testing/otlp-receiver";
 import { TRACE_MODEL_ID, TRACE_SECRET, traceScenarioModel, traceScenarioTools } from "../testing/trace-scenario";
 import { createToolRegistry } from "../tools/registry";
 import { createCaller } from "./root";
 import { createInnerContext } from "./trpc";
-
-/** One span as both sources give it: the in-memory exporter here, OTLP/JSON from the other process. */
-interface SeenSpan {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  attributes: Record<string, unknown>;
-  statusMessage: string | undefined;
-  links: { traceId: string; spanId: string }[];
-  events: string[];
-}
 
 function fromSdk(span: ReadableSpan): SeenSpan {
   return {
@@ -44,76 +31,6 @@ function fromSdk(span: ReadableSpan): SeenSpan {
     links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId })),
     events: span.events.map((event) => JSON.stringify(event)),
   };
-}
-
-type OtlpValue = {
-  stringValue?: string;
-  intValue?: string | number;
-  boolValue?: boolean;
-  doubleValue?: number;
-  arrayValue?: { values?: OtlpValue[] };
-};
-
-function otlpValue(value: OtlpValue): unknown {
-  if (value.stringValue !== undefined) return value.stringValue;
-  if (value.intValue !== undefined) return Number(value.intValue);
-  if (value.boolValue !== undefined) return value.boolValue;
-  if (value.doubleValue !== undefined) return value.doubleValue;
-  if (value.arrayValue) return (value.arrayValue.values ?? []).map(otlpValue);
-  return undefined;
-}
-
-interface OtlpSpan {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  attributes?: { key: string; value: OtlpValue }[];
-  status?: { message?: string };
-  links?: { traceId: string; spanId: string }[];
-  events?: unknown[];
-}
-
-function fromOtlp(span: OtlpSpan): SeenSpan {
-  return {
-    name: span.name,
-    traceId: span.traceId,
-    spanId: span.spanId,
-    parentSpanId: span.parentSpanId || undefined,
-    attributes: Object.fromEntries((span.attributes ?? []).map((item) => [item.key, otlpValue(item.value)])),
-    statusMessage: span.status?.message,
-    links: (span.links ?? []).map((link) => ({ traceId: link.traceId, spanId: link.spanId })),
-    events: (span.events ?? []).map((event) => JSON.stringify(event)),
-  };
-}
-
-/** A collector's OTLP/HTTP traces endpoint, decoding the JSON encoding the exporter sends. */
-function startReceiver(): Promise<{ server: Server; url: string; spans: SeenSpan[]; bodies: string[] }> {
-  const spans: SeenSpan[] = [];
-  const bodies: string[] = [];
-  const server = createServer((request, response) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    request.on("end", () => {
-      if (request.url !== "/v1/traces" || request.method !== "POST") {
-        response.writeHead(404).end();
-        return;
-      }
-      bodies.push(body);
-      const payload = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-      for (const resource of payload.resourceSpans)
-        for (const scope of resource.scopeSpans) for (const span of scope.spans) spans.push(fromOtlp(span));
-      response.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, bodies }),
-    ),
-  );
 }
 
 function spawnTracedWorker(databaseUrl: string, endpoint: string): { child: ChildProcess; output: () => string } {
@@ -144,19 +61,19 @@ function spawnTracedWorker(databaseUrl: string, endpoint: string): { child: Chil
 
 let database: TestDatabase;
 const exporter = new InMemorySpanExporter();
-let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let receiver: OtlpReceiver;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   startTracing({ exporter, simple: true });
-  receiver = await startReceiver();
+  receiver = await startOtlpReceiver();
 });
 
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill("SIGKILL");
   await stopTracing();
-  await new Promise((resolve) => receiver?.server.close(resolve));
+  await receiver?.stop();
   await database?.drop();
 });
 
@@ -289,8 +206,10 @@ describe("one trace per run, across an approval and a resume in another process"
       });
     }
 
-    // Process B, received over OTLP/HTTP: the same trace, the resumed attempt under the same root.
+    // Process B, received over OTLP/HTTP (protobuf, the default encoding): the same trace,
+    // the resumed attempt under the same root.
     expect(receiver.bodies.length).toBeGreaterThan(0);
+    expect(new Set(receiver.contentTypes)).toEqual(new Set(["application/x-protobuf"]));
     const attemptB = only(inTrace(remote), "run.attempt");
     expect(attemptB.parentSpanId).toBe(rootSpanId);
     expect(attemptB.attributes).toMatchObject({ "airlock.run.resumed": true, "airlock.run.outcome": "COMPLETED" });

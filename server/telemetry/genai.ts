@@ -42,7 +42,7 @@ function captureContent(): boolean {
 
 /** One attempt of a model call. */
 export async function traceModelCall<T extends ModelCallSummary>(
-  call: { modelId: string; stepIndex: number; attempt: number; messages: unknown },
+  call: { modelId: string; attempt: number; messages: unknown },
   work: () => Promise<T>,
 ): Promise<T> {
   const { provider, model } = modelIdentity(call.modelId);
@@ -53,9 +53,7 @@ export async function traceModelCall<T extends ModelCallSummary>(
     {
       "gen_ai.operation.name": "chat",
       "gen_ai.provider.name": provider,
-      "gen_ai.system": provider,
       "gen_ai.request.model": model,
-      "airlock.step.index": call.stepIndex,
       "airlock.model.attempt": call.attempt,
       ...(captureContent() ? { "gen_ai.input.messages": JSON.stringify(call.messages) } : {}),
     },
@@ -63,7 +61,6 @@ export async function traceModelCall<T extends ModelCallSummary>(
       try {
         const result = await work();
         span.set({
-          "gen_ai.response.model": model,
           "gen_ai.response.finish_reasons": [result.finishReason],
           "gen_ai.usage.input_tokens": result.inputTokens,
           "gen_ai.usage.output_tokens": result.outputTokens,
@@ -82,6 +79,8 @@ export async function traceModelCall<T extends ModelCallSummary>(
         throw error;
       }
     },
-    { kind: SpanKind.CLIENT },
+    // Nothing inside a model call starts a span of its own (provider requests are not
+    // instrumented): a leaf, which the engine's hottest path can afford.
+    { kind: SpanKind.CLIENT, leaf: true },
   );
 }

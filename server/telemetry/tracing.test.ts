@@ -1,11 +1,14 @@
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startOtlpReceiver } from "../testing/otlp-receiver";
 import {
   activeSpanIds,
   contextOf,
   maskTraceWith,
   openSpan,
+  otlpExporter,
   REDACTED_ATTRIBUTE,
+  SpanKind,
   startTracing,
   stopTracing,
   traced,
@@ -138,5 +141,101 @@ describe("span nesting", () => {
     expect(tool.parentSpanContext?.spanId).toBe(rootSpanId);
     expect(insideParent).toEqual({ traceId: rootIds?.traceId, spanId: tool.spanContext().spanId });
     expect(finished("child").parentSpanContext?.spanId).toBe(tool.spanContext().spanId);
+  });
+});
+
+describe("leaf spans (handed to the processor without the SDK's Span object)", () => {
+  it("carry ids, parent, kind, timing, attributes, events, status and masking like an SDK span", async () => {
+    const released = new Set(["leaf-released-value-7"]);
+    const root = openSpan("run.attempt");
+    const started = Date.now();
+    await root.within(async () => {
+      maskTraceWith(released);
+      await traced(
+        "db.run-write",
+        { "db.system.name": "postgresql", "airlock.absent": null, "airlock.note": "has leaf-released-value-7" },
+        async (span) => {
+          expect(span.recording).toBe(true);
+          span.set({ "airlock.write.calls": 2, "airlock.undefined": undefined });
+          span.event("retry", { "airlock.attempt": 2 });
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        },
+        { leaf: true, kind: SpanKind.CLIENT },
+      );
+      await expect(
+        traced("policy.decide", {}, async () => Promise.reject(new Error("no policy for leaf-released-value-7")), {
+          leaf: true,
+        }),
+      ).rejects.toThrow("no policy");
+    });
+    root.end();
+    const rootSpan = finished("run.attempt");
+    const write = finished("db.run-write");
+    expect(write.spanContext().traceId).toBe(rootSpan.spanContext().traceId);
+    expect(write.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(write.spanContext().spanId).not.toBe(rootSpan.spanContext().spanId);
+    expect(write.parentSpanContext?.spanId).toBe(rootSpan.spanContext().spanId);
+    expect(write.kind).toBe(SpanKind.CLIENT);
+    expect(write.attributes).toEqual({
+      "db.system.name": "postgresql",
+      "airlock.note": "has [hidden]",
+      "airlock.write.calls": 2,
+    });
+    expect(write.events.map((event) => [event.name, event.attributes])).toEqual([["retry", { "airlock.attempt": 2 }]]);
+    const startMs = write.startTime[0] * 1000 + write.startTime[1] / 1e6;
+    const durationMs = write.duration[0] * 1000 + write.duration[1] / 1e6;
+    expect(Math.abs(startMs - started)).toBeLessThan(1000);
+    expect(durationMs).toBeGreaterThanOrEqual(4);
+    expect(write.ended).toBe(true);
+    expect(write.resource.attributes["service.name"]).toBe("airlock");
+    const failed = finished("policy.decide");
+    expect(failed.status).toEqual({ code: 2, message: "no policy for [hidden]" });
+    expect(failed.attributes["error.type"]).toBe("Error");
+  });
+
+  it("records nothing under an unsampled parent, and is a normal span without a parent", async () => {
+    const unsampled = { traceId: "3".repeat(32), spanId: "4".repeat(16), traceFlags: 0 };
+    const { trace, ROOT_CONTEXT } = await import("@opentelemetry/api");
+    await traced("under-unsampled", {}, async (span) => expect(span.recording).toBe(false), {
+      leaf: true,
+      parent: trace.setSpanContext(ROOT_CONTEXT, unsampled),
+    });
+    await traced("no-parent", { "airlock.note": "root leaf" }, async () => {}, { leaf: true });
+    expect(exporter.getFinishedSpans().map((span) => span.name)).toEqual(["no-parent"]);
+    expect(finished("no-parent").parentSpanContext).toBeUndefined();
+  });
+});
+
+describe("OTLP/HTTP export, in both encodings", () => {
+  it("sends protobuf or JSON that a collector decodes to the same spans", async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const root = openSpan("run.attempt");
+      await root.within(() =>
+        traced(
+          "execute_tool read_a",
+          { "gen_ai.tool.name": "read_a", "airlock.count": 3, "airlock.flag": true },
+          async () => {},
+        ),
+      );
+      root.end();
+      const spans = exporter.getFinishedSpans();
+      for (const protocol of ["http/protobuf", "http/json"] as const) {
+        const otlp = otlpExporter({ url: `${receiver.url}/v1/traces`, protocol });
+        const result = await new Promise<{ code: number }>((resolve) => otlp.export(spans, resolve));
+        expect(result.code, protocol).toBe(0);
+        await otlp.shutdown();
+      }
+      expect(receiver.contentTypes).toEqual(["application/x-protobuf", "application/json"]);
+      const [fromProtobuf, fromJson] = [receiver.spans.slice(0, 2), receiver.spans.slice(2)];
+      expect(fromProtobuf).toEqual(fromJson);
+      const tool = fromProtobuf.find((span) => span.name === "execute_tool read_a");
+      const parent = fromProtobuf.find((span) => span.name === "run.attempt");
+      expect(tool?.parentSpanId).toBe(parent?.spanId);
+      expect(tool?.traceId).toBe(parent?.traceId);
+      expect(tool?.attributes).toEqual({ "gen_ai.tool.name": "read_a", "airlock.count": 3, "airlock.flag": true });
+    } finally {
+      await receiver.stop();
+    }
   });
 });
