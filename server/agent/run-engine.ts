@@ -180,6 +180,8 @@ async function executeLoadedRun(runOptions: ExecuteRunOptions, state: LoadedRunS
     return finish(options, "FAILED", message);
   } finally {
     clearTimeout(timer);
+    // Whatever way the attempt ends, nothing it still held is written after it returns.
+    await writer.close();
   }
 }
 
