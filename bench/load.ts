@@ -204,6 +204,17 @@ async function countEvents(database: pg.Client): Promise<number> {
   return Number(rows[0]?.count ?? 0);
 }
 
+/** Runs of the whole bench that ended FAILED, and why (a busy pool must never be a reason). */
+async function failedRuns(database: pg.Client): Promise<{ count: number; errors: string[] }> {
+  const { rows } = await database.query<{ error: string | null; count: string }>(
+    `SELECT error, count(*)::text AS count FROM "Run" WHERE status = 'FAILED' GROUP BY error ORDER BY count(*) DESC`,
+  );
+  return {
+    count: rows.reduce((sum, row) => sum + Number(row.count), 0),
+    errors: rows.map((row) => `${row.count} × ${row.error ?? "(no error)"}`),
+  };
+}
+
 async function databaseBytes(database: pg.Client): Promise<number> {
   await database.query("CHECKPOINT");
   const { rows } = await database.query<{ bytes: string }>(
@@ -448,6 +459,8 @@ async function main() {
         ["database bytes per 1000 runs", Math.round((short.bytes / Math.max(1, short.latencies.length)) * 1000)],
       ],
     );
+    const failed = await failedRuns(database);
+    if (failed.count > 0) console.log(`\nruns FAILED: ${failed.errors.join("; ")}`);
     console.log(
       `\nload average (1/5/15 min): before ${loadBefore}; after the streams ${loadDuring}; at the end ${loadAfter}`,
     );
@@ -468,6 +481,7 @@ async function main() {
       streams: STREAMS,
       streamsCompleted: streams.completed,
       tokensLost: streams.tokensExpected - streams.tokensReceived,
+      runsFailed: failed.count,
       loadAverage: loadDuring,
     };
     await cleanUp();

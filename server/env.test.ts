@@ -59,6 +59,13 @@ describe("configuration", () => {
     expect(problems({ AIRLOCK_WORKER: "maybe" })[0]).toMatch(/^AIRLOCK_WORKER: expected one of/);
     expect(problems({ NEXTAUTH_SECRET: "short" })[0]).toMatch(/^NEXTAUTH_SECRET: expected at least 32 characters/);
     expect(problems({ RUN_MAX_STEPS: "0" })[0]).toMatch(/^RUN_MAX_STEPS: expected a number of steps greater than 0/);
+    expect(problems({ DATABASE_TRANSACTION_MAX_WAIT_MS: "5" })).toEqual([
+      "DATABASE_TRANSACTION_MAX_WAIT_MS: expected at least 10 milliseconds",
+    ]);
+    expect(problems({ DATABASE_TRANSACTION_MAX_WAIT_MS: "soon" })).toEqual([
+      "DATABASE_TRANSACTION_MAX_WAIT_MS: expected milliseconds",
+    ]);
+    expect(parseEnv({}).DATABASE_TRANSACTION_MAX_WAIT_MS).toBe(30_000);
   });
 
   it("reports every problem at once, including settings that need a partner", () => {

@@ -106,6 +106,20 @@ const schema = z.object({
    */
   DATABASE_POOL_SIZE: poolSize.default(20),
   DATABASE_SQL_POOL_SIZE: poolSize.default(20),
+  /**
+   * How long one attempt of an interactive transaction waits for a connection of the
+   * Prisma pool. Prisma's driver-adapter client waits for the connection anyway and only
+   * then, if this much time has passed, rolls it back and throws ("Unable to start a
+   * transaction in the given time"): a short bound throws away work that waited for its
+   * turn. Such an attempt ran nothing, so inTransaction() tries again, waiting twice as
+   * long each time (server/db/transaction.ts); this is the first attempt's bound.
+   */
+  DATABASE_TRANSACTION_MAX_WAIT_MS: z.coerce
+    .number({ error: "expected milliseconds" })
+    .int("expected whole milliseconds")
+    .min(10, "expected at least 10 milliseconds")
+    .max(600_000, "expected at most 600000 milliseconds")
+    .default(30_000),
   NEXTAUTH_URL: url("the public URL of the app, e.g. http://localhost:3000").optional(),
   NEXTAUTH_SECRET: z.string().min(32, "expected at least 32 characters of random secret").optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

@@ -24,6 +24,13 @@ export interface EventWriter {
   /** Hands over everything not yet written, after waiting for writes in flight. */
   take(): Promise<RunWrite>;
   flush(): Promise<void>;
+  /**
+   * Stops the writer for good: a write scheduled but not begun is dropped, one in flight
+   * is waited for, and whatever arrives later (a model stream still draining) is ignored.
+   * The engine closes it before executeRun returns, so no write of this attempt lands
+   * after it, under a lease the same worker may claim again (after INTERRUPTED).
+   */
+  close(): Promise<void>;
 }
 
 const FIRST_DELTA_MS = 2;
@@ -45,6 +52,7 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
   // turn comes (not when it was asked for): what arrived during the write before goes too.
   let chain: Promise<void> = Promise.resolve();
   let failure: unknown;
+  let closed = false;
 
   /** Ends the text being gathered, so events after it stay after it. */
   const sealText = () => {
@@ -71,7 +79,7 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
 
   const write = () => {
     chain = chain.then(async () => {
-      if (failure) return;
+      if (failure || closed) return;
       const pending = drain();
       if (isEmptyRunWrite(pending)) return;
       try {
@@ -84,6 +92,7 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
   };
 
   const schedule = (delayMs: number) => {
+    if (closed) return;
     const due = Date.now() + delayMs;
     if (timer && due >= timerDue) return;
     if (timer) clearTimeout(timer);
@@ -98,6 +107,7 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
 
   return {
     textDelta(stepIndex, text, at) {
+      if (closed) return;
       // Coalesced deltas keep the first one's position: only a delta that continues it joins.
       const continues =
         pendingText?.stepIndex === stepIndex &&
@@ -109,11 +119,13 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
       schedule(first ? FIRST_DELTA_MS : TEXT_FLUSH_MS);
     },
     defer(event) {
+      if (closed) return;
       if (event.type === "step-started") stepsWithText.delete(event.stepIndex);
       sealText();
       buffered.push(event);
     },
     deferWrite(pending, maxDelayMs) {
+      if (closed) return;
       sealText();
       deferred = mergeRunWrites(deferred, { ...pending, events: [] });
       buffered.push(...pending.events);
@@ -126,6 +138,13 @@ export function createEventWriter(run: { runId: string; workerId: string; conver
     async flush() {
       write();
       await settled();
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      // The chain never rejects (a failed write is kept in `failure`): this waits, it does not throw.
+      await chain;
     },
   };
 }

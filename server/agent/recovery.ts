@@ -21,35 +21,42 @@ export function recoveryCapMessage(recoveries: number, unknownOutcomes: number):
 
 /** Fails a run recovered too often; false when another worker took it first. */
 async function failAfterRecoveries(runId: string, workerId: string, recoveries: number): Promise<boolean> {
-  return inTransaction(async (tx) => {
-    const interrupted = recoveries;
-    const calls = await failAbandonedRun({
-      runId,
-      workerId,
-      error: (ended) =>
-        recoveryCapMessage(interrupted, ended.filter((call) => call.status === "UNKNOWN_OUTCOME").length),
-      tx,
-    });
-    if (!calls) return false;
-    const unknown = calls.filter((call) => call.status === "UNKNOWN_OUTCOME");
-    for (const call of unknown) {
+  return inTransaction(
+    async (tx) => {
+      const interrupted = recoveries;
+      const calls = await failAbandonedRun({
+        runId,
+        workerId,
+        error: (ended) =>
+          recoveryCapMessage(interrupted, ended.filter((call) => call.status === "UNKNOWN_OUTCOME").length),
+        tx,
+      });
+      if (!calls) return false;
+      const unknown = calls.filter((call) => call.status === "UNKNOWN_OUTCOME");
+      for (const call of unknown) {
+        await recordAuditEvent(tx, {
+          actorId: null,
+          action: "tool-call.unknown-outcome",
+          targetType: "tool-call",
+          targetId: call.id,
+          data: { runId, toolName: call.toolName, reason: "the run was failed after too many recoveries" },
+        });
+      }
       await recordAuditEvent(tx, {
         actorId: null,
-        action: "tool-call.unknown-outcome",
-        targetType: "tool-call",
-        targetId: call.id,
-        data: { runId, toolName: call.toolName, reason: "the run was failed after too many recoveries" },
+        action: "run.failed-after-recoveries",
+        targetType: "run",
+        targetId: runId,
+        data: {
+          recoveries: interrupted,
+          unknownOutcomes: unknown.length,
+          cancelledCalls: calls.length - unknown.length,
+        },
       });
-    }
-    await recordAuditEvent(tx, {
-      actorId: null,
-      action: "run.failed-after-recoveries",
-      targetType: "run",
-      targetId: runId,
-      data: { recoveries: interrupted, unknownOutcomes: unknown.length, cancelledCalls: calls.length - unknown.length },
-    });
-    return true;
-  });
+      return true;
+    },
+    { leased: true },
+  );
 }
 
 /**

@@ -90,8 +90,10 @@ async function finish(
   status: "COMPLETED" | "FAILED" | "CANCELLED" | "AWAITING_APPROVAL",
   error?: string,
 ): Promise<RunOutcome> {
-  const moved = await inTransaction((tx) =>
-    transitionRun({ runId: options.runId, workerId: options.workerId, status, ...(error ? { error } : {}), tx }),
+  const moved = await inTransaction(
+    (tx) =>
+      transitionRun({ runId: options.runId, workerId: options.workerId, status, ...(error ? { error } : {}), tx }),
+    { leased: true },
   );
   return moved ? status : "LEASE_LOST";
 }
@@ -141,7 +143,9 @@ async function executeLoadedRun(runOptions: ExecuteRunOptions, state: LoadedRunS
     const reason = signal.aborted ? signal.reason : error;
     if (reason instanceof RunReleasedError || error instanceof RunReleasedError) {
       await writer.flush();
-      const moved = await inTransaction((tx) => transitionRun({ runId, workerId, status: "QUEUED", tx }));
+      const moved = await inTransaction((tx) => transitionRun({ runId, workerId, status: "QUEUED", tx }), {
+        leased: true,
+      });
       log.info(moved ? "run released to another worker" : "lease lost while releasing the run");
       return moved ? "RELEASED" : "LEASE_LOST";
     }
@@ -150,8 +154,9 @@ async function executeLoadedRun(runOptions: ExecuteRunOptions, state: LoadedRunS
       return "LEASE_LOST";
     }
     if (isDatabaseUnavailable(error) || isDatabaseUnavailable(reason)) {
-      // Not the run's fault: its lease runs out and a worker resumes it from the last
-      // committed step when the database answers again.
+      // Not the run's fault (the database went away, or a transaction outside the lease
+      // found the pool busy through every wait): its lease runs out and a worker resumes
+      // it from the last committed step when the database answers again.
       log.warn("database unavailable; the run will resume from its last committed step", {
         error: (error as Error).message,
       });
@@ -175,6 +180,8 @@ async function executeLoadedRun(runOptions: ExecuteRunOptions, state: LoadedRunS
     return finish(options, "FAILED", message);
   } finally {
     clearTimeout(timer);
+    // Whatever way the attempt ends, nothing it still held is written after it returns.
+    await writer.close();
   }
 }
 

@@ -32,6 +32,7 @@ function recordingWriter(): { writer: EventWriter; events: RunEventData[] } {
     deferWrite: () => {},
     take: async () => ({ events: [] }) as never,
     flush: async () => {},
+    close: async () => {},
   };
   return { writer, events };
 }

@@ -173,3 +173,31 @@ describe("worker stop", () => {
     expect(run).toEqual({ attempts: 1, error: null });
   });
 });
+
+describe("worker heartbeat", () => {
+  it("renews the lease and finds a cancel whose NOTIFY never came, in one statement", async () => {
+    // Only this worker may claim this test's run.
+    await Promise.all(workers.map((earlier) => earlier.stop({ graceMs: 0 })));
+    const user = await createTestUser();
+    const held = gate();
+    const worker = await startWorker();
+    const runId = await sendTestMessage(user.id, (await createTestConversation(user.id)).id, "list the files");
+    await held.started;
+    // Renewed while the call runs: the lease's end moves on (every third of the 600 ms lease).
+    const leaseEnd = async () =>
+      (
+        await database.query<{ end: string }>(`SELECT "leaseExpiresAt"::text AS end FROM "Run" WHERE id = $1`, [runId])
+      )[0]?.end;
+    const first = await leaseEnd();
+    const deadline = Date.now() + 5_000;
+    while ((await leaseEnd()) === first && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await leaseEnd()).not.toBe(first);
+    // The request as requestRunCancel() stores it, but without its NOTIFY (as across a LISTEN reconnect).
+    await database.query(`UPDATE "Run" SET "cancelRequestedAt" = now() WHERE id = $1`, [runId]);
+    // The tool ignores its signal: the run is cancelled once the cut call's grace is over.
+    expect(await worker.waitForRun(runId, 10_000)).toBe("CANCELLED");
+    held.release();
+    expect(await database.query(`SELECT status FROM "Run" WHERE id = $1`, [runId])).toEqual([{ status: "CANCELLED" }]);
+  });
+});

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { isDatabaseUnavailable } from "../db/errors";
 import { listen } from "../db/notifications";
-import { isCancelRequested, RUN_CANCEL_CHANNEL, RUNS_QUEUED_CHANNEL, renewLease } from "../db/runs";
+import { RUN_CANCEL_CHANNEL, RUNS_QUEUED_CHANNEL, renewLease } from "../db/runs";
 import { LeaseLostError } from "../db/steps";
 import type { EngineDependencies } from "./engine-config";
 import { claimRunnableRun } from "./recovery";
@@ -95,10 +95,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const heartbeat = setInterval(
       () => {
         renewLease(runId, workerId, leaseMs)
-          .then(async (held) => {
+          .then(({ held, cancelRequested }) => {
             if (!held) controller.abort(new LeaseLostError(runId));
             // A cancel NOTIFY can be missed across a reconnect; the row is the truth.
-            else if (await isCancelRequested(runId)) controller.abort(new RunCancelledError());
+            else if (cancelRequested) controller.abort(new RunCancelledError());
           })
           .catch((error) => log.warn("heartbeat failed", { runId, error: (error as Error).message }));
       },

@@ -19,18 +19,18 @@ export function databaseUrl(): string {
 }
 
 /**
- * Prisma's defaults (2 s to get a connection, 5 s for an interactive transaction) are
- * latency limits, and a loaded machine passes them with healthy work: a step commit that
- * took 5.9 s failed its run ("expired transaction"; soak:crash on a 2-core machine with a
- * load of 15). These are the bounds inTransaction() already uses, now for every
- * transaction (the engine's step commits call $transaction directly).
+ * Prisma's default of 5 s for an interactive transaction is a latency limit, and a loaded
+ * machine passes it with healthy work: a step commit that took 5.9 s failed its run
+ * ("expired transaction"; soak:crash on a 2-core machine with a load of 15). The wait for
+ * a connection is DATABASE_TRANSACTION_MAX_WAIT_MS, and inTransaction() tries again when
+ * it runs out (server/db/transaction.ts).
  */
-const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 };
+export const TRANSACTION_TIMEOUT_MS = 30_000;
 
 export function createDatabase(connectionString: string): PrismaClient {
   return new PrismaClient({
     adapter: new PrismaPg({ connectionString, max: env().DATABASE_POOL_SIZE }),
-    transactionOptions: TRANSACTION_OPTIONS,
+    transactionOptions: { maxWait: env().DATABASE_TRANSACTION_MAX_WAIT_MS, timeout: TRANSACTION_TIMEOUT_MS },
   });
 }
 

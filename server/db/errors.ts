@@ -55,6 +55,22 @@ export class RunNotFoundError extends Error {
   }
 }
 
+/**
+ * An interactive transaction could not start: every attempt waited its bound for a
+ * connection of a pool that stayed busy (see inTransaction). Nothing of it ran. Transient:
+ * told apart like an unreachable database (503 and "try again" to a client; a run is left
+ * to resume), never a failure of the work itself.
+ */
+export class DatabaseBusyError extends Error {
+  constructor(attempts: number, waitedMs: number, options?: ErrorOptions) {
+    super(
+      `The database connection pool stayed busy: ${attempts} attempts to start a transaction waited ${waitedMs} ms in all`,
+      options,
+    );
+    this.name = "DatabaseBusyError";
+  }
+}
+
 /** Each signal's typed error, built from the subject the function names in DETAIL (a run or conversation id). */
 const SIGNAL_ERRORS: Record<(typeof SQLSTATE)[keyof typeof SQLSTATE], (subject: string, cause: unknown) => Error> = {
   [SQLSTATE.leaseLost]: (subject, cause) => new LeaseLostError(subject, { cause }),
@@ -136,6 +152,7 @@ const UNAVAILABLE_TEXT =
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 6 && current; depth++) {
+    if (current instanceof DatabaseBusyError) return true;
     const candidate = current as {
       code?: unknown;
       message?: unknown;
@@ -149,6 +166,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     current = candidate.cause;
   }
   return false;
+}
+
+/**
+ * Prisma's own error code (P2028, …) of an error its client raised, not a SQLSTATE: the
+ * code of PrismaClientKnownRequestError. Undefined for anything else.
+ */
+export function prismaErrorCode(error: unknown): string | undefined {
+  const candidate = error as { name?: unknown; code?: unknown } | null;
+  if (typeof candidate !== "object" || candidate === null) return undefined;
+  return candidate.name === "PrismaClientKnownRequestError" && typeof candidate.code === "string"
+    ? candidate.code
+    : undefined;
 }
 
 /** Errors of Prisma's client and its driver adapter, by class name (they come from several packages). */

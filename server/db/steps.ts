@@ -14,7 +14,7 @@ import { LeaseLostError } from "./errors";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents } from "./run-events";
 import { jsonFieldsOf, queryOne } from "./sql-batch";
-import type { Transaction } from "./transaction";
+import { inTransaction, type Transaction } from "./transaction";
 
 export { LeaseLostError } from "./errors";
 
@@ -145,14 +145,18 @@ export interface ToolCallTransition {
 
 /**
  * Runs work in one transaction that first proves this worker still holds the run's
- * lease; a stale worker's writes are refused before they touch anything.
+ * lease; a stale worker's writes are refused before they touch anything. A busy pool
+ * makes it wait for its turn, never fail (inTransaction's `leased`).
  */
 export function withLease<T>(runId: string, workerId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
   return traced("db.transaction", { "db.system.name": "postgresql", "db.operation.name": "leased-transaction" }, () =>
-    db().$transaction(async (tx) => {
-      await assertLease(tx, runId, workerId);
-      return work(tx);
-    }),
+    inTransaction(
+      async (tx) => {
+        await assertLease(tx, runId, workerId);
+        return work(tx);
+      },
+      { leased: true },
+    ),
   );
 }
 

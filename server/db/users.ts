@@ -88,7 +88,7 @@ export async function linkExternalAccount(input: {
   email: string;
   name: string;
 }): Promise<SessionUser> {
-  return db().$transaction(async (tx) => {
+  return inTransaction(async (tx) => {
     const linked = await tx.account.findUnique({
       where: { provider_providerAccountId: { provider: input.provider, providerAccountId: input.providerAccountId } },
       select: { user: { select: sessionUserSelect } },
