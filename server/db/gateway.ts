@@ -67,6 +67,7 @@ const outcomeSelect = {
   status: true,
   error: true,
   lastEventSeq: true,
+  updatedAt: true,
   toolCalls: {
     orderBy: [{ createdAt: "asc" }, { position: "asc" }],
     take: 1,

@@ -1,0 +1,138 @@
+/**
+ * tasks/get, tasks/result, tasks/list and tasks/cancel for the token's user, on the
+ * per-request gateway server. Every answer is read from the database (the task row and
+ * its run), so a task created on one instance is polled, awaited or cancelled on any
+ * other. A task id of another user, a forged one and an expired one are all the same
+ * "Task not found" (-32602), so an id's existence leaks nothing.
+ */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  CancelTaskRequestSchema,
+  ErrorCode,
+  GetTaskPayloadRequestSchema,
+  GetTaskRequestSchema,
+  ListTasksRequestSchema,
+  McpError,
+  RELATED_TASK_META_KEY,
+} from "@modelcontextprotocol/sdk/types.js";
+import { cancelRun } from "../../agent/conversations";
+import { readRunOutcome } from "../../db/gateway";
+import {
+  findGatewayTask,
+  type GatewayTaskRow,
+  listGatewayTasks,
+  markGatewayTaskDelivered,
+} from "../../db/gateway-tasks";
+import type { Role } from "../../shared/risk";
+import { TERMINAL_RUN_STATUSES } from "../../shared/run-events";
+import { logger } from "../../telemetry/logger";
+import { markDelivered } from "../call-tool";
+import { decodeTaskCursor, encodeTaskCursor } from "./task-cursor";
+import { isTerminalStatus } from "./task-state";
+import { taskView } from "./task-view";
+import { waitForRun } from "./wait-for-run";
+
+export interface TaskCaller {
+  actor: { id: string; role: Role };
+  /** How long tasks/result blocks for a task that is not terminal yet (MCP_APPROVAL_WAIT_MS). */
+  resultWaitMs: number;
+}
+
+async function requireTask(taskId: string, caller: TaskCaller): Promise<GatewayTaskRow> {
+  const row = await findGatewayTask({ taskId, userId: caller.actor.id });
+  if (!row) throw new McpError(ErrorCode.InvalidParams, "Task not found.");
+  return row;
+}
+
+async function currentView(row: GatewayTaskRow) {
+  return taskView(row, await readRunOutcome(row.runId));
+}
+
+/** Audits the delivery of a task's outcome once, so a later identical plain call starts afresh. */
+async function deliver(row: GatewayTaskRow, caller: TaskCaller, outcome: string): Promise<void> {
+  if (await markGatewayTaskDelivered(row.id)) await markDelivered(row.runId, caller.actor.id, outcome);
+}
+
+/** Protocol errors pass; anything else is logged and answered without its details (database text never reaches a client). */
+function guarded<A extends unknown[], R>(method: string, handler: (...args: A) => Promise<R>) {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      if (error instanceof McpError) throw error;
+      logger.error("mcp task request failed", { method, error });
+      throw new McpError(
+        ErrorCode.InternalError,
+        "The request failed because of an error on the server. It has been logged.",
+      );
+    }
+  };
+}
+
+export function registerTaskHandlers(server: Server, caller: TaskCaller): void {
+  server.setRequestHandler(
+    GetTaskRequestSchema,
+    guarded("tasks/get", async (request) => {
+      const row = await requireTask(request.params.taskId, caller);
+      return (await currentView(row)).task;
+    }),
+  );
+
+  server.setRequestHandler(
+    GetTaskPayloadRequestSchema,
+    guarded("tasks/result", async (request, extra) => {
+      const row = await requireTask(request.params.taskId, caller);
+      // The spec has tasks/result block until the task is terminal; bounded like a plain call's wait.
+      await waitForRun({
+        runId: row.runId,
+        done: (status) => TERMINAL_RUN_STATUSES.has(status),
+        timeoutMs: caller.resultWaitMs,
+        signal: extra.signal,
+      });
+      const { task, state } = await currentView(row);
+      if (!isTerminalStatus(task.status) || !state.result) {
+        throw new McpError(
+          ErrorCode.RequestTimeout,
+          `Task ${task.taskId} is still ${task.status} (${task.statusMessage}); poll tasks/get and ask for its result again later.`,
+        );
+      }
+      await deliver(row, caller, task.status);
+      return { ...state.result, _meta: { [RELATED_TASK_META_KEY]: { taskId: task.taskId } } };
+    }),
+  );
+
+  server.setRequestHandler(
+    ListTasksRequestSchema,
+    guarded("tasks/list", async (request) => {
+      const cursor = request.params?.cursor;
+      const after = cursor === undefined ? undefined : decodeTaskCursor(cursor);
+      if (after === null) throw new McpError(ErrorCode.InvalidParams, "Invalid cursor.");
+      const page = await listGatewayTasks({ userId: caller.actor.id, after });
+      const tasks = await Promise.all(page.tasks.map(async (row) => (await currentView(row)).task));
+      return { tasks, ...(page.next ? { nextCursor: encodeTaskCursor(page.next) } : {}) };
+    }),
+  );
+
+  server.setRequestHandler(
+    CancelTaskRequestSchema,
+    guarded("tasks/cancel", async (request) => {
+      const row = await requireTask(request.params.taskId, caller);
+      const before = await currentView(row);
+      if (isTerminalStatus(before.task.status)) {
+        throw new McpError(ErrorCode.InvalidParams, `Cannot cancel task in terminal status: ${before.task.status}.`);
+      }
+      const outcome = await readRunOutcome(row.runId);
+      if (outcome?.toolCalls[0]?.status === "RUNNING") {
+        throw new McpError(
+          ErrorCode.InvalidParams,
+          "Cannot cancel task: its approved call is executing; its outcome will be the task's result.",
+        );
+      }
+      // The lifecycle a user's "stop run" uses: a pending approval request is cancelled with the run.
+      await cancelRun({ runId: row.runId, userId: caller.actor.id });
+      const after = await currentView(row);
+      if (after.task.status === "cancelled") await deliver(row, caller, "cancelled");
+      return after.task;
+    }),
+  );
+}
