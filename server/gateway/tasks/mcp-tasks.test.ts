@@ -257,6 +257,64 @@ describe("a gated call as a task", () => {
   }, 60_000);
 });
 
+describe("races and pickups", () => {
+  it("a cancel racing a reviewer's approval either cancels with nothing executed or completes with one execution", async () => {
+    const client = await connect(worker);
+    const fromWeb = await connect(web);
+    const outcomes: string[] = [];
+    for (const round of [1, 2, 3]) {
+      const file = `race-${round}.txt`;
+      const { task } = await startTask(client, "write_file", { path: file, content: `round ${round}` });
+      const approvalId = await approvalOf(client, task);
+      const [, cancel] = await Promise.allSettled([
+        mutate(worker, "approvals.decide", { requestId: approvalId, verdict: "approve" }, reviewer.id),
+        fromWeb.experimental.tasks.cancelTask(task.taskId),
+      ]);
+      // A cancel that answers success has cancelled the task; one that lost says so.
+      if (cancel.status === "fulfilled") expect(cancel.value.status, file).toBe("cancelled");
+      else expect((cancel.reason as { code?: number }).code, file).toBe(ErrorCode.InvalidParams);
+      outcomes.push(cancel.status === "fulfilled" ? "cancelled" : "executed");
+      let final = await client.experimental.tasks.getTask(task.taskId);
+      while (final.status === "working") {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        final = await client.experimental.tasks.getTask(task.taskId);
+      }
+      const calls = await callsOf("write_file", file);
+      if (final.status === "cancelled") {
+        expect(existsSync(path.join(workspace, file)), file).toBe(false);
+        expect(
+          calls.map((call) => call.status),
+          file,
+        ).toEqual(["CANCELLED"]);
+      } else {
+        expect(final.status, file).toBe("completed");
+        expect(await readFile(path.join(workspace, file), "utf8")).toBe(`round ${round}`);
+        expect(calls, file).toEqual([{ status: "SUCCEEDED", attempts: 1 }]);
+      }
+      if (cancel.status === "fulfilled") expect(final.status, file).toBe("cancelled");
+    }
+    console.info(`cancel/approve race outcomes: ${outcomes.join(", ")}`);
+  }, 90_000);
+
+  it("a task for a call still pending from a plain call takes over its run: no second approval request", async () => {
+    const client = await connect(worker);
+    const args = { path: "plain-then-task.txt", content: "one request" };
+    const pending = await client.callTool({ name: "write_file", arguments: args });
+    expect(textOf(pending)).toMatch(/^pending approval \S+ — not executed/);
+    const { task } = await startTask(client, "write_file", args);
+    const approvalId = await approvalOf(client, task);
+    expect(textOf(pending)).toContain(approvalId);
+    await mutate(worker, "approvals.decide", { requestId: approvalId, verdict: "approve" }, reviewer.id);
+    const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(result.structuredContent).toMatchObject({ path: "plain-then-task.txt", created: true });
+    const requests = await db().approvalRequest.findMany({
+      where: { requesterId: user.id, toolName: "write_file", args: { path: ["path"], equals: "plain-then-task.txt" } },
+      select: { id: true },
+    });
+    expect(requests).toEqual([{ id: approvalId }]);
+  }, 60_000);
+});
+
 describe("whose task", () => {
   it("is not found with another user's token or a forged id, and other users' lists leave it out", async () => {
     const client = await connect(worker);

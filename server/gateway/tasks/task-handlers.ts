@@ -15,21 +15,15 @@ import {
   McpError,
   RELATED_TASK_META_KEY,
 } from "@modelcontextprotocol/sdk/types.js";
-import { cancelRun } from "../../agent/conversations";
-import { readRunOutcome } from "../../db/gateway";
-import {
-  findGatewayTask,
-  type GatewayTaskRow,
-  listGatewayTasks,
-  markGatewayTaskDelivered,
-} from "../../db/gateway-tasks";
+import { findGatewayTask, type GatewayTaskRow, listGatewayTasks } from "../../db/gateway-tasks";
 import type { Role } from "../../shared/risk";
 import { TERMINAL_RUN_STATUSES } from "../../shared/run-events";
 import { logger } from "../../telemetry/logger";
-import { markDelivered } from "../call-tool";
+import { cancelTask } from "./cancel-task";
+import { deliverTask } from "./deliver-task";
 import { decodeTaskCursor, encodeTaskCursor } from "./task-cursor";
 import { isTerminalStatus } from "./task-state";
-import { taskView } from "./task-view";
+import { readTaskView } from "./task-view";
 import { waitForRun } from "./wait-for-run";
 
 export interface TaskCaller {
@@ -42,15 +36,6 @@ async function requireTask(taskId: string, caller: TaskCaller): Promise<GatewayT
   const row = await findGatewayTask({ taskId, userId: caller.actor.id });
   if (!row) throw new McpError(ErrorCode.InvalidParams, "Task not found.");
   return row;
-}
-
-async function currentView(row: GatewayTaskRow) {
-  return taskView(row, await readRunOutcome(row.runId));
-}
-
-/** Audits the delivery of a task's outcome once, so a later identical plain call starts afresh. */
-async function deliver(row: GatewayTaskRow, caller: TaskCaller, outcome: string): Promise<void> {
-  if (await markGatewayTaskDelivered(row.id)) await markDelivered(row.runId, caller.actor.id, outcome);
 }
 
 /** Protocol errors pass; anything else is logged and answered without its details (database text never reaches a client). */
@@ -74,7 +59,7 @@ export function registerTaskHandlers(server: Server, caller: TaskCaller): void {
     GetTaskRequestSchema,
     guarded("tasks/get", async (request) => {
       const row = await requireTask(request.params.taskId, caller);
-      return (await currentView(row)).task;
+      return (await readTaskView(row)).task;
     }),
   );
 
@@ -89,14 +74,14 @@ export function registerTaskHandlers(server: Server, caller: TaskCaller): void {
         timeoutMs: caller.resultWaitMs,
         signal: extra.signal,
       });
-      const { task, state } = await currentView(row);
+      const { task, state } = await readTaskView(row);
       if (!isTerminalStatus(task.status) || !state.result) {
         throw new McpError(
           ErrorCode.RequestTimeout,
           `Task ${task.taskId} is still ${task.status} (${task.statusMessage}); poll tasks/get and ask for its result again later.`,
         );
       }
-      await deliver(row, caller, task.status);
+      await deliverTask({ taskId: row.id, runId: row.runId, actorId: caller.actor.id, outcome: task.status });
       return { ...state.result, _meta: { [RELATED_TASK_META_KEY]: { taskId: task.taskId } } };
     }),
   );
@@ -108,31 +93,15 @@ export function registerTaskHandlers(server: Server, caller: TaskCaller): void {
       const after = cursor === undefined ? undefined : decodeTaskCursor(cursor);
       if (after === null) throw new McpError(ErrorCode.InvalidParams, "Invalid cursor.");
       const page = await listGatewayTasks({ userId: caller.actor.id, after });
-      const tasks = await Promise.all(page.tasks.map(async (row) => (await currentView(row)).task));
+      const tasks = await Promise.all(page.tasks.map(async (row) => (await readTaskView(row)).task));
       return { tasks, ...(page.next ? { nextCursor: encodeTaskCursor(page.next) } : {}) };
     }),
   );
 
   server.setRequestHandler(
     CancelTaskRequestSchema,
-    guarded("tasks/cancel", async (request) => {
-      const row = await requireTask(request.params.taskId, caller);
-      const before = await currentView(row);
-      if (isTerminalStatus(before.task.status)) {
-        throw new McpError(ErrorCode.InvalidParams, `Cannot cancel task in terminal status: ${before.task.status}.`);
-      }
-      const outcome = await readRunOutcome(row.runId);
-      if (outcome?.toolCalls[0]?.status === "RUNNING") {
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          "Cannot cancel task: its approved call is executing; its outcome will be the task's result.",
-        );
-      }
-      // The lifecycle a user's "stop run" uses: a pending approval request is cancelled with the run.
-      await cancelRun({ runId: row.runId, userId: caller.actor.id });
-      const after = await currentView(row);
-      if (after.task.status === "cancelled") await deliver(row, caller, "cancelled");
-      return after.task;
-    }),
+    guarded("tasks/cancel", async (request) =>
+      cancelTask(await requireTask(request.params.taskId, caller), caller.actor.id),
+    ),
   );
 }

@@ -9,7 +9,8 @@
  * - `completed` with the call's result, a rejection included (the reviewer's reason is a
  *   plain non-error result, as on the non-task path);
  * - `failed` when the result is a tool error (isError), as the spec says for tool calls;
- * - `cancelled` when the run or its call was cancelled.
+ * - `cancelled` when the call was cancelled before it ran (a run cancelled after its
+ *   call ran reports the call's outcome).
  */
 import type { Task } from "@modelcontextprotocol/sdk/types.js";
 import type { GatewayRunOutcome } from "../../db/gateway";
@@ -24,6 +25,9 @@ export interface TaskState {
   /** Set once the status is terminal. */
   result?: ToolCallResult;
 }
+
+/** A call in one of these has an outcome of its own, whatever became of its run afterwards. */
+const DECIDED_CALL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "FAILED", "REFUSED", "UNKNOWN_OUTCOME"]);
 
 const TERMINAL: ReadonlySet<TaskStatus> = new Set(["completed", "failed", "cancelled"]);
 
@@ -40,7 +44,10 @@ function terminalState(outcome: GatewayRunOutcome): TaskState {
   const result = outcomeResult(outcome);
   const call = outcome.toolCalls[0];
   const message = result.content.map((part) => part.text).join("");
-  if (outcome.status === "CANCELLED" || call?.status === "CANCELLED") {
+  // A cancel that came too late (the approved call ran before the run stopped) ends the
+  // run CANCELLED, but the call's own outcome is what happened: that is the task's.
+  const decided = call !== undefined && DECIDED_CALL_STATUSES.has(call.status);
+  if (call?.status === "CANCELLED" || (outcome.status === "CANCELLED" && !decided)) {
     return { status: "cancelled", statusMessage: "The call was cancelled; it was not executed.", result };
   }
   if (result.isError) return { status: "failed", statusMessage: message, result };

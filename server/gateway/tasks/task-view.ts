@@ -1,6 +1,6 @@
 /** A gateway task as the spec's Task object: its row (handle, lifetime) plus the state of its run. */
 import type { Task } from "@modelcontextprotocol/sdk/types.js";
-import type { GatewayRunOutcome } from "../../db/gateway";
+import { type GatewayRunOutcome, readRunOutcome } from "../../db/gateway";
 import type { GatewayTaskRow } from "../../db/gateway-tasks";
 import { type TaskState, taskState } from "./task-state";
 
@@ -19,4 +19,9 @@ export function taskView(row: GatewayTaskRow, outcome: GatewayRunOutcome | null)
       pollInterval: row.pollIntervalMs,
     },
   };
+}
+
+/** The task as its run stands now. */
+export async function readTaskView(row: GatewayTaskRow) {
+  return taskView(row, await readRunOutcome(row.runId));
 }
