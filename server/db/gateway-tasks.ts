@@ -6,7 +6,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { db } from "./client";
-import type { Prisma } from "./generated/client";
+import type { Prisma, RunStatus, ToolCallStatus } from "./generated/client";
+import { lockRun } from "./runs";
+import type { Transaction } from "./transaction";
 
 const taskSelect = {
   id: true,
@@ -88,4 +90,23 @@ export async function markGatewayTaskDelivered(taskId: string): Promise<boolean>
     data: { deliveredAt: new Date() },
   });
   return count === 1;
+}
+
+/**
+ * Locks the run (lockRun: a worker's claim skips it meanwhile, a reviewer's decision
+ * waits) and reads what a cancel must know: the run's status and its call's.
+ */
+export async function lockRunForCancel(
+  runId: string,
+  tx: Transaction,
+): Promise<{ status: RunStatus; callStatus: ToolCallStatus | null } | null> {
+  await lockRun(runId, tx);
+  const run = await tx.run.findUnique({
+    where: { id: runId },
+    select: {
+      status: true,
+      toolCalls: { orderBy: [{ createdAt: "asc" }, { position: "asc" }], take: 1, select: { status: true } },
+    },
+  });
+  return run ? { status: run.status, callStatus: run.toolCalls[0]?.status ?? null } : null;
 }

@@ -287,7 +287,10 @@ describe("races and pickups", () => {
           file,
         ).toEqual(["CANCELLED"]);
       } else {
-        expect(final.status, file).toBe("completed");
+        expect(
+          final.status,
+          `${file}: ${final.statusMessage} ${JSON.stringify(calls)} ${cancel.status === "rejected" ? (cancel.reason as Error).message : ""}`,
+        ).toBe("completed");
         expect(await readFile(path.join(workspace, file), "utf8")).toBe(`round ${round}`);
         expect(calls, file).toEqual([{ status: "SUCCEEDED", attempts: 1 }]);
       }
