@@ -94,6 +94,12 @@ export function readRunOutcome(runId: string): Promise<GatewayRunOutcome | null>
   return db().run.findUnique({ where: { id: runId }, select: outcomeSelect });
 }
 
+/** The outcomes of several runs in one query (tasks/list), by run id. */
+export async function readRunOutcomes(runIds: string[]): Promise<Map<string, GatewayRunOutcome>> {
+  const runs = await db().run.findMany({ where: { id: { in: runIds } }, select: outcomeSelect });
+  return new Map(runs.map((run) => [run.id, run]));
+}
+
 /** The run's approval request still waiting for reviewers, if any. */
 export async function findPendingApprovalId(runId: string): Promise<string | null> {
   const found = await db().approvalRequest.findFirst({

@@ -20,6 +20,7 @@ import { defaultToolRegistry } from "../tools/default-registry";
 import { GatewayInputError, governedCall } from "./call-tool";
 import { cancellationKey, cancelRequest, watchCancellation } from "./cancellations";
 import { listedFor, listToolsFor } from "./list-tools";
+import { methodOnly, parseRequest } from "./request-params";
 import { createCallTask } from "./tasks/create-task";
 import { registerTaskHandlers } from "./tasks/task-handlers";
 
@@ -65,7 +66,8 @@ export function createGatewayServer(caller: GatewayCaller): Server {
     tools: await listToolsFor({ actor: caller.actor, tools }),
   }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.setRequestHandler(methodOnly("tools/call"), async (raw, extra) => {
+    const request = parseRequest(CallToolRequestSchema, raw, "tools/call");
     const { name } = request.params;
     const tool = tools.get(name);
     const listed = tool ? await listedFor({ actor: caller.actor, tool }) : null;

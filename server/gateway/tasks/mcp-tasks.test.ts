@@ -155,6 +155,27 @@ describe("declaring tasks", () => {
     );
     expect(refused.code).toBe(ErrorCode.MethodNotFound);
     expect(refused.message).toMatch(/call it without "task"/);
+
+    for (const task of [{ ttl: "soon" }, { ttl: { $gt: 0 } }, "task"]) {
+      const invalid = await rejection(
+        client.request(
+          { method: "tools/call", params: { name: "write_file", arguments: { path: "x.txt", content: "" }, task } },
+          CallToolResultSchema,
+        ),
+      );
+      expect(invalid.code, JSON.stringify(task)).toBe(ErrorCode.InvalidParams);
+    }
+    expect(await db().gatewayTask.count()).toBe(0);
+    for (const [method, params] of [
+      ["tasks/get", { taskId: 42 }],
+      ["tasks/result", {}],
+      ["tasks/cancel", { taskId: ["a"] }],
+      ["tasks/list", { cursor: 7 }],
+    ] as const) {
+      const invalid = await rejection(client.request({ method, params } as never, CallToolResultSchema));
+      expect(invalid.code, method).toBe(ErrorCode.InvalidParams);
+      expect(invalid.message, method).toMatch(new RegExp(`Invalid ${method} request: params\\.(taskId|cursor): `));
+    }
   });
 });
 

@@ -15,15 +15,17 @@ import {
   McpError,
   RELATED_TASK_META_KEY,
 } from "@modelcontextprotocol/sdk/types.js";
+import { readRunOutcomes } from "../../db/gateway";
 import { findGatewayTask, type GatewayTaskRow, listGatewayTasks } from "../../db/gateway-tasks";
 import type { Role } from "../../shared/risk";
 import { TERMINAL_RUN_STATUSES } from "../../shared/run-events";
 import { logger } from "../../telemetry/logger";
+import { methodOnly, parseRequest } from "../request-params";
 import { cancelTask } from "./cancel-task";
 import { deliverTask } from "./deliver-task";
 import { decodeTaskCursor, encodeTaskCursor } from "./task-cursor";
 import { isTerminalStatus } from "./task-state";
-import { readTaskView } from "./task-view";
+import { readTaskView, taskView } from "./task-view";
 import { waitForRun } from "./wait-for-run";
 
 export interface TaskCaller {
@@ -56,16 +58,18 @@ function guarded<A extends unknown[], R>(method: string, handler: (...args: A) =
 
 export function registerTaskHandlers(server: Server, caller: TaskCaller): void {
   server.setRequestHandler(
-    GetTaskRequestSchema,
-    guarded("tasks/get", async (request) => {
+    methodOnly("tasks/get"),
+    guarded("tasks/get", async (raw) => {
+      const request = parseRequest(GetTaskRequestSchema, raw, "tasks/get");
       const row = await requireTask(request.params.taskId, caller);
       return (await readTaskView(row)).task;
     }),
   );
 
   server.setRequestHandler(
-    GetTaskPayloadRequestSchema,
-    guarded("tasks/result", async (request, extra) => {
+    methodOnly("tasks/result"),
+    guarded("tasks/result", async (raw, extra) => {
+      const request = parseRequest(GetTaskPayloadRequestSchema, raw, "tasks/result");
       const row = await requireTask(request.params.taskId, caller);
       // The spec has tasks/result block until the task is terminal; bounded like a plain call's wait.
       await waitForRun({
@@ -87,21 +91,24 @@ export function registerTaskHandlers(server: Server, caller: TaskCaller): void {
   );
 
   server.setRequestHandler(
-    ListTasksRequestSchema,
-    guarded("tasks/list", async (request) => {
+    methodOnly("tasks/list"),
+    guarded("tasks/list", async (raw) => {
+      const request = parseRequest(ListTasksRequestSchema, raw, "tasks/list");
       const cursor = request.params?.cursor;
       const after = cursor === undefined ? undefined : decodeTaskCursor(cursor);
       if (after === null) throw new McpError(ErrorCode.InvalidParams, "Invalid cursor.");
       const page = await listGatewayTasks({ userId: caller.actor.id, after });
-      const tasks = await Promise.all(page.tasks.map(async (row) => (await readTaskView(row)).task));
+      const outcomes = await readRunOutcomes([...new Set(page.tasks.map((row) => row.runId))]);
+      const tasks = page.tasks.map((row) => taskView(row, outcomes.get(row.runId) ?? null).task);
       return { tasks, ...(page.next ? { nextCursor: encodeTaskCursor(page.next) } : {}) };
     }),
   );
 
   server.setRequestHandler(
-    CancelTaskRequestSchema,
-    guarded("tasks/cancel", async (request) =>
-      cancelTask(await requireTask(request.params.taskId, caller), caller.actor.id),
-    ),
+    methodOnly("tasks/cancel"),
+    guarded("tasks/cancel", async (raw) => {
+      const request = parseRequest(CancelTaskRequestSchema, raw, "tasks/cancel");
+      return cancelTask(await requireTask(request.params.taskId, caller), caller.actor.id);
+    }),
   );
 }
