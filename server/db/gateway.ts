@@ -67,6 +67,7 @@ const outcomeSelect = {
   status: true,
   error: true,
   lastEventSeq: true,
+  updatedAt: true,
   toolCalls: {
     orderBy: [{ createdAt: "asc" }, { position: "asc" }],
     take: 1,
@@ -91,6 +92,12 @@ export type GatewayRunOutcome = Prisma.RunGetPayload<{ select: typeof outcomeSel
 /** The run and its (one) tool call with the call's latest approval request. */
 export function readRunOutcome(runId: string): Promise<GatewayRunOutcome | null> {
   return db().run.findUnique({ where: { id: runId }, select: outcomeSelect });
+}
+
+/** The outcomes of several runs in one query (tasks/list), by run id. */
+export async function readRunOutcomes(runIds: string[]): Promise<Map<string, GatewayRunOutcome>> {
+  const runs = await db().run.findMany({ where: { id: { in: runIds } }, select: outcomeSelect });
+  return new Map(runs.map((run) => [run.id, run]));
 }
 
 /** The run's approval request still waiting for reviewers, if any. */

@@ -40,11 +40,15 @@ export interface ToolCallResult {
   [key: string]: unknown;
 }
 
-export interface GovernedCallOptions {
+/** Who calls which tool with what: all it takes to find or start the call's run. */
+export interface GatewayCall {
   actor: { id: string; role: Role };
   clientName: string;
   toolName: string;
   args: Record<string, unknown>;
+}
+
+export interface GovernedCallOptions extends GatewayCall {
   waitMs: number;
   /** Aborted when the client cancels the request: the run is cancelled. */
   signal: AbortSignal;
@@ -68,7 +72,7 @@ function text(value: string): { type: "text"; text: string } {
 }
 
 /** Queues the call's run in an idle "MCP: <client>" conversation of the caller (a new one if all are busy). */
-async function startRun(options: GovernedCallOptions, message: string): Promise<string> {
+async function startRun(options: GatewayCall, message: string): Promise<string> {
   const ownerId = options.actor.id;
   const title = conversationTitle(options.clientName);
   const idle = await findIdleConversation({ ownerId, title, modelId: GATEWAY_MODEL_ID });
@@ -190,7 +194,7 @@ export function outcomeResult(outcome: GatewayRunOutcome | null): ToolCallResult
   }
 }
 
-async function markDelivered(runId: string, actorId: string, outcome: string): Promise<void> {
+export async function markDelivered(runId: string, actorId: string, outcome: string): Promise<void> {
   await inTransaction((tx) =>
     recordAuditEvent(tx, {
       actorId,
@@ -202,7 +206,11 @@ async function markDelivered(runId: string, actorId: string, outcome: string): P
   );
 }
 
-export async function governedCall(options: GovernedCallOptions): Promise<ToolCallResult> {
+/**
+ * The call's run: an identical earlier call's whose outcome was never delivered (no
+ * second approval request), else a new one. Task-augmented calls share it (tasks/).
+ */
+export async function findOrStartRun(options: GatewayCall): Promise<string> {
   const message = gatewayCallText({ toolName: options.toolName, args: options.args });
   if (message.length > MAX_MESSAGE_CHARS) {
     throw new GatewayInputError(
@@ -210,7 +218,11 @@ export async function governedCall(options: GovernedCallOptions): Promise<ToolCa
     );
   }
   const earlier = await findUndeliveredRun({ userId: options.actor.id, modelId: GATEWAY_MODEL_ID, text: message });
-  const runId = earlier ?? (await startRun(options, message));
+  return earlier ?? (await startRun(options, message));
+}
+
+export async function governedCall(options: GovernedCallOptions): Promise<ToolCallResult> {
+  const runId = await findOrStartRun(options);
   const wait = await waitForRun(runId, options);
   if (wait.ended === "pending") return pendingResult(wait.approvalId);
   if (wait.ended === "cancelled") {

@@ -6,6 +6,13 @@
  * the rules that hold for the whole tool or the caller's role. A DISABLED or denied
  * tool, or one that cannot run on this server, is absent; rules on arguments are left to
  * the call itself (a listed tool may still be refused or need approval for some calls).
+ *
+ * `execution.taskSupport` (the spec's Tasks utility, tasks/): "optional" for every tool
+ * whose calls may wait for a reviewer, so a client can take a task handle instead of
+ * holding a request open; "forbidden" for a tool that always runs at once (READ with no
+ * argument-dependent class), because the spec reserves tasks for requests that may take
+ * long and a task would only add a round trip — a task-augmented call of such a tool is
+ * refused with -32601, as the spec asks.
  */
 import { loadPolicy } from "../approvals/current-policy";
 import { decide } from "../policy/decide";
@@ -23,6 +30,7 @@ export interface ListedTool {
     destructiveHint: boolean;
     idempotentHint: boolean;
   };
+  execution: { taskSupport: "optional" | "forbidden" };
   _meta: { "airlock/riskClass": RiskClass; "airlock/approval": "none" | "required" | "depends-on-arguments" };
 }
 
@@ -73,6 +81,7 @@ async function listing(tool: AnyTool, policy: PolicyConfig, actor: { id: string;
       destructiveHint: riskClass === "DESTRUCTIVE",
       idempotentHint: tool.idempotent === true || riskClass === "READ",
     },
+    execution: { taskSupport: approval === "none" ? "forbidden" : "optional" },
     _meta: { "airlock/riskClass": riskClass, "airlock/approval": approval },
   };
   return listed;
@@ -87,7 +96,10 @@ export async function listToolsFor(options: {
   return listed.filter((tool): tool is ListedTool => tool !== null);
 }
 
-/** Whether this caller may call the tool at all (the same test as its place in the list). */
-export async function isListedFor(options: { actor: { id: string; role: Role }; tool: AnyTool }): Promise<boolean> {
-  return (await listing(options.tool, await loadPolicy(), options.actor)) !== null;
+/** The tool as listed for this caller, or null when they may not call it at all (the same test as its place in the list). */
+export async function listedFor(options: {
+  actor: { id: string; role: Role };
+  tool: AnyTool;
+}): Promise<ListedTool | null> {
+  return listing(options.tool, await loadPolicy(), options.actor);
 }
