@@ -136,7 +136,29 @@ test.describe("approval as authorization", () => {
     await reviewer.keyboard.press("Escape");
     await reviewer.getByRole("checkbox").nth(0).check();
     await reviewer.getByRole("checkbox").nth(1).check();
-    await reviewer.getByRole("button", { name: "Approve selected" }).click();
+    // Approving is authorization: the batch asks first, naming what it approves, with Cancel focused.
+    const approveSelected = reviewer.getByRole("button", { name: "Approve selected" });
+    const confirm = reviewer.getByRole("dialog", { name: "Approve 2 requests?" });
+    await approveSelected.click();
+    await expect(confirm).toHaveAccessibleDescription(/runs as soon as it has the approvals/);
+    await expect(confirm.getByTestId("batch-approve-list").getByRole("listitem")).toHaveCount(2);
+    await expect(confirm.getByTestId("batch-approve-list")).toContainText("src/format.ts");
+    await expect(confirm.getByTestId("batch-approve-list")).toContainText("config.json");
+    await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+    // Neither Enter on the default focus, nor "a" (the request behind it), nor Escape approves anything.
+    await reviewer.keyboard.press("a");
+    await expect(inbox.detail()).toHaveAttribute("data-status", "PENDING");
+    await reviewer.keyboard.press("Enter");
+    await expect(confirm).toBeHidden();
+    await approveSelected.click();
+    await reviewer.keyboard.press("Escape");
+    await expect(confirm).toBeHidden();
+    await expect(approveSelected).toBeFocused();
+    await expect(reviewer.getByText("2 selected")).toBeVisible();
+    await expect(inbox.items()).toHaveCount(2);
+    await approveSelected.click();
+    await screenshot(reviewer, "inbox-batch-confirm");
+    await confirm.getByRole("button", { name: "Approve 2" }).click();
     await expect(reviewer.getByRole("status").filter({ hasText: "2 of 2 decided" })).toBeVisible();
     await screenshot(reviewer, "inbox-batch");
     await expect(inbox.items()).toHaveCount(0);

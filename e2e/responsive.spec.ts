@@ -1,4 +1,4 @@
-import type { Browser, Page } from "@playwright/test";
+import type { Browser, Locator, Page } from "@playwright/test";
 import { expect, screenshot, signedInPage, test, USERS } from "./fixtures";
 import { ChatPage } from "./pages/chat-page";
 import { InboxPage } from "./pages/inbox-page";
@@ -21,6 +21,27 @@ async function expectNoSidewaysScroll(page: Page) {
   expect(overflow).toBeLessThanOrEqual(0);
 }
 
+/**
+ * Chromium draws a select's drop-down arrow inside its content box, about 20 px of it at
+ * text-sm; 16 leaves room for font differences. Measured here: 20.5 px of room for "Demo
+ * model (offline)", and −14.5 px with the select capped at 9.5rem as it was (the name cut off).
+ */
+const SELECT_ARROW_PX = 16;
+
+/** The select's content width minus the width of the text of its selected option, in px. */
+function textRoomInSelect(select: Locator): Promise<number> {
+  return select.evaluate((element) => {
+    const picker = element as HTMLSelectElement;
+    const style = getComputedStyle(picker);
+    const context = document.createElement("canvas").getContext("2d");
+    if (!context) throw new Error("no canvas");
+    context.font = style.font;
+    const text = context.measureText(picker.selectedOptions[0]?.text ?? "").width;
+    const content = picker.clientWidth - Number.parseFloat(style.paddingLeft) - Number.parseFloat(style.paddingRight);
+    return content - text;
+  });
+}
+
 test.describe("on a phone", () => {
   test("a reviewer opens a request from its link, signs in, reads the preview and approves; the user's chat on a phone continues", async ({
     browser,
@@ -34,6 +55,8 @@ test.describe("on a phone", () => {
     await expectNoSidewaysScroll(user);
     await expect(chat.composer()).toBeInViewport();
     await screenshot(user, "phone-chat-pending");
+    // The model's name is not cut off: the select leaves room for all of it beside its arrow.
+    expect(await textRoomInSelect(chat.modelPicker())).toBeGreaterThanOrEqual(SELECT_ARROW_PX);
     // The request's id arrives with the stored transcript, just after the live status.
     await expect(card).toHaveAttribute("data-approval-id", /.+/);
     const requestId = await card.getAttribute("data-approval-id");

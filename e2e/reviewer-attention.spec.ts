@@ -336,6 +336,12 @@ test("keyboard only, no mouse event: select several requests and approve them as
   const approveSelected = reviewer.getByRole("button", { name: "Approve selected" });
   await tabTo(reviewer, approveSelected, { backwards: true });
   await reviewer.keyboard.press("Enter");
+  // The confirmation opens on Cancel; Tab reaches the approve button.
+  const confirm = reviewer.getByRole("dialog", { name: "Approve 2 requests?" });
+  await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
+  await reviewer.keyboard.press("Tab");
+  await expect(confirm.getByRole("button", { name: "Approve 2" })).toBeFocused();
+  await reviewer.keyboard.press("Enter");
   await expect(reviewer.getByRole("status").filter({ hasText: "2 of 2 decided" })).toBeVisible();
   await expect(row(first)).toBeHidden();
   await expect(row(second)).toBeHidden();

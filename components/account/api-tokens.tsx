@@ -9,7 +9,7 @@ import { useId, useState } from "react";
 import { API_TOKEN_MAX_DAYS, createApiTokenSchema } from "@/server/shared/api-token-schemas";
 import { useTRPC } from "../trpc";
 import { Button } from "../ui/button";
-import { Dialog } from "../ui/dialog";
+import { ConfirmDialog } from "../ui/dialog";
 import { Field, inputClass, invalidInputClass } from "../ui/field";
 import { formatDateTime } from "../ui/format";
 import { ErrorNotice } from "../ui/notice";
@@ -203,25 +203,16 @@ export function ApiTokens() {
         </div>
       </div>
       {revoking ? (
-        <Dialog
+        <ConfirmDialog
           title={`Revoke “${revoking.name}”?`}
-          description="Every system using this token is refused from its next request. This cannot be undone."
-          onClose={() => (revoke.isPending ? undefined : setRevoking(null))}
-        >
-          <ErrorNotice error={revoke.error} />
-          <div className="mt-4 flex justify-end gap-2">
-            <Button onClick={() => setRevoking(null)} disabled={revoke.isPending}>
-              Cancel
-            </Button>
-            <Button
-              variant="danger"
-              onClick={() => revoke.mutate({ tokenId: revoking.id })}
-              disabled={revoke.isPending}
-            >
-              {revoke.isPending ? "Revoking…" : "Yes, revoke it"}
-            </Button>
-          </div>
-        </Dialog>
+          body="Every system using this token is refused from its next request. This cannot be undone."
+          confirmLabel="Yes, revoke it"
+          pendingLabel="Revoking…"
+          pending={revoke.isPending}
+          error={revoke.error}
+          onConfirm={() => revoke.mutate({ tokenId: revoking.id })}
+          onCancel={() => setRevoking(null)}
+        />
       ) : null}
     </section>
   );

@@ -159,7 +159,7 @@ export function ChatView({
         <h1 className="min-w-0 truncate font-medium" data-testid="conversation-title">
           {stored?.conversation.title ?? (conversationId ? "…" : "New conversation")}
         </h1>
-        <div className="ml-auto shrink-0">
+        <div className="ml-auto min-w-0 max-w-[60%] shrink-0 sm:max-w-none">
           <ModelPicker conversationId={conversationId} modelId={stored?.conversation.modelId ?? null} disabled={busy} />
         </div>
       </div>

@@ -24,7 +24,7 @@ export function ModelPicker({
   const current = modelId ?? models.data.defaultModelId;
   const selected = models.data.models.find((model) => model.id === current);
   return (
-    <label className="flex items-center gap-2 text-sm">
+    <label className="flex min-w-0 items-center gap-2 text-sm">
       <span className="sr-only">Model</span>
       {selected?.isDemo ? (
         <span
@@ -39,7 +39,7 @@ export function ModelPicker({
         value={current}
         disabled={disabled || !conversationId || setModel.isPending}
         onChange={(event) => conversationId && setModel.mutate({ id: conversationId, modelId: event.target.value })}
-        className="max-w-[9.5rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:opacity-60 sm:max-w-none"
+        className="w-full min-w-0 rounded-md border border-slate-300 bg-white px-2 py-1 text-sm disabled:opacity-60 sm:w-auto"
       >
         {models.data.models.map((model) => (
           <option key={model.id} value={model.id}>

@@ -45,7 +45,9 @@ export function useKeyboardShortcuts(shortcuts: Shortcuts): void {
     latest.current = shortcuts;
   });
   useEffect(() => {
-    const listener = shortcutListener(() => latest.current);
+    // A modal dialog makes the page beneath it inert: "a" pressed on a confirmation's Cancel
+    // must not approve the request behind it, nor "x" change the batch it is asking about.
+    const listener = shortcutListener(() => (document.querySelector('[aria-modal="true"]') ? {} : latest.current));
     window.addEventListener("keydown", listener);
     return () => window.removeEventListener("keydown", listener);
   }, []);

@@ -3,29 +3,71 @@
 import { useId, useState } from "react";
 import type { BatchResult } from "../hooks/use-inbox-list";
 import { Button } from "../ui/button";
-import { Dialog } from "../ui/dialog";
+import { ConfirmDialog, Dialog } from "../ui/dialog";
+
+/** What the approval confirmation names of each checked request. */
+export interface CheckedRequest {
+  id: string;
+  toolName: string;
+  summary: string | null;
+  args: unknown;
+}
 
 export function BatchBar({
   count,
+  checkedRequests,
   pending,
   onDecide,
 }: {
   count: number;
+  checkedRequests: CheckedRequest[];
   pending: boolean;
   onDecide: (verdict: "approve" | "reject", reason?: string) => void;
 }) {
+  // Approving is authorization: the reviewer sees what they authorize before it runs.
+  const [approving, setApproving] = useState(false);
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason] = useState("");
   const reasonId = useId();
   return (
     <div className="flex flex-wrap items-center gap-2 text-sm">
       <span className="text-slate-600">{count} selected</span>
-      <Button variant="approve" size="sm" className="ml-auto" onClick={() => onDecide("approve")} disabled={pending}>
+      <Button variant="approve" size="sm" className="ml-auto" onClick={() => setApproving(true)} disabled={pending}>
         Approve selected
       </Button>
       <Button variant="danger" size="sm" onClick={() => setRejecting(true)} disabled={pending}>
         Reject selected
       </Button>
+      {approving ? (
+        <ConfirmDialog
+          title={`Approve ${requestCount(count)}?`}
+          body={
+            <>
+              <p>Each runs as soon as it has the approvals it needs. Your approval is recorded with your name.</p>
+              <ul data-testid="batch-approve-list" className="mt-2 max-h-60 space-y-1 overflow-y-auto break-words">
+                {checkedRequests.map((request) => (
+                  <li key={request.id}>
+                    <span className="font-mono font-medium">{request.toolName}</span>
+                    <span className="text-slate-600"> — {request.summary ?? JSON.stringify(request.args)}</span>
+                  </li>
+                ))}
+              </ul>
+              {checkedRequests.length < count ? (
+                <p className="mt-2 text-slate-600">
+                  and {count - checkedRequests.length} no longer in the list (decided or expired meanwhile).
+                </p>
+              ) : null}
+            </>
+          }
+          variant="approve"
+          confirmLabel={`Approve ${count}`}
+          onConfirm={() => {
+            onDecide("approve");
+            setApproving(false);
+          }}
+          onCancel={() => setApproving(false)}
+        />
+      ) : null}
       {rejecting ? (
         <Dialog title={`Reject ${count} request(s)`} onClose={() => setRejecting(false)}>
           <form
@@ -59,6 +101,10 @@ export function BatchBar({
       ) : null}
     </div>
   );
+}
+
+function requestCount(count: number): string {
+  return count === 1 ? "1 request" : `${count} requests`;
 }
 
 export function BatchReport({ result, onDismiss }: { result: BatchResult; onDismiss: () => void }) {

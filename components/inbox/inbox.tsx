@@ -91,6 +91,7 @@ export function Inbox({ meId }: { meId: string }) {
           {pendingView && inbox.checks.checked.size > 0 ? (
             <BatchBar
               count={inbox.checks.checked.size}
+              checkedRequests={(inbox.list.data ?? []).filter((item) => inbox.checks.checked.has(item.id))}
               pending={inbox.batch.isPending}
               onDecide={inbox.decideChecked}
             />

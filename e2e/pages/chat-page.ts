@@ -7,6 +7,10 @@ export class ChatPage {
     return this.page.getByLabel("Message");
   }
 
+  modelPicker() {
+    return this.page.getByRole("combobox", { name: "Model" });
+  }
+
   /** Typing before React hydrates the page would be lost. */
   async ready() {
     await expect(this.page.locator("form[data-ready=true]")).toBeVisible();

@@ -5,12 +5,13 @@
  */
 
 import { z } from "zod";
-import { listen, onReconnect } from "../db/notifications";
+import { listen, onReconnect, serialReload } from "../db/notifications";
 import { POLICY_CHANNEL, readPolicyRows, readPolicyVersion } from "../db/policy";
 import type { Transaction } from "../db/transaction";
 import type { PolicyConfig, PolicyRule } from "../policy/types";
 import { ruleConditionSchema, storedRuleEffectSchema } from "../shared/policy-schemas";
 import type { RiskClass } from "../shared/risk";
+import { logger } from "../telemetry/logger";
 
 export interface PolicyInForce extends PolicyConfig {
   defaultExpiryMinutes: number;
@@ -44,17 +45,10 @@ function toRule(row: Awaited<ReturnType<typeof readPolicyRows>>["rules"][number]
   };
 }
 
-// Bumped by every forget: a load that started before it read rows that may be older than
-// the change, and must not become the cache after it.
-let generation = 0;
-
-export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
-  const startedIn = generation;
-  const version = await readPolicyVersion(tx);
-  if (cached && cached.version === version) return cached;
+async function readPolicy(tx?: Transaction): Promise<PolicyInForce> {
   const { state, tools, rules } = await readPolicyRows(tx);
-  const loaded: PolicyInForce = {
-    version: state?.version ?? version,
+  return {
+    version: state?.version ?? 0,
     toolClasses: Object.fromEntries(tools.map((tool) => [tool.toolName, tool.riskClass as RiskClass])),
     rules: rules.map(toRule),
     settings: {
@@ -64,13 +58,39 @@ export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
     },
     defaultExpiryMinutes: state?.defaultExpiryMinutes ?? 1440,
   };
-  if (generation === startedIn) cached = loaded;
-  return loaded;
 }
 
+// A load that was running when the policy changed read rows that may be older than the
+// change: serialReload never lets it become the cache.
+const policyCache = serialReload(
+  () => readPolicy(),
+  (policy) => {
+    cached = policy;
+  },
+);
+
+/**
+ * The policy at (at least) the version the database holds now. Inside a transaction it is
+ * read in that transaction, and not cached: its view may differ from everyone else's.
+ */
+export async function loadPolicy(tx?: Transaction): Promise<PolicyInForce> {
+  const version = await readPolicyVersion(tx);
+  if (cached && cached.version >= version) return cached;
+  if (tx) return readPolicy(tx);
+  // Filled by the load under way (or one started now). That load may have begun before
+  // this version was committed, its NOTIFY still on the way: then read it here.
+  await policyCache.ready().catch(() => {});
+  if (cached && cached.version >= version) return cached;
+  return readPolicy();
+}
+
+/** The policy changed: drop the cache and reload it (a load under way is not installed). */
 export function forgetCachedPolicy(): void {
-  generation++;
   cached = undefined;
+  void policyCache.reload().catch((error) =>
+    // The next call loads it itself; this only keeps that load off its path.
+    logger.warn("reloading the policy cache failed", { error: (error as Error).message }),
+  );
 }
 
 let listening: Promise<void> | undefined;
@@ -91,5 +111,6 @@ export async function policyForNewCalls(): Promise<PolicyInForce> {
     throw error;
   });
   await listening;
-  return cached ?? loadPolicy();
+  if (!cached) await policyCache.ready().catch(() => {});
+  return cached ?? readPolicy();
 }

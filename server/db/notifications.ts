@@ -147,3 +147,72 @@ export async function closeNotifications(): Promise<void> {
   state.client = undefined;
   await client?.end().catch(() => {});
 }
+
+export interface SerialReload {
+  /**
+   * The rows changed: load them again. Called during a load, it asks for exactly one more
+   * (any number of calls share it), and the load under way is never installed: it may
+   * have read the rows before this change. Resolves once rows read after the call are
+   * installed; rejects with the error of the load that was to supply them.
+   */
+  reload(): Promise<void>;
+  /**
+   * A copy is needed and no change is known: waits for the load under way, or starts one.
+   * Readers never discard a load, so however many arrive, loads still finish.
+   */
+  ready(): Promise<void>;
+}
+
+/**
+ * Keeps a process's copy of some rows current when NOTIFY (or a reconnect, or a stale
+ * check) says they changed: `load` reads the rows, `install` makes them the copy in use.
+ * At most one load (and its install) runs at a time, so a slow load that read before a
+ * change can never install over a quicker one that read after it.
+ */
+export function serialReload<T>(load: () => Promise<T>, install: (value: T) => void | Promise<void>): SerialReload {
+  type Waiter = { resolve: () => void; reject: (error: unknown) => void };
+  let loading = false;
+  /** reload() was called since the current load started. */
+  let changed = false;
+  /** Everyone waiting for the next install. */
+  let waiters: Waiter[] = [];
+
+  async function drain(): Promise<void> {
+    loading = true;
+    while (waiters.length > 0) {
+      changed = false;
+      let outcome: { value: T } | { error: unknown };
+      try {
+        outcome = { value: await load() };
+      } catch (error) {
+        outcome = { error };
+      }
+      if (changed) continue; // what this load read may predate that change
+      const served = waiters;
+      waiters = [];
+      try {
+        if ("error" in outcome) throw outcome.error;
+        await install(outcome.value);
+        for (const waiter of served) waiter.resolve();
+      } catch (error) {
+        for (const waiter of served) waiter.reject(error);
+      }
+    }
+    loading = false;
+  }
+
+  function next(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      waiters.push({ resolve, reject });
+      if (!loading) void drain();
+    });
+  }
+
+  return {
+    reload() {
+      if (loading) changed = true;
+      return next();
+    },
+    ready: next,
+  };
+}

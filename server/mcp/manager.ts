@@ -17,7 +17,7 @@ import {
   readMcpFingerprint,
   writeMcpStatus,
 } from "../db/mcp-servers";
-import { listen, onReconnect } from "../db/notifications";
+import { listen, onReconnect, serialReload } from "../db/notifications";
 import { logger } from "../telemetry/logger";
 import { reportMcpServerState } from "../telemetry/metrics";
 import { installImportedTools } from "../tools/default-registry";
@@ -47,8 +47,12 @@ export class McpManager {
   private readonly broken = new Map<string, string>();
   private readonly statusWrites = new Map<string, Promise<void>>();
   private tools: readonly AnyTool[] = [];
-  private reloading?: Promise<void>;
-  private reloadAgain = false;
+  /** Reads the servers, then reconciles with them; concurrent requests coalesce into one more pass. */
+  private readonly reloads = serialReload(
+    () => this.readServers(),
+    (servers) => this.reconcile(servers),
+  );
+  private lastReload: Promise<void> = Promise.resolve();
   private fingerprint = "";
   private timer?: NodeJS.Timeout;
   private unlisten?: () => void;
@@ -84,9 +88,9 @@ export class McpManager {
 
   /** Waits until every enabled server's current connection attempt has ended (tests, start-up). */
   async settled(): Promise<void> {
-    await this.reloading;
+    await this.lastReload;
     await Promise.all([...this.connections.values()].map((connection) => connection.start()));
-    await this.reloading;
+    await this.lastReload;
     await Promise.all([...this.statusWrites.values()]);
   }
 
@@ -98,31 +102,24 @@ export class McpManager {
     }
   }
 
-  /** Reconciles connections and tools with the database; concurrent requests coalesce into one more pass. */
+  /** Reconciles connections and tools with the database; a failure is logged, and the next change retries. */
   reload(): Promise<void> {
-    if (this.reloading) {
-      this.reloadAgain = true;
-      return this.reloading;
-    }
-    this.reloading = (async () => {
-      do {
-        this.reloadAgain = false;
-        try {
-          await this.reloadOnce();
-        } catch (error) {
-          logger.warn("reloading the MCP servers failed", { error: (error as Error).message });
-        }
-      } while (this.reloadAgain && !this.stopped);
-    })().finally(() => {
-      this.reloading = undefined;
-    });
-    return this.reloading;
+    this.lastReload = this.reloads
+      .reload()
+      .catch((error) => logger.warn("reloading the MCP servers failed", { error: (error as Error).message }));
+    return this.lastReload;
   }
 
-  private async reloadOnce() {
-    if (this.stopped) return;
+  private async readServers() {
+    if (this.stopped) return null;
     const fingerprint = await readMcpFingerprint();
     const [rows, toolRows] = await Promise.all([listMcpServersWithSecrets(), listMcpToolRows()]);
+    return { fingerprint, rows, toolRows };
+  }
+
+  private async reconcile(servers: Awaited<ReturnType<McpManager["readServers"]>>) {
+    if (!servers || this.stopped) return;
+    const { fingerprint, rows, toolRows } = servers;
     const wanted = new Map<string, ResolvedServer>();
     this.broken.clear();
     for (const row of rows) {
@@ -241,7 +238,7 @@ export class McpManager {
     clearInterval(this.timer);
     this.unlisten?.();
     this.unreconnect?.();
-    await this.reloading?.catch(() => {});
+    await this.lastReload;
     await Promise.all([...this.connections.values()].map((connection) => connection.stop()));
     for (const connection of this.connections.values()) reportMcpServerState(connection.server.name, null);
     this.connections.clear();

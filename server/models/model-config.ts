@@ -25,7 +25,7 @@ import {
   writeDefaultModel,
   writeProviderConfig,
 } from "../db/model-config";
-import { listen, onReconnect } from "../db/notifications";
+import { listen, onReconnect, serialReload } from "../db/notifications";
 import { inTransaction } from "../db/transaction";
 import { env } from "../env";
 import { AirlockError } from "../errors";
@@ -83,31 +83,23 @@ async function loadStoredModelConfig(): Promise<StoredModelConfig> {
   return { providers, defaultModelId: settings.defaultModelId };
 }
 
-// Reloads run one after another: a slow reload that read the rows before a change must
-// not install them after a quicker reload that read the change (two NOTIFYs in a row).
-let reloads: Promise<void> = Promise.resolve();
-
-function inTurn(reload: () => Promise<void>): Promise<void> {
-  const turn = reloads.then(reload);
-  reloads = turn.catch(() => {});
-  return turn;
-}
+// A slow reload that read the rows before a change must not install them after a quicker
+// reload that read the change (two NOTIFYs in a row): serialReload orders them.
+const storedModelConfig = serialReload(
+  async () => {
+    const fingerprint = await readModelConfigFingerprint();
+    return { config: await loadStoredModelConfig(), fingerprint };
+  },
+  ({ config, fingerprint }) => installStoredModelConfig(config, fingerprint),
+);
 
 export function refreshModelConfig(): Promise<void> {
-  return inTurn(async () => {
-    const fingerprint = await readModelConfigFingerprint();
-    installStoredModelConfig(await loadStoredModelConfig(), fingerprint);
-  });
+  return storedModelConfig.reload();
 }
 
 /** Reloads if any row changed since this process last loaded them (one small query). */
-export function ensureFreshModelConfig(): Promise<void> {
-  return inTurn(async () => {
-    const fingerprint = await readModelConfigFingerprint();
-    if (fingerprint !== installedModelConfigFingerprint()) {
-      installStoredModelConfig(await loadStoredModelConfig(), fingerprint);
-    }
-  });
+export async function ensureFreshModelConfig(): Promise<void> {
+  if ((await readModelConfigFingerprint()) !== installedModelConfigFingerprint()) await storedModelConfig.reload();
 }
 
 const STALE_AFTER_MS = 30_000;

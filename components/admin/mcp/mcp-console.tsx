@@ -10,7 +10,7 @@ import { useState } from "react";
 import { useTRPC } from "../../trpc";
 import { Button } from "../../ui/button";
 import { Card, PageHeader } from "../../ui/card";
-import { Dialog } from "../../ui/dialog";
+import { ConfirmDialog } from "../../ui/dialog";
 import { ErrorNotice, SuccessNotice } from "../../ui/notice";
 import { EmptyState, LoadingRows } from "../../ui/status";
 import { ServerCard } from "./server-card";
@@ -94,25 +94,22 @@ export function McpConsole() {
         />
       ) : null}
       {deleting ? (
-        <Dialog title={`Delete ${deleting.name}?`} onClose={() => setDeleting(null)}>
-          <p className="text-sm">
-            Its {deleting.tools.length} tool{deleting.tools.length === 1 ? "" : "s"} disappear from the agent; calls to
-            them are refused as unknown tools. The deletion is audited.
-          </p>
-          <div className="mt-3">
-            <ErrorNotice error={remove.error} onReload={refresh} />
-          </div>
-          <div className="mt-4 flex justify-end gap-2">
-            <Button onClick={() => setDeleting(null)}>Cancel</Button>
-            <Button
-              variant="danger"
-              disabled={remove.isPending}
-              onClick={() => remove.mutate({ serverId: deleting.id, expectedVersion: deleting.version })}
-            >
-              {remove.isPending ? "Deleting…" : "Delete server"}
-            </Button>
-          </div>
-        </Dialog>
+        <ConfirmDialog
+          title={`Delete ${deleting.name}?`}
+          body={
+            <p>
+              Its {deleting.tools.length} tool{deleting.tools.length === 1 ? "" : "s"} disappear from the agent; calls
+              to them are refused as unknown tools. The deletion is audited.
+            </p>
+          }
+          confirmLabel="Delete server"
+          pendingLabel="Deleting…"
+          pending={remove.isPending}
+          error={remove.error}
+          onReload={refresh}
+          onConfirm={() => remove.mutate({ serverId: deleting.id, expectedVersion: deleting.version })}
+          onCancel={() => setDeleting(null)}
+        />
       ) : null}
     </div>
   );

@@ -6,7 +6,7 @@ import type { PolicyRuleInput } from "@/server/shared/policy-schemas";
 import { useTRPC } from "../../trpc";
 import { Button } from "../../ui/button";
 import { Card } from "../../ui/card";
-import { Dialog } from "../../ui/dialog";
+import { ConfirmDialog, Dialog } from "../../ui/dialog";
 import { type ClientError, ErrorNotice } from "../../ui/notice";
 import { Badge, EmptyState, LoadingRows } from "../../ui/status";
 import { RuleForm } from "./rule-form";
@@ -204,24 +204,21 @@ export function RulesPanel({
         </Dialog>
       ) : null}
       {deleting ? (
-        <Dialog title="Delete this rule?" onClose={() => setDeleting(null)}>
-          <p className="text-sm">
-            <strong>{deleting.description}</strong> stops applying to the next call. The deletion is audited.
-          </p>
-          <div className="mt-3">
-            <ErrorNotice error={remove.error} onReload={reload} />
-          </div>
-          <div className="mt-4 flex justify-end gap-2">
-            <Button onClick={() => setDeleting(null)}>Cancel</Button>
-            <Button
-              variant="danger"
-              disabled={remove.isPending}
-              onClick={() => remove.mutate({ id: deleting.id, expectedVersion: deleting.version })}
-            >
-              {remove.isPending ? "Deleting…" : "Delete rule"}
-            </Button>
-          </div>
-        </Dialog>
+        <ConfirmDialog
+          title="Delete this rule?"
+          body={
+            <p>
+              <strong>{deleting.description}</strong> stops applying to the next call. The deletion is audited.
+            </p>
+          }
+          confirmLabel="Delete rule"
+          pendingLabel="Deleting…"
+          pending={remove.isPending}
+          error={remove.error}
+          onReload={reload}
+          onConfirm={() => remove.mutate({ id: deleting.id, expectedVersion: deleting.version })}
+          onCancel={() => setDeleting(null)}
+        />
       ) : null}
     </Card>
   );
