@@ -148,6 +148,8 @@ test("the theme toggle picks light, dark or the device's setting, remembered per
   await toggle.click();
   await expect(toggle).toHaveAttribute("data-theme", "dark");
   await expect(html).toHaveClass(/\bdark\b/);
+  // Both quick picks stored, in order (the server ends on the last one).
+  await expect(toggle).toHaveAttribute("data-saving", "false");
   // Applied before paint on the next page load, and kept.
   await page.reload();
   await expect(html).toHaveClass(/\bdark\b/);

@@ -7,7 +7,7 @@
  * change at once; the server's value wins whenever a page loads.
  */
 import { useMutation } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { THEMES, type ThemeChoice } from "@/server/shared/user-schemas";
 import { preferenceKey } from "../hooks/preference-key";
 import { useTRPC } from "../trpc";
@@ -83,6 +83,10 @@ export function ThemeToggle({ userId, saved }: { userId: string; saved: ThemeCho
   useAppliedTheme(theme);
   useThemeFromOtherTabs(userId, setTheme);
   const save = useMutation(trpc.me.setTheme.mutationOptions());
+  // Saves go one after another: two quick clicks sent at once could commit out of order
+  // and leave the server on the older pick, which the next page load would then draw.
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
+  const [unsaved, setUnsaved] = useState(0);
 
   function choose(next: ThemeChoice) {
     const previous = theme;
@@ -92,8 +96,15 @@ export function ThemeToggle({ userId, saved }: { userId: string; saved: ThemeCho
     } catch {
       // Storage can be disabled: other tabs then follow on their next load.
     }
-    // Not stored on the server: back to the previous pick rather than one the next load would lose.
-    save.mutate({ theme: next }, { onError: () => setTheme(previous) });
+    setUnsaved((count) => count + 1);
+    const run = saving.current.catch(() => {}).then(() => save.mutateAsync({ theme: next }));
+    saving.current = run;
+    run
+      .catch(() => {
+        // Not stored on the server: back to the previous pick rather than one the next load would lose.
+        if (saving.current === run) setTheme(previous);
+      })
+      .finally(() => setUnsaved((count) => count - 1));
   }
 
   return (
@@ -101,6 +112,7 @@ export function ThemeToggle({ userId, saved }: { userId: string; saved: ThemeCho
       type="button"
       data-testid="theme-toggle"
       data-theme={theme.toLowerCase()}
+      data-saving={unsaved > 0}
       onClick={() => choose(NEXT[theme])}
       aria-label={`${LABEL[theme]} (change)`}
       title={save.isError ? `${LABEL[theme]} (the last change could not be saved)` : LABEL[theme]}
