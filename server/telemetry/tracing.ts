@@ -405,10 +405,18 @@ class SdkSpanHandle implements SpanHandle {
   }
 }
 
+/** A failed span's status and `error.type`, the same for SDK and leaf spans. */
+function failureOf(error: unknown): { status: { code: SpanStatusCode; message: string }; type: string } {
+  return {
+    status: { code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) },
+    type: error instanceof Error ? error.name : "Error",
+  };
+}
+
 function recordFailure(span: Span, error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
-  span.setAttribute("error.type", error instanceof Error ? error.name : "Error");
+  const failure = failureOf(error);
+  span.setStatus(failure.status);
+  span.setAttribute("error.type", failure.type);
 }
 
 function startSdkSpan(
@@ -470,6 +478,15 @@ const leafIds = new RandomIdGenerator();
  * the step's database write). Same ids, parent, timing, status and masking as an SDK
  * span; sampling follows the parent, as the parent-based samplers do.
  */
+/** Copies the set values into `into` (null and undefined are dropped, as the SDK drops them). */
+function keepDefined(attributes: SpanAttributes | undefined, into: Attributes): Attributes {
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined && value !== null) into[key] = value;
+  }
+  return into;
+}
+
 class LeafSpan implements SpanHandle, ReadableSpan {
   readonly attributes: Attributes = {};
   readonly events: ReadableSpan["events"] = [];
@@ -501,22 +518,15 @@ class LeafSpan implements SpanHandle, ReadableSpan {
     return !this.ended;
   }
   set(attributes: SpanAttributes | undefined): void {
-    for (const key in attributes) {
-      const value = attributes[key];
-      if (value !== undefined && value !== null) this.attributes[key] = value;
-    }
+    keepDefined(attributes, this.attributes);
   }
   event(name: string, attributes?: SpanAttributes): void {
-    const kept: Attributes = {};
-    for (const key in attributes) {
-      const value = attributes[key];
-      if (value !== undefined && value !== null) kept[key] = value;
-    }
-    this.events.push({ name, time: hrTime(), attributes: kept, droppedAttributesCount: 0 });
+    this.events.push({ name, time: hrTime(), attributes: keepDefined(attributes, {}), droppedAttributesCount: 0 });
   }
   fail(error: unknown): void {
-    this.status = { code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) };
-    this.attributes["error.type"] = error instanceof Error ? error.name : "Error";
+    const failure = failureOf(error);
+    this.status = failure.status;
+    this.attributes["error.type"] = failure.type;
   }
   end(): void {
     this.endTime = hrTime();

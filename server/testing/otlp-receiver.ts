@@ -170,11 +170,18 @@ function protobufSpan(span: Buffer): SeenSpan {
   };
 }
 
-/** ExportTraceServiceRequest: 1 resource_spans → 2 scope_spans → 2 spans. */
+/** ExportTraceServiceRequest: 1 resource_spans → 2 scope_spans → 2 spans, each still encoded. */
+function encodedSpans(body: Buffer): Buffer[] {
+  return bytesOf(body, 1).flatMap((resource) => bytesOf(resource, 2).flatMap((scope) => bytesOf(scope, 2)));
+}
+
 function decodeProtobuf(body: Buffer): SeenSpan[] {
-  return bytesOf(body, 1).flatMap((resource) =>
-    bytesOf(resource, 2).flatMap((scope) => bytesOf(scope, 2).map(protobufSpan)),
-  );
+  return encodedSpans(body).map(protobufSpan);
+}
+
+/** How many spans an OTLP/protobuf export holds, without decoding them (bench/lib/span-receiver.ts). */
+export function countProtobufSpans(body: Buffer): number {
+  return encodedSpans(body).length;
 }
 
 export interface OtlpReceiver {
