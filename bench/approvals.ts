@@ -40,7 +40,7 @@ import {
 } from "./lib/approvals";
 import { withBenchDatabase } from "./lib/database";
 import { countRoundTrips, countRoundTripsSettled } from "./lib/round-trips";
-import { formatMs, median, percentile, printTable, round } from "./lib/stats";
+import { formatMs, maximum, median, percentile, printTable, round } from "./lib/stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -162,7 +162,7 @@ async function measureApproveToResume(bench: BenchWorker) {
   }
   const row = (label: string, pick: (sample: ResumeSample) => number) => {
     const values = samples.map(pick);
-    return [label, formatMs(median(values)), formatMs(percentile(values, 99)), formatMs(Math.max(...values))];
+    return [label, formatMs(median(values)), formatMs(percentile(values, 99)), formatMs(maximum(values))];
   };
   printTable(
     `Approve → resume, same instance — ${SAMPLES} runs (after ${WARM_UP} unmeasured), ms after the approve call returned`,
@@ -279,7 +279,7 @@ async function measureThroughput(bench: BenchWorker) {
       ],
       [
         "decision returned → the worker ran the approved call, p50 / p99 / max, ms",
-        `${formatMs(median(lags))} / ${formatMs(percentile(lags, 99))} / ${formatMs(Math.max(...lags))}`,
+        `${formatMs(median(lags))} / ${formatMs(percentile(lags, 99))} / ${formatMs(maximum(lags))}`,
       ],
       [
         `all ${REQUESTS} resumed runs COMPLETED, ms after the first decision (worker concurrency ${env().WORKER_CONCURRENCY})`,

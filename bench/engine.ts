@@ -23,7 +23,7 @@ import { type AirlockDriver, SLEEP_TOOL_NAME, startAirlockDriver } from "./lib/a
 import { withBenchDatabase } from "./lib/database";
 import { ModelCallClock } from "./lib/script";
 import { startSpanReceiver } from "./lib/span-receiver";
-import { formatMs, mean, median, percentile, printTable, round, stepWindow } from "./lib/stats";
+import { formatMs, maximum, mean, median, percentile, printTable, round, stepWindow } from "./lib/stats";
 
 const { values: args } = parseArgs({
   options: {
@@ -68,7 +68,7 @@ async function measureSteps(driver: AirlockDriver) {
   printTable(
     `Per-step overhead — ${RUNS} runs × ${STEPS} steps (1 no-op tool call each), ms`,
     ["steps", "p50", "p99", "mean", "max"],
-    [["all", formatMs(median(all)), formatMs(percentile(all, 99)), formatMs(mean(all)), formatMs(Math.max(...all))]],
+    [["all", formatMs(median(all)), formatMs(percentile(all, 99)), formatMs(mean(all)), formatMs(maximum(all))]],
   );
   const positions = [1, 41, 91, 141, STEPS - WINDOW + 1].filter(
     (from, index, all) => from >= 1 && from + WINDOW - 1 <= STEPS && all.indexOf(from) === index,

@@ -13,6 +13,13 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const median = (values: readonly number[]) => percentile(values, 50);
 
+/** The largest value, by a loop: `Math.max(...values)` overflows the stack past ~100k values. */
+export function maximum(values: readonly number[]): number {
+  let largest = Number.NaN;
+  for (const value of values) if (!(value <= largest)) largest = value;
+  return largest;
+}
+
 export function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
