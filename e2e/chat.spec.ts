@@ -8,8 +8,16 @@ test.describe("chat with the demo model", () => {
     const page = await signedInPage(browser, "USER");
     const chat = new ChatPage(page);
     await expect(page.getByText("Demo", { exact: true })).toBeVisible();
+    const stream = page.waitForResponse((response) => response.url().includes("/api/trpc/chat.events"));
     await chat.send("What can you do?");
     await chat.waitForConversationUrl();
+    // The browser asks for gzip; the live stream comes uncompressed (tRPC marks it
+    // no-transform: no deflate context per open stream, nothing held back by a compressor
+    // or a proxy), so each token is on the wire as soon as it is written.
+    const headers = (await stream).headers();
+    expect(headers["content-type"]).toContain("text/event-stream");
+    expect(headers["content-encoding"]).toBeUndefined();
+    expect(headers["cache-control"]).toContain("no-transform");
     const answer = chat.lastAssistant();
     // Streaming: the answer is visible while the run is still going (the Stop button shows).
     await expect(chat.stopButton()).toBeVisible();

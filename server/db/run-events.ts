@@ -6,9 +6,10 @@
  * through airlock_write_run, which uses the same insert (airlock_insert_run_events).
  */
 import type { RunEventData, RunEventRecord } from "../shared/run-events";
+import { batchedCalls } from "./batched-calls";
 import { db } from "./client";
 import { databaseSignal } from "./errors";
-import { jsonText, sql } from "./sql-batch";
+import { jsonText, queryRows, sql } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
 /** NOTIFY channel: a run has new events (payload: the run id). Raised by airlock_insert_run_events. */
@@ -48,12 +49,56 @@ export async function listStepTextEvents(runId: string, stepIndex: number): Prom
   return rows.map((row) => row.data);
 }
 
+interface EventsAfter {
+  runId: string;
+  afterSeq: number;
+  limit: number;
+}
+
+const LIST_ONE = `SELECT seq, data FROM "RunEvent" WHERE "runId" = $1 AND seq > $2 ORDER BY seq LIMIT $3`;
+const LIST_MANY = `SELECT w.position, e.seq, e.data
+  FROM unnest($1::text[], $2::int[], $3::int[]) WITH ORDINALITY AS w("runId", after, "limit", position)
+  CROSS JOIN LATERAL (
+    SELECT seq, data FROM "RunEvent" r WHERE r."runId" = w."runId" AND r.seq > w.after ORDER BY r.seq LIMIT w."limit"
+  ) e
+  ORDER BY w.position, e.seq`;
+
+/**
+ * Subscribers woken by the same commits read together: one query for every run whose
+ * stream asked meanwhile (a NOTIFY wakes many at once under load), one for a lone one.
+ */
+const listEventsAfter = batchedCalls<EventsAfter, RunEventRecord[]>({
+  maxInFlight: 2,
+  maxBatch: 200,
+  async send(reads) {
+    if (reads.length === 1) {
+      const read = reads[0] as EventsAfter;
+      const rows = await queryRows<{ seq: number; data: RunEventData }>(
+        LIST_ONE,
+        [read.runId, read.afterSeq, read.limit],
+        "airlock_list_run_events",
+      );
+      return [{ value: rows.map((row) => ({ runId: read.runId, seq: row.seq, data: row.data })) }];
+    }
+    const rows = await queryRows<{ position: string; seq: number; data: RunEventData }>(
+      LIST_MANY,
+      [reads.map((read) => read.runId), reads.map((read) => read.afterSeq), reads.map((read) => read.limit)],
+      "airlock_list_runs_events",
+    );
+    const events = reads.map((): RunEventRecord[] => []);
+    for (const row of rows) {
+      const index = Number(row.position) - 1;
+      events[index]?.push({ runId: (reads[index] as EventsAfter).runId, seq: row.seq, data: row.data });
+    }
+    return events.map((value) => ({ value }));
+  },
+});
+
+/** The run's events after `afterSeq`, in order, at most `limit`. */
 export async function listRunEvents(runId: string, afterSeq: number, limit = 500): Promise<RunEventRecord[]> {
-  const rows = await db().runEvent.findMany({
-    where: { runId, seq: { gt: afterSeq } },
-    orderBy: { seq: "asc" },
-    take: limit,
-    select: { runId: true, seq: true, data: true },
-  });
-  return rows.map((row) => ({ runId: row.runId, seq: row.seq, data: row.data as unknown as RunEventData }));
+  try {
+    return await listEventsAfter({ runId, afterSeq, limit });
+  } catch (error) {
+    throw databaseSignal(error);
+  }
 }

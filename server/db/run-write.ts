@@ -2,8 +2,9 @@
  * The engine's writes on its hot path. A RunWrite gathers what a step needs stored — the
  * outcomes of calls that finished, the Step row, messages, new calls, run events, audit
  * events — and `applyRunWrite` stores it as one transaction in one round trip: a call of
- * `airlock_write_run` (prisma/functions/airlock_write_run.sql), which checks the worker's
- * lease first, so a worker that lost the run writes nothing (LeaseLostError, by SQLSTATE)
+ * `airlock_write_run` (prisma/functions/), or, when other runs wrote meanwhile, one call of
+ * `airlock_write_runs` for all of them (one commit for many streaming runs). Either checks
+ * each worker's lease first, so a worker that lost the run writes nothing (LeaseLostError)
  * — not even the outcome of a call it ran: the worker that took the run over finds the
  * call RUNNING and treats it as after a crash (reads run again, a write that may have
  * happened becomes UNKNOWN_OUTCOME). Writes that may wait are merged into the next one
@@ -14,11 +15,13 @@
  * edit the types here and the function's file together, run `npm run db:migration`, and
  * run server/db/run-write.test.ts, which writes every field and reads each column back.
  */
+import pg from "pg";
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { traced } from "../telemetry/tracing";
 import type { AuditRecord } from "./audit-events";
-import { databaseSignal } from "./errors";
+import { batchedCalls, outcomeOf } from "./batched-calls";
+import { databaseSignal, LeaseLostError } from "./errors";
 import type { Message, Prisma, Step, ToolCall } from "./generated/client";
 import { jsonText, queryOne } from "./sql-batch";
 
@@ -122,7 +125,63 @@ export function mergeRunWrites(first: RunWrite, then: Partial<RunWrite>): RunWri
   };
 }
 
-/** Stores the write in one transaction (one round trip); LeaseLostError if the worker no longer holds the run. */
+/** A run's write as the database function's JSON argument. */
+interface RunWriteArgument {
+  runId: string;
+  json: string;
+}
+
+const WRITE_ONE = `SELECT "airlock_write_run"($1::jsonb)`;
+const WRITE_MANY = `SELECT "airlock_write_runs"($1::jsonb) AS lost`;
+
+/**
+ * Writes from many runs at once go as one call of airlock_write_runs (one transaction,
+ * one commit); a lone write as airlock_write_run. Two batches at most in flight, so
+ * writes pipeline while the pool keeps connections for everything else.
+ */
+const writeRuns = batchedCalls<RunWriteArgument, void>({
+  maxInFlight: 2,
+  maxBatch: 200,
+  async send(writes) {
+    if (writes.length === 1) return [await outcomeOf(() => writeOne(writes[0] as RunWriteArgument))];
+    // One lock order for every batch: two batches holding runs in common cannot deadlock.
+    const order = writes
+      .map((_, index) => index)
+      .sort(
+        (a, b) => compareIds((writes[a] as RunWriteArgument).runId, (writes[b] as RunWriteArgument).runId) || a - b,
+      );
+    try {
+      const row = await queryOne<{ lost: number[] }>(
+        WRITE_MANY,
+        [`[${order.map((index) => (writes[index] as RunWriteArgument).json).join(",")}]`],
+        "airlock_write_runs",
+      );
+      const lost = new Set((row?.lost ?? []).map((position) => order[position]));
+      return writes.map((write, index) =>
+        lost.has(index) ? { error: new LeaseLostError(write.runId) } : { value: undefined },
+      );
+    } catch (error) {
+      // The server refused the batch, so none of it was written: each write alone, so
+      // one bad write (or a deadlock with another transaction) fails only itself. Any
+      // other failure (the connection lost) leaves the commit unknown: no retry.
+      if (!(error instanceof pg.DatabaseError)) throw error;
+      return Promise.all(writes.map((write) => outcomeOf(() => writeOne(write))));
+    }
+  },
+});
+
+async function writeOne(write: RunWriteArgument): Promise<void> {
+  await queryOne(WRITE_ONE, [write.json], "airlock_write_run");
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Stores the write in one transaction (one round trip, shared with other runs' writes
+ * made meanwhile); LeaseLostError if the worker no longer holds the run.
+ */
 export async function applyRunWrite(
   run: { runId: string; workerId: string; conversationId: string },
   write: RunWrite,
@@ -132,7 +191,7 @@ export async function applyRunWrite(
     databaseSpan("airlock_write_run", write),
     async () => {
       try {
-        await queryOne(`SELECT "airlock_write_run"($1::jsonb)`, [jsonText({ ...run, ...write })], "airlock_write_run");
+        await writeRuns({ runId: run.runId, json: jsonText({ ...run, ...write }) });
       } catch (error) {
         throw databaseSignal(error);
       }

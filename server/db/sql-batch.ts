@@ -109,8 +109,17 @@ export async function queryOne<Row extends pg.QueryResultRow>(
   values: unknown[],
   name?: string,
 ): Promise<Row | null> {
+  return (await queryRows<Row>(text, values, name))[0] ?? null;
+}
+
+/** One parameterized statement's rows; with a name, prepared once per connection (see queryOne). */
+export async function queryRows<Row extends pg.QueryResultRow>(
+  text: string,
+  values: unknown[],
+  name?: string,
+): Promise<Row[]> {
   const result = await pool().query<Row>(name ? { name, text, values } : { text, values });
-  return result.rows[0] ?? null;
+  return result.rows;
 }
 
 /** Runs the statements as one transaction in one round trip; any failure rolls all back. */

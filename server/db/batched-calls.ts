@@ -1,0 +1,81 @@
+/**
+ * Concurrent calls of one kind, sent together (group commit). A call made while
+ * `maxInFlight` batches are out waits, and goes in the next batch with everything else
+ * that arrived meanwhile; calls made in the same turn of the event loop go together too.
+ * An idle process pays nothing for it (a lone call goes out at once, alone); a busy one
+ * pays one round trip, and one commit, per batch instead of one per call, so a thousand
+ * streaming runs do not cost a thousand commits per token cadence.
+ */
+
+/** What one item of a batch came to. */
+export type BatchOutcome<Result> = { value: Result } | { error: unknown };
+
+export interface BatchedCallsOptions<Item, Result> {
+  maxInFlight: number;
+  maxBatch: number;
+  /** One outcome per item, in the items' order; a throw fails every item of the batch. */
+  send(items: Item[]): Promise<BatchOutcome<Result>[]>;
+}
+
+interface Waiting<Item, Result> {
+  item: Item;
+  resolve(value: Result): void;
+  reject(error: unknown): void;
+}
+
+export function batchedCalls<Item, Result>(
+  options: BatchedCallsOptions<Item, Result>,
+): (item: Item) => Promise<Result> {
+  let queue: Waiting<Item, Result>[] = [];
+  let inFlight = 0;
+  let scheduled = false;
+
+  const send = async (batch: Waiting<Item, Result>[]) => {
+    try {
+      const outcomes = await options.send(batch.map((waiting) => waiting.item));
+      batch.forEach((waiting, index) => {
+        const outcome = outcomes[index];
+        if (!outcome) waiting.reject(new Error("The batch returned no outcome for this call"));
+        else if ("error" in outcome) waiting.reject(outcome.error);
+        else waiting.resolve(outcome.value);
+      });
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  };
+
+  const pump = () => {
+    scheduled = false;
+    while (inFlight < options.maxInFlight && queue.length > 0) {
+      const batch = queue.length <= options.maxBatch ? queue : queue.slice(0, options.maxBatch);
+      queue = queue.length <= options.maxBatch ? [] : queue.slice(options.maxBatch);
+      inFlight++;
+      void send(batch).finally(() => {
+        inFlight--;
+        schedule();
+      });
+    }
+  };
+
+  // The check phase, after this turn's timers and I/O: what they call goes in one batch.
+  const schedule = () => {
+    if (scheduled || queue.length === 0) return;
+    scheduled = true;
+    setImmediate(pump);
+  };
+
+  return (item) =>
+    new Promise<Result>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      schedule();
+    });
+}
+
+/** The outcome of one call, for `send` implementations that fall back to calls one by one. */
+export async function outcomeOf<Result>(call: () => Promise<Result>): Promise<BatchOutcome<Result>> {
+  try {
+    return { value: await call() };
+  } catch (error) {
+    return { error };
+  }
+}
