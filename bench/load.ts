@@ -17,6 +17,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { findFreePort, startEmbeddedPostgres } from "../server/db/embedded-postgres";
+import { cpuSecondsOf, processAndChildren } from "../server/testing/process-group";
 import { mutate, query, type StreamedRunEvent, signIn, streamRun, wallClock } from "./lib/app-client";
 import { type ProductionInstance, startProductionInstance, stopAllInstances } from "./lib/production-instance";
 import { formatMs, maximum, median, percentile, printTable, round } from "./lib/stats";
@@ -128,12 +129,22 @@ async function streamingConversation(
   return result;
 }
 
-async function measureStreams(clients: Client[], database: pg.Client, instances: ProductionInstance[], idleKB: number) {
+/** CPU seconds used so far by each part: the instances, PostgreSQL (postmaster and backends), this generator. */
+type CpuSampler = () => Record<string, number>;
+
+async function measureStreams(
+  clients: Client[],
+  database: pg.Client,
+  instances: ProductionInstance[],
+  idleKB: number,
+  sampleCpu: CpuSampler,
+) {
   const tokenLatencies: number[] = [];
   const open = { count: 0, opened: 0 };
   const samples: { open: number; rssKB: number }[] = [];
   const eventsBefore = await countEvents(database);
   const bytesBefore = await databaseBytes(database);
+  const cpuBefore = sampleCpu();
   const started = wallClock();
   let allOpen!: () => void;
   const allOpened = new Promise<void>((resolve) => {
@@ -174,6 +185,10 @@ async function measureStreams(clients: Client[], database: pg.Client, instances:
   await Promise.all(streams);
   clearInterval(sampler);
   const seconds = (wallClock() - started) / 1000;
+  const cpuAfter = sampleCpu();
+  const cpuSeconds = Object.fromEntries(
+    Object.entries(cpuAfter).map(([part, used]) => [part, used - (cpuBefore[part] ?? 0)]),
+  );
   const events = (await countEvents(database)) - eventsBefore;
   const bytes = (await databaseBytes(database)) - bytesBefore;
   const peak = samples.reduce((best, sample) =>
@@ -196,6 +211,7 @@ async function measureStreams(clients: Client[], database: pg.Client, instances:
     bytes,
     peak,
     rssPerStreamKB: peak.open > 0 ? (peak.rssKB - idleKB) / peak.open : Number.NaN,
+    cpuSeconds,
   };
 }
 
@@ -383,7 +399,18 @@ async function main() {
     const generatorDelay = monitorEventLoopDelay({ resolution: 10 });
     generatorDelay.enable();
     progress(`${STREAMS} streams of ${TOKENS} tokens every ${TOKEN_MS} ms (load average ${loadAverage()})`);
-    const streams = await measureStreams(users, database, instances, idleKB);
+    const postmaster = postgres.pid();
+    const sampleCpu: CpuSampler = () => {
+      const own = process.cpuUsage();
+      return {
+        ...Object.fromEntries(
+          instances.map((instance) => [`instance ${instance.name}`, cpuSecondsOf(instance.processes())]),
+        ),
+        PostgreSQL: postmaster ? cpuSecondsOf(processAndChildren(postmaster)) : Number.NaN,
+        "load generator": (own.user + own.system) / 1e6,
+      };
+    };
+    const streams = await measureStreams(users, database, instances, idleKB, sampleCpu);
     generatorDelay.disable();
     const loadDuring = loadAverage();
     progress(`streams done in ${streams.seconds.toFixed(1)} s (load average ${loadDuring})`);
@@ -429,6 +456,18 @@ async function main() {
         ],
         ["load generator's event-loop delay p99 (ms)", formatMs(generatorDelay.percentile(99) / 1e6), ""],
       ],
+    );
+    // Where the machine's CPU went while streaming: what bounds tokens per second.
+    const tokensPerSecond = streams.tokensReceived / streams.seconds;
+    printTable(
+      `CPU during the streaming phase (${streams.seconds.toFixed(1)} s, ${Math.round(tokensPerSecond)} tokens/s delivered, ${os.cpus().length} cores)`,
+      ["process", "CPU s", "cores busy", "µs per token"],
+      Object.entries(streams.cpuSeconds).map(([part, seconds]) => [
+        part,
+        round(seconds, 1),
+        round(seconds / streams.seconds, 2),
+        Math.round((seconds / streams.tokensReceived) * 1e6),
+      ]),
     );
     printTable(
       "Approve on B → first resumed event on A",
@@ -480,6 +519,7 @@ async function main() {
       dbBytesPer1000ShortRuns: Math.round((short.bytes / Math.max(1, short.latencies.length)) * 1000),
       streams: STREAMS,
       streamsCompleted: streams.completed,
+      tokensPerSecond: Math.round(streams.tokensReceived / streams.seconds),
       tokensLost: streams.tokensExpected - streams.tokensReceived,
       runsFailed: failed.count,
       loadAverage: loadDuring,
