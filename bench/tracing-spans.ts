@@ -6,7 +6,8 @@
  * `startTracing()`'s production path: the masking processor, the BatchSpanProcessor and the
  * OTLP/HTTP protobuf exporter posting to a receiver in this process (`lib/span-receiver.ts`).
  *
- * A repeat is N steps with tracing off, then N with it on (the final export included);
+ * A repeat is N steps with tracing off, N with it on (the final export included), and N
+ * with an exporter that discards what it is handed (the spans' own cost, without export);
  * tracing's cost per step is (CPU on − CPU off) ÷ N, this process's CPU (`process.cpuUsage`,
  * all threads), and the figure is the minimum over the repeats: the least disturbed one.
  * `--baseline REV` also measures `server/telemetry/tracing.ts` as it was at REV, in the same
@@ -19,6 +20,8 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { ExportResultCode } from "@opentelemetry/core";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import * as current from "../server/telemetry/tracing";
 import { startSpanReceiver } from "./lib/span-receiver";
 import { printTable, round } from "./lib/stats";
@@ -110,10 +113,17 @@ async function oneStep(tracing: TracingModule, attempt: current.OpenSpan, index:
   step.end();
 }
 
-/** CPU milliseconds of this process for N steps, with tracing on (exporting to `url`) or off. */
-async function cpuOfSteps(tracing: TracingModule, url: string | null): Promise<number> {
+/** Takes every batch and drops it: what creating and ending the spans cost, without their export. */
+const discard: SpanExporter = {
+  export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }),
+  shutdown: async () => {},
+  forceFlush: async () => {},
+};
+
+/** CPU milliseconds of this process for N steps, with tracing on (to `exporter`) or off (null). */
+async function cpuOfSteps(tracing: TracingModule, exporter: (() => SpanExporter) | null): Promise<number> {
   const before = process.cpuUsage();
-  if (url) tracing.startTracing({ exporter: tracing.otlpExporter({ url, protocol: "http/protobuf" }) });
+  if (exporter) tracing.startTracing({ exporter: exporter() });
   const attempt = tracing.openSpan("run.attempt", { "airlock.run.id": "bench" });
   await attempt.within(async () => {
     tracing.maskTraceWith(new Set());
@@ -141,18 +151,23 @@ async function loadBaseline(revision: string): Promise<{ module: TracingModule; 
 
 const receiver = await startSpanReceiver();
 const baseline = args.baseline ? await loadBaseline(args.baseline) : null;
-const sides: { label: string; module: TracingModule; costs: number[] }[] = [
-  ...(baseline ? [{ label: `baseline (${args.baseline})`, module: baseline.module, costs: [] }] : []),
-  { label: "this tree", module: current, costs: [] },
+const sides: { label: string; module: TracingModule; costs: number[]; spanCosts: number[] }[] = [
+  ...(baseline ? [{ label: `baseline (${args.baseline})`, module: baseline.module, costs: [], spanCosts: [] }] : []),
+  { label: "this tree", module: current, costs: [], spanCosts: [] },
 ];
+const toReceiver = (tracing: TracingModule) => () =>
+  tracing.otlpExporter({ url: receiver.url, protocol: "http/protobuf" });
 try {
   for (let repeat = -1; repeat < REPEATS; repeat++) {
     // Alternate which side goes first, so drift falls on both alike; repeat -1 is warm-up.
     const order = repeat % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) {
       const off = await cpuOfSteps(side.module, null);
-      const on = await cpuOfSteps(side.module, receiver.url);
-      if (repeat >= 0) side.costs.push(((on - off) / STEPS) * 1000);
+      const on = await cpuOfSteps(side.module, toReceiver(side.module));
+      const spansOnly = await cpuOfSteps(side.module, () => discard);
+      if (repeat < 0) continue;
+      side.costs.push(((on - off) / STEPS) * 1000);
+      side.spanCosts.push(((spansOnly - off) / STEPS) * 1000);
     }
   }
 } finally {
@@ -160,17 +175,33 @@ try {
   await receiver.stop();
 }
 
-const spansPerStep = 5;
+const SPANS_PER_STEP = 5;
+const summary = (costs: number[]) => {
+  const sorted = [...costs].sort((a, b) => a - b);
+  const at = (index: number) => round(sorted[index] as number, 1);
+  return [
+    at(0),
+    at(Math.floor(sorted.length / 2)),
+    at(sorted.length - 1),
+    round((sorted[0] as number) / SPANS_PER_STEP, 1),
+  ];
+};
 printTable(
-  `Tracing's CPU per step — ${REPEATS} repeats × ${STEPS} steps × ${spansPerStep} spans, OTLP/HTTP protobuf to a local receiver (${receiver.spans()} spans received), µs`,
+  `Tracing's CPU per step — ${REPEATS} repeats × ${STEPS} steps × ${SPANS_PER_STEP} spans (${receiver.spans()} spans received), µs`,
   ["code", "min", "median", "max", "per span (min)"],
-  sides.map((side) => {
-    const sorted = [...side.costs].sort((a, b) => a - b);
-    const at = (index: number) => round(sorted[index] as number, 1);
-    return [side.label, at(0), at(Math.floor(sorted.length / 2)), at(sorted.length - 1), at(0) / spansPerStep];
-  }),
+  sides.flatMap((side) => [
+    [`${side.label}: spans + OTLP/HTTP protobuf to a local receiver`, ...summary(side.costs)],
+    [`${side.label}: spans only (exporter discards)`, ...summary(side.spanCosts)],
+  ]),
 );
-const minimum = (side: (typeof sides)[number]) => round(Math.min(...side.costs), 1);
-const result: Record<string, number> = { tracingCpuPerStepUs: minimum(sides.at(-1) as (typeof sides)[number]) };
-if (baseline) result.baselineTracingCpuPerStepUs = minimum(sides[0] as (typeof sides)[number]);
+const minimum = (costs: number[]) => round(Math.min(...costs), 1);
+const mine = sides.at(-1) as (typeof sides)[number];
+const result: Record<string, number> = {
+  tracingCpuPerStepUs: minimum(mine.costs),
+  spanCpuPerStepUs: minimum(mine.spanCosts),
+};
+if (baseline) {
+  result.baselineTracingCpuPerStepUs = minimum((sides[0] as (typeof sides)[number]).costs);
+  result.baselineSpanCpuPerStepUs = minimum((sides[0] as (typeof sides)[number]).spanCosts);
+}
 console.log(JSON.stringify(result));
