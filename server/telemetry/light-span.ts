@@ -209,10 +209,13 @@ export class LightSpan implements Span, ReadableSpan, SpanHandle {
   /** Ends the span (once) and hands it to the processor chain, which masks it before any exporter. */
   end(endTime?: TimeInput): void {
     if (this.ended) return;
-    const end = endTime === undefined ? hrTime() : timeInputToHrTime(endTime);
-    const duration = hrTimeDuration(this.startTime, end);
-    // An end before the start is the SDK's "duration 0" too.
-    [this.endTime, this.duration] = duration[0] < 0 ? [this.startTime, [0, 0]] : [end, duration];
+    this.endTime = endTime === undefined ? hrTime() : timeInputToHrTime(endTime);
+    this.duration = hrTimeDuration(this.startTime, this.endTime);
+    if (this.duration[0] < 0) {
+      // An end before the start: the SDK's "duration 0" too.
+      this.endTime = this.startTime;
+      this.duration = [0, 0];
+    }
     this.ended = true;
     this.processor.onEnd(this);
   }

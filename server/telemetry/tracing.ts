@@ -17,6 +17,7 @@ import {
   type Context,
   type ContextManager,
   context,
+  createContextKey,
   type Link,
   ROOT_CONTEXT,
   type Span,
@@ -105,6 +106,36 @@ class EngineContextManager implements ContextManager {
 }
 
 /** The started provider, and what light spans need of it (they skip the SDK's tracer). */
+/** The API's own key for the active span (a `Symbol.for`, so every copy of the API shares it). */
+const SPAN_KEY = createContextKey("OpenTelemetry Context Key SPAN");
+
+/**
+ * A context that adds one entry to its base, instead of the API's BaseContext (a copied
+ * Map and three closures per context): the engine makes two contexts per step. Setting
+ * the key of the newest entry replaces it, so a chain grows only with the nesting.
+ */
+class EntryContext implements Context {
+  constructor(
+    private readonly base: Context,
+    private readonly key: symbol,
+    private readonly value: unknown,
+  ) {}
+  getValue(key: symbol): unknown {
+    return key === this.key ? this.value : this.base.getValue(key);
+  }
+  setValue(key: symbol, value: unknown): Context {
+    return new EntryContext(key === this.key ? this.base : this, key, value);
+  }
+  deleteValue(key: symbol): Context {
+    return this.setValue(key, undefined);
+  }
+}
+
+/** `parent` with `span` as its active span: what `trace.setSpan` gives, one small object. */
+function withSpan(parent: Context, span: Span): Context {
+  return parent instanceof EntryContext ? parent.setValue(SPAN_KEY, span) : new EntryContext(parent, SPAN_KEY, span);
+}
+
 interface Tracing extends LightSpanSink {
   provider: TracerProvider;
   tracer: Tracer;
@@ -427,8 +458,11 @@ function lightParent(tracing: Tracing, parent: Context, options: TracedOptions):
   if (!tracing.parentBased || options.links || options.startTime !== undefined || isTracingSuppressed(parent)) {
     return null;
   }
-  const parentSpan = trace.getSpanContext(parent);
-  return parentSpan && trace.isSpanContextValid(parentSpan) ? parentSpan : null;
+  const parentSpan = trace.getSpan(parent);
+  const spanContext = parentSpan?.spanContext();
+  if (!spanContext) return null;
+  // A light span's ids are valid by construction; any other parent is checked as the SDK checks it.
+  return parentSpan instanceof LightSpan || trace.isSpanContextValid(spanContext) ? spanContext : null;
 }
 
 const sampled = (spanContext: SpanContext) => (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
@@ -480,7 +514,7 @@ export async function traced<T>(
   const started = startSpan(tracing, name, attributes, options, parent);
   try {
     if (options.leaf) return await work(started);
-    return await tracing.contextManager.with(trace.setSpan(parent, started.span), work, undefined, started);
+    return await tracing.contextManager.with(withSpan(parent, started.span), work, undefined, started);
   } catch (error) {
     started.fail(error);
     throw error;
@@ -544,7 +578,7 @@ export function openSpan(name: string, attributes?: SpanAttributes, options: Tra
   if (!tracing) return NO_SPAN;
   const parent = options.parent ?? tracing.contextManager.active();
   const started = startSpan(tracing, name, attributes, options, parent);
-  return new StartedOpenSpan(started, tracing, trace.setSpan(parent, started.span));
+  return new StartedOpenSpan(started, tracing, withSpan(parent, started.span));
 }
 
 /** Records a span that already happened (e.g. an approval's wait, known once decided). */
