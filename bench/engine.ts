@@ -9,8 +9,8 @@
  *      text delta reaching a subscriber of the run's event stream, minus the model's own.
  *   4. Tracing's cost: the per-step overhead with tracing on (every span exported over
  *      OTLP/HTTP to a receiver in this process) against tracing off, in interleaved
- *      rounds of one run on and two off; the p50 of all steps on against the p50 of all
- *      steps off, with the same comparison of the two "off" runs as its noise floor (A/A).
+ *      rounds of one run on and two off; the median of the rounds' p50 ratios, with the
+ *      same comparison of the two "off" runs as its noise floor (A/A).
  *
  * It prints tables and, as its last line, one JSON object. It never asserts timings.
  * Options: --runs N (runs of the long script, default 5), --steps N (default 200),
@@ -190,22 +190,23 @@ const percent = (value: number, base: number) => ((value - base) / base) * 100;
 /** Turns rounds into one overhead figure: `side` ("on", or "offAgain" for the A/A) against "off". */
 type Method = (rounds: TracingRound[], side: "on" | "offAgain") => number;
 
-/** The p50 of every step of the side's runs against the p50 of every step of the "off" runs. */
-const pooledP50: Method = (rounds, side) =>
-  percent(
-    median(rounds.flatMap((round) => round[side].overheads)),
-    median(rounds.flatMap((round) => round.off.overheads)),
-  );
-
 /**
- * The ways compared, each applied alike to on vs off (A/B) and to off again vs off (A/A).
- * The JSON's `tracingOverheadPct` is the pooled p50 (bench/README, "Tracing's cost", says why).
+ * Each round's (p50 of the side − p50 off) ÷ p50 off, the median over rounds: pairs runs
+ * that ran close together, so drift between rounds cancels; of the three methods, the one
+ * whose A/A moved least (bench/README, "Tracing's cost").
  */
+const medianOfRounds: Method = (rounds, side) => median(rounds.map((round) => percent(round[side].p50, round.off.p50)));
+
+/** The ways compared, each applied alike to on vs off (A/B) and to off again vs off (A/A). */
 const METHODS: [string, Method][] = [
-  ["pooled p50: p50 of all steps on vs all steps off", pooledP50],
+  ["median of the rounds' p50 ratios (tracingOverheadPct)", medianOfRounds],
   [
-    "median of the rounds' p50 ratios (before)",
-    (rounds, side) => median(rounds.map((round) => percent(round[side].p50, round.off.p50))),
+    "pooled p50: p50 of all steps on vs all steps off",
+    (rounds, side) =>
+      percent(
+        median(rounds.flatMap((round) => round[side].overheads)),
+        median(rounds.flatMap((round) => round.off.overheads)),
+      ),
   ],
   [
     "mean of the rounds' p50s, on vs off",
@@ -305,7 +306,7 @@ async function measureTracingOverhead(driver: AirlockDriver) {
       ],
     ],
   );
-  return { overhead: pooledP50(rounds, "on"), floor: pooledP50(rounds, "offAgain") };
+  return { overhead: medianOfRounds(rounds, "on"), floor: medianOfRounds(rounds, "offAgain") };
 }
 
 const results = await withBenchDatabase(async () => {
