@@ -9,12 +9,13 @@
  *      text delta reaching a subscriber of the run's event stream, minus the model's own.
  *   4. Tracing's cost: the per-step overhead with tracing on (every span exported over
  *      OTLP/HTTP to a receiver in this process) against tracing off, in interleaved
- *      rounds of one run each way; the median of the rounds' overheads.
+ *      rounds of one run on and two off; the median of the rounds' p50 ratios, with the
+ *      same comparison of the two "off" runs as its noise floor (A/A).
  *
  * It prints tables and, as its last line, one JSON object. It never asserts timings.
  * Options: --runs N (runs of the long script, default 5), --steps N (default 200),
  * --parallel-runs N (default 20), --ttft-samples N (default 30), --tracing-rounds N
- * (default 10), --only LIST (some of steps,parallel,ttft,tracing; default all).
+ * (default 30), --only LIST (some of steps,parallel,ttft,tracing; default all).
  */
 import { parseArgs } from "node:util";
 import { streamRunEvents } from "../server/agent/run-stream";
@@ -172,20 +173,66 @@ async function timedRun(driver: AirlockDriver, steps: number, after: () => Promi
   // With tracing on: the spans still buffered are exported here, and their cost is counted.
   await after();
   const cpu = process.cpuUsage(cpuBefore);
-  return { p50: median(overheads), cpuPerStepMs: (cpu.user + cpu.system) / 1000 / steps };
+  return { overheads, p50: median(overheads), cpuPerStepMs: (cpu.user + cpu.system) / 1000 / steps };
+}
+
+type TimedRun = Awaited<ReturnType<typeof timedRun>>;
+/** One round: a run with tracing on and two with it off, in an order that rotates from round to round. */
+interface TracingRound {
+  on: TimedRun;
+  off: TimedRun;
+  /** The second "off" run: against `off`, by the same method, it gives the method's noise floor (A/A). */
+  offAgain: TimedRun;
+}
+
+const percent = (value: number, base: number) => ((value - base) / base) * 100;
+
+/** Turns rounds into one overhead figure: `side` ("on", or "offAgain" for the A/A) against "off". */
+type Method = (rounds: TracingRound[], side: "on" | "offAgain") => number;
+
+/**
+ * Each round's (p50 of the side − p50 off) ÷ p50 off, the median over rounds: pairs runs
+ * that ran close together, so drift between rounds cancels; of the three methods, the one
+ * whose A/A moved least (bench/README, "Tracing's cost").
+ */
+const medianOfRounds: Method = (rounds, side) => median(rounds.map((round) => percent(round[side].p50, round.off.p50)));
+
+/** The ways compared, each applied alike to on vs off (A/B) and to off again vs off (A/A). */
+const METHODS: [string, Method][] = [
+  ["median of the rounds' p50 ratios (tracingOverheadPct)", medianOfRounds],
+  [
+    "pooled p50: p50 of all steps on vs all steps off",
+    (rounds, side) =>
+      percent(
+        median(rounds.flatMap((round) => round[side].overheads)),
+        median(rounds.flatMap((round) => round.off.overheads)),
+      ),
+  ],
+  [
+    "mean of the rounds' p50s, on vs off",
+    (rounds, side) => percent(mean(rounds.map((round) => round[side].p50)), mean(rounds.map((round) => round.off.p50))),
+  ],
+];
+
+/** The method over each third of the rounds: how far one figure moves with the rounds it is given. */
+function thirds(rounds: TracingRound[], method: Method, side: "on" | "offAgain"): number[] {
+  const size = Math.ceil(rounds.length / 3);
+  return [0, 1, 2].map((third) => method(rounds.slice(third * size, (third + 1) * size), side));
 }
 
 /**
- * Tracing's cost, in this one process: rounds of one run with tracing off and one with
- * tracing on (every span exported over OTLP/HTTP to a receiver in this process), the
- * order swapped every round so that drift on a shared machine falls on both alike. Each
- * round gives its own overhead (p50 on vs p50 off); the figure is the median of rounds.
+ * Tracing's cost, in this one process: rounds of three runs, one with tracing on (every
+ * span exported over OTLP/HTTP to a receiver in this process) and two with it off, the
+ * order rotating every round so that drift on a shared machine falls on each alike. The
+ * second "off" run, measured against the first by the same method, is the noise floor
+ * (A/A): a method is as good as its A/A is close to 0. Within one run tracing cannot be
+ * switched cleanly (a run's spans hang under its attempt span, opened as the run starts).
  */
 async function measureTracingOverhead(driver: AirlockDriver) {
   const receiver = await startSpanReceiver();
   // The exporter production builds from OTEL_EXPORTER_OTLP_PROTOCOL, to the receiver.
   const startExporting = () => startTracing({ exporter: otlpExporter({ url: receiver.url, protocol: OTLP_PROTOCOL }) });
-  const rounds: { off: Awaited<ReturnType<typeof timedRun>>; on: Awaited<ReturnType<typeof timedRun>> }[] = [];
+  const rounds: TracingRound[] = [];
   try {
     // Unmeasured runs first, both ways: the tracing code's JIT warm-up is not its cost.
     for (let run = 0; run < 2; run++) {
@@ -193,52 +240,73 @@ async function measureTracingOverhead(driver: AirlockDriver) {
       startExporting();
       await driver.runConversation({ toolSteps: WARM_UP_STEPS, callsPerStep: 1 }).finally(() => stopTracing());
     }
-    for (let round = 0; round < TRACING_ROUNDS; round++) {
-      const runOff = () => timedRun(driver, STEPS);
-      const runOn = () => {
+    const runs: Record<keyof TracingRound, () => Promise<TimedRun>> = {
+      off: () => timedRun(driver, STEPS),
+      on: () => {
         startExporting();
         return timedRun(driver, STEPS, stopTracing);
-      };
-      if (round % 2 === 0) {
-        const off = await runOff();
-        rounds.push({ off, on: await runOn() });
-      } else {
-        const on = await runOn();
-        rounds.push({ on, off: await runOff() });
-      }
-      const last = rounds.at(-1) as (typeof rounds)[number];
+      },
+      offAgain: () => timedRun(driver, STEPS),
+    };
+    const orders: (keyof TracingRound)[][] = [
+      ["off", "on", "offAgain"],
+      ["on", "offAgain", "off"],
+      ["offAgain", "off", "on"],
+      ["off", "offAgain", "on"],
+      ["on", "off", "offAgain"],
+      ["offAgain", "on", "off"],
+    ];
+    for (let index = 0; index < TRACING_ROUNDS; index++) {
+      const round: Partial<TracingRound> = {};
+      for (const side of orders[index % orders.length] as (keyof TracingRound)[]) round[side] = await runs[side]();
+      const done = round as TracingRound;
+      rounds.push(done);
       process.stderr.write(
-        `  tracing round ${round + 1}/${TRACING_ROUNDS}: p50 off ${formatMs(last.off.p50)} ms, on ${formatMs(last.on.p50)} ms\n`,
+        `  tracing round ${index + 1}/${TRACING_ROUNDS}: p50 off ${formatMs(done.off.p50)} ms, on ${formatMs(done.on.p50)} ms, off again ${formatMs(done.offAgain.p50)} ms\n`,
       );
     }
   } finally {
     await receiver.stop();
   }
-  const percent = (on: number, off: number) => ((on - off) / off) * 100;
-  const perRound = rounds.map(({ on, off }) => percent(on.p50, off.p50));
-  const cpuPerRound = rounds.map(({ on, off }) => percent(on.cpuPerStepMs, off.cpuPerStepMs));
-  const side = (pick: (round: (typeof rounds)[number]) => number) => median(rounds.map(pick));
+  const pct = (value: number) => `${round(value, 1)} %`;
+  const range = (values: number[]) => `${round(Math.min(...values), 1)} – ${round(Math.max(...values), 1)} %`;
+  const side = (pick: (round: TracingRound) => number) => median(rounds.map(pick));
   printTable(
-    `Tracing — ${TRACING_ROUNDS} rounds of one run off and one run on (order alternating) × ${STEPS} steps (${receiver.spans()} spans received, ${OTLP_PROTOCOL})`,
-    ["", "off", "on (OTLP/HTTP to a local receiver)", "overhead: median of rounds", "rounds' min–max"],
+    `Tracing — ${TRACING_ROUNDS} rounds of one run on and two off (order rotating) × ${STEPS} steps (${receiver.spans()} spans received, ${OTLP_PROTOCOL}); per-step overhead`,
+    ["method", "on vs off (A/B)", "off again vs off (A/A)", "A/B over each third of the rounds", "A/A over each third"],
+    METHODS.map(([name, method]) => [
+      name,
+      pct(method(rounds, "on")),
+      pct(method(rounds, "offAgain")),
+      range(thirds(rounds, method, "on")),
+      range(thirds(rounds, method, "offAgain")),
+    ]),
+  );
+  const cpuPerRound = rounds.map((round) => percent(round.on.cpuPerStepMs, round.off.cpuPerStepMs));
+  const cpuFloor = rounds.map((round) => percent(round.offAgain.cpuPerStepMs, round.off.cpuPerStepMs));
+  printTable(
+    "Per side, medians of the rounds",
+    ["", "off", "on (OTLP/HTTP to a local receiver)", "off again", "on vs off (rounds' median)", "A/A"],
     [
       [
         "per-step overhead p50, ms",
         formatMs(side((round) => round.off.p50)),
         formatMs(side((round) => round.on.p50)),
-        `${round(median(perRound), 1)} %`,
-        `${round(Math.min(...perRound), 1)} – ${round(Math.max(...perRound), 1)} %`,
+        formatMs(side((round) => round.offAgain.p50)),
+        pct(median(rounds.map((round) => percent(round.on.p50, round.off.p50)))),
+        pct(median(rounds.map((round) => percent(round.offAgain.p50, round.off.p50)))),
       ],
       [
         "CPU of this process per step, ms (on: with the final export)",
         formatMs(side((round) => round.off.cpuPerStepMs)),
         formatMs(side((round) => round.on.cpuPerStepMs)),
-        `${round(median(cpuPerRound), 1)} %`,
-        `${round(Math.min(...cpuPerRound), 1)} – ${round(Math.max(...cpuPerRound), 1)} %`,
+        formatMs(side((round) => round.offAgain.cpuPerStepMs)),
+        pct(median(cpuPerRound)),
+        pct(median(cpuFloor)),
       ],
     ],
   );
-  return median(perRound);
+  return { overhead: medianOfRounds(rounds, "on"), floor: medianOfRounds(rounds, "offAgain") };
 }
 
 const results = await withBenchDatabase(async () => {
@@ -254,7 +322,11 @@ const results = await withBenchDatabase(async () => {
     }
     if (SECTIONS.has("parallel")) results.parallel8x100msMs = round(await measureParallelStep(driver, clock));
     if (SECTIONS.has("ttft")) results.ttftAddedMs = round(await measureFirstToken(driver, clock));
-    if (SECTIONS.has("tracing")) results.tracingOverheadPct = round(await measureTracingOverhead(driver), 2);
+    if (SECTIONS.has("tracing")) {
+      const tracing = await measureTracingOverhead(driver);
+      results.tracingOverheadPct = round(tracing.overhead, 2);
+      results.tracingAaFloorPct = round(tracing.floor, 2);
+    }
     return results;
   } finally {
     await driver.stop();

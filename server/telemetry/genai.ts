@@ -48,6 +48,8 @@ export async function traceModelCall<T extends ModelCallSummary>(
   const { provider, model } = modelIdentity(call.modelId);
   const started = performance.now();
   const label = nameLabel(call.modelId);
+  // Read once per call, not once per attribute set.
+  const capture = captureContent();
   return traced(
     `chat ${model}`,
     {
@@ -55,7 +57,8 @@ export async function traceModelCall<T extends ModelCallSummary>(
       "gen_ai.provider.name": provider,
       "gen_ai.request.model": model,
       "airlock.model.attempt": call.attempt,
-      ...(captureContent() ? { "gen_ai.input.messages": JSON.stringify(call.messages) } : {}),
+      // Undefined values are dropped: no object spread per call.
+      "gen_ai.input.messages": capture ? JSON.stringify(call.messages) : undefined,
     },
     async (span) => {
       try {
@@ -66,9 +69,7 @@ export async function traceModelCall<T extends ModelCallSummary>(
           "gen_ai.usage.output_tokens": result.outputTokens,
           "airlock.model.ttft_ms": result.ttftMs,
           "airlock.model.tool_calls": result.toolCalls.length,
-          ...(captureContent()
-            ? { "gen_ai.output.messages": JSON.stringify([{ role: "assistant", text: result.text }]) }
-            : {}),
+          "gen_ai.output.messages": capture ? JSON.stringify([{ role: "assistant", text: result.text }]) : undefined,
         });
         metrics.modelCallDuration.observe({ model: label, result: "ok" }, (performance.now() - started) / 1000);
         if (result.inputTokens) metrics.modelTokens.inc({ model: label, direction: "input" }, result.inputTokens);

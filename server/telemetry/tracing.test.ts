@@ -1,3 +1,4 @@
+import { createContextKey, ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startOtlpReceiver } from "../testing/otlp-receiver";
@@ -15,6 +16,7 @@ import {
 } from "./tracing";
 
 const exporter = new InMemorySpanExporter();
+const REMOTE = { traceId: "7".repeat(32), spanId: "8".repeat(16), traceFlags: 1, isRemote: true };
 
 beforeAll(() => {
   startTracing({ exporter, simple: true });
@@ -144,6 +146,26 @@ describe("span nesting", () => {
   });
 });
 
+describe("span contexts", () => {
+  it("hold the span for the API and keep the parent context's other values", async () => {
+    const key = createContextKey("airlock.test.value");
+    const root = openSpan("root");
+    const parent = contextOf(root)?.setValue(key, "kept");
+    const child = openSpan("child", {}, { parent });
+    const childContext = contextOf(child);
+    expect(childContext?.getValue(key)).toBe("kept");
+    const childSpan = trace.getSpan(childContext ?? parent ?? ROOT_CONTEXT);
+    expect(childSpan?.spanContext().spanId).not.toBe(trace.getSpan(parent ?? ROOT_CONTEXT)?.spanContext().spanId);
+    expect(trace.getSpan(trace.deleteSpan(childContext ?? ROOT_CONTEXT))).toBeUndefined();
+    expect(
+      trace.getSpan(trace.setSpan(childContext ?? ROOT_CONTEXT, trace.wrapSpanContext(REMOTE)))?.spanContext(),
+    ).toBe(REMOTE);
+    child.end();
+    root.end();
+    expect(finished("child").parentSpanContext?.spanId).toBe(finished("root").spanContext().spanId);
+  });
+});
+
 describe("leaf spans (handed to the processor without the SDK's Span object)", () => {
   it("carry ids, parent, kind, timing, attributes, events, status and masking like an SDK span", async () => {
     const released = new Set(["leaf-released-value-7"]);
@@ -195,7 +217,6 @@ describe("leaf spans (handed to the processor without the SDK's Span object)", (
 
   it("records nothing under an unsampled parent, and is a normal span without a parent", async () => {
     const unsampled = { traceId: "3".repeat(32), spanId: "4".repeat(16), traceFlags: 0 };
-    const { trace, ROOT_CONTEXT } = await import("@opentelemetry/api");
     await traced("under-unsampled", {}, async (span) => expect(span.recording).toBe(false), {
       leaf: true,
       parent: trace.setSpanContext(ROOT_CONTEXT, unsampled),

@@ -5,7 +5,9 @@
  * every span passes a masking step before any exporter sees it.
  *
  * Without a started provider every helper here returns at once without allocating a
- * span or a context, so tracing costs next to nothing when it is off.
+ * span or a context, so tracing costs next to nothing when it is off. With one, a span
+ * under a sampled parent is a light span (light-span.ts: the engine's five spans per
+ * step); the SDK's tracer starts the rest (roots, links, given start times).
  */
 
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -15,27 +17,26 @@ import {
   type Context,
   type ContextManager,
   context,
-  type HrTime,
+  createContextKey,
   type Link,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
   SpanKind,
-  SpanStatusCode,
   type TimeInput,
+  TraceFlags,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
-import { hrTime, hrTimeDuration, isTracingSuppressed, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { type InstrumentationScope, isTracingSuppressed, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
-  RandomIdGenerator,
   type ReadableSpan,
   type Sampler,
   SimpleSpanProcessor,
@@ -47,13 +48,21 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 import { env } from "../env";
 import { type CompiledMask, compileMask, maskDeep, maskSensitive } from "../shared/sensitive-values";
+import {
+  failureOf,
+  keepDefined,
+  LightSpan,
+  type LightSpanSink,
+  type SpanAttributes,
+  type SpanHandle,
+} from "./light-span";
+
+export type { SpanAttributes, SpanHandle } from "./light-span";
 
 export const TRACER_NAME = "airlock";
 export const REDACTED_ATTRIBUTE = "[redacted]";
 /** String attributes under keys like these never leave (counts such as `*_tokens` are numbers and stay). */
 const SECRET_KEY = /(pass(word)?|secret|token|api[-_]?key|authorization|cookie|credential|private[-_]?key)/i;
-
-export type SpanAttributes = Record<string, AttributeValue | undefined | null>;
 
 /**
  * The active context in AsyncLocalStorage, like the SDK's AsyncLocalStorageContextManager,
@@ -96,13 +105,43 @@ class EngineContextManager implements ContextManager {
   }
 }
 
-interface Tracing {
+/** The started provider, and what light spans need of it (they skip the SDK's tracer). */
+/** The API's own key for the active span (a `Symbol.for`, so every copy of the API shares it). */
+const SPAN_KEY = createContextKey("OpenTelemetry Context Key SPAN");
+
+/**
+ * A context that adds one entry to its base, instead of the API's BaseContext (a copied
+ * Map and three closures per context): the engine makes two contexts per step. Setting
+ * the key of the newest entry replaces it, so a chain grows only with the nesting.
+ */
+class EntryContext implements Context {
+  constructor(
+    private readonly base: Context,
+    private readonly key: symbol,
+    private readonly value: unknown,
+  ) {}
+  getValue(key: symbol): unknown {
+    return key === this.key ? this.value : this.base.getValue(key);
+  }
+  setValue(key: symbol, value: unknown): Context {
+    return new EntryContext(key === this.key ? this.base : this, key, value);
+  }
+  deleteValue(key: symbol): Context {
+    return this.setValue(key, undefined);
+  }
+}
+
+/** `parent` with `span` as its active span: what `trace.setSpan` gives, one small object. */
+function withSpan(parent: Context, span: Span): Context {
+  return parent instanceof EntryContext ? parent.setValue(SPAN_KEY, span) : new EntryContext(parent, SPAN_KEY, span);
+}
+
+interface Tracing extends LightSpanSink {
   provider: TracerProvider;
   tracer: Tracer;
   contextManager: EngineContextManager;
-  /** Where leaf spans go as they end (the masking processor in front of the exporter). */
-  processor: SpanProcessor;
-  resource: Resource;
+  /** The sampler follows the parent's decision (every parentbased_* and the default): children may be light spans. */
+  parentBased: boolean;
 }
 
 let active: Tracing | null = null;
@@ -254,6 +293,9 @@ class MaskingSpanProcessor implements SpanProcessor {
   }
 }
 
+/** The samplers that decide a child's sampling without its parent's (samplerFrom's fallback is parent-based). */
+const PARENT_IGNORING_SAMPLERS = new Set(["always_on", "always_off", "traceidratio"]);
+
 function samplerFrom(name: string, ratio: number): Sampler {
   const samplers: Record<string, () => Sampler> = {
     always_on: () => new AlwaysOnSampler(),
@@ -307,7 +349,19 @@ export function startTracing(options: StartTracingOptions = {}): boolean {
   const contextManager = new EngineContextManager();
   context.setGlobalContextManager(contextManager);
   trace.setGlobalTracerProvider(provider);
-  active = { provider, tracer: provider.getTracer(TRACER_NAME), contextManager, processor, resource };
+  const tracer = provider.getTracer(TRACER_NAME);
+  active = {
+    provider,
+    tracer,
+    contextManager,
+    processor,
+    resource,
+    // The SDK tracer's scope object itself: the OTLP serializer groups spans by scope identity.
+    scope: (tracer as Tracer & { instrumentationScope?: InstrumentationScope }).instrumentationScope ?? {
+      name: TRACER_NAME,
+    },
+    parentBased: !PARENT_IGNORING_SAMPLERS.has(config.OTEL_TRACES_SAMPLER),
+  };
   return true;
 }
 
@@ -350,14 +404,7 @@ export async function flushTracing(): Promise<void> {
 function clean(attributes: SpanAttributes | undefined): Attributes | undefined {
   if (!attributes) return undefined;
   for (const key in attributes) {
-    if (attributes[key] === null) {
-      const result: Attributes = {};
-      for (const inner in attributes) {
-        const value = attributes[inner];
-        if (value !== undefined && value !== null) result[inner] = value;
-      }
-      return result;
-    }
+    if (attributes[key] === null) return keepDefined(attributes, {});
   }
   return attributes as Attributes;
 }
@@ -376,20 +423,11 @@ export interface TracedOptions {
   leaf?: boolean;
 }
 
-/** What the instrumented code may do with its span; a no-op when tracing is off. */
-export interface SpanHandle {
-  /** False when nothing is recorded (tracing off, or the trace not sampled): skip building attributes. */
-  readonly recording: boolean;
-  set(attributes: SpanAttributes): void;
-  event(name: string, attributes?: SpanAttributes): void;
-  fail(error: unknown): void;
-}
-
 const NOOP_HANDLE: SpanHandle = { recording: false, set() {}, event() {}, fail() {} };
 
-/** A class, not a closure per span: the engine starts several spans per step. */
+/** An SDK span behind the handle; a class, not a closure per span. */
 class SdkSpanHandle implements SpanHandle {
-  constructor(protected readonly span: Span) {}
+  constructor(readonly span: Span) {}
   get recording(): boolean {
     return this.span.isRecording();
   }
@@ -401,32 +439,48 @@ class SdkSpanHandle implements SpanHandle {
     this.span.addEvent(name, clean(attributes));
   }
   fail(error: unknown): void {
-    recordFailure(this.span, error);
+    const failure = failureOf(error);
+    this.span.setStatus(failure.status);
+    this.span.setAttribute("error.type", failure.type);
   }
 }
 
-/** A failed span's status and `error.type`, the same for SDK and leaf spans. */
-function failureOf(error: unknown): { status: { code: SpanStatusCode; message: string }; type: string } {
-  return {
-    status: { code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) },
-    type: error instanceof Error ? error.name : "Error",
-  };
+/** A started span and the handle the instrumented code gets for it (a light span is both). */
+type StartedSpan = SpanHandle & { readonly span: Span };
+
+/**
+ * The sampled parent a span may start under as a light span, or null where only the SDK's
+ * span is exact: no parent (the sampler decides a root), a sampler that does not follow
+ * the parent, links or a start time given, tracing suppressed. An unsampled parent is
+ * returned too: under it the parent-based samplers record nothing.
+ */
+function lightParent(tracing: Tracing, parent: Context, options: TracedOptions): SpanContext | null {
+  if (!tracing.parentBased || options.links || options.startTime !== undefined || isTracingSuppressed(parent)) {
+    return null;
+  }
+  const parentSpan = trace.getSpan(parent);
+  const spanContext = parentSpan?.spanContext();
+  if (!spanContext) return null;
+  // A light span's ids are valid by construction; any other parent is checked as the SDK checks it.
+  return parentSpan instanceof LightSpan || trace.isSpanContextValid(spanContext) ? spanContext : null;
 }
 
-function recordFailure(span: Span, error: unknown): void {
-  const failure = failureOf(error);
-  span.setStatus(failure.status);
-  span.setAttribute("error.type", failure.type);
-}
+const sampled = (spanContext: SpanContext) => (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
 
-function startSdkSpan(
+function startSpan(
   tracing: Tracing,
   name: string,
   attributes: SpanAttributes | undefined,
   options: TracedOptions,
   parent: Context,
-): Span {
-  return tracing.tracer.startSpan(
+): StartedSpan {
+  const parentSpan = lightParent(tracing, parent, options);
+  if (parentSpan && sampled(parentSpan)) {
+    const span = new LightSpan(name, options.kind ?? SpanKind.INTERNAL, parentSpan, parent, tracing);
+    span.set(attributes);
+    return span;
+  }
+  const span = tracing.tracer.startSpan(
     name,
     {
       kind: options.kind ?? SpanKind.INTERNAL,
@@ -436,6 +490,7 @@ function startSdkSpan(
     },
     parent,
   );
+  return new SdkSpanHandle(span);
 }
 
 /**
@@ -451,110 +506,20 @@ export async function traced<T>(
   const tracing = active;
   if (!tracing) return work(NOOP_HANDLE);
   const parent = options.parent ?? tracing.contextManager.active();
-  if (options.leaf && !options.links && options.startTime === undefined && !isTracingSuppressed(parent)) {
-    const parentSpan = trace.getSpanContext(parent);
-    if (parentSpan) return tracedLeaf(tracing, name, attributes, options.kind, parentSpan, work);
+  if (options.leaf) {
+    // A leaf under an unsampled parent is not recorded, and nothing sees its context: skip it.
+    const parentSpan = lightParent(tracing, parent, options);
+    if (parentSpan && !sampled(parentSpan)) return work(NOOP_HANDLE);
   }
-  const span = startSdkSpan(tracing, name, attributes, options, parent);
-  const handle = new SdkSpanHandle(span);
+  const started = startSpan(tracing, name, attributes, options, parent);
   try {
-    if (options.leaf) return await work(handle);
-    return await tracing.contextManager.with(trace.setSpan(parent, span), work, undefined, handle);
+    if (options.leaf) return await work(started);
+    return await tracing.contextManager.with(withSpan(parent, started.span), work, undefined, started);
   } catch (error) {
-    recordFailure(span, error);
+    started.fail(error);
     throw error;
   } finally {
-    span.end();
-  }
-}
-
-const SCOPE = { name: TRACER_NAME } as const;
-const leafIds = new RandomIdGenerator();
-
-/**
- * A leaf span (no children, no links, started now) handed to the span processor as a
- * finished ReadableSpan when its work settles, without the SDK's Span object, sampler
- * call and attribute copies: the engine makes two of these per step (the policy decision,
- * the step's database write). Same ids, parent, timing, status and masking as an SDK
- * span; sampling follows the parent, as the parent-based samplers do.
- */
-/** Copies the set values into `into` (null and undefined are dropped, as the SDK drops them). */
-function keepDefined(attributes: SpanAttributes | undefined, into: Attributes): Attributes {
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value !== undefined && value !== null) into[key] = value;
-  }
-  return into;
-}
-
-class LeafSpan implements SpanHandle, ReadableSpan {
-  readonly attributes: Attributes = {};
-  readonly events: ReadableSpan["events"] = [];
-  readonly links: Link[] = [];
-  readonly startTime: HrTime = hrTime();
-  endTime: HrTime = this.startTime;
-  duration: HrTime = [0, 0];
-  ended = false;
-  status: ReadableSpan["status"] = { code: SpanStatusCode.UNSET };
-  readonly parentSpanContext: SpanContext;
-  readonly instrumentationScope = SCOPE;
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
-  private readonly context: SpanContext;
-  constructor(
-    readonly name: string,
-    readonly kind: SpanKind,
-    parent: SpanContext,
-    readonly resource: Resource,
-  ) {
-    this.parentSpanContext = parent;
-    this.context = { traceId: parent.traceId, spanId: leafIds.generateSpanId(), traceFlags: parent.traceFlags };
-  }
-  spanContext(): SpanContext {
-    return this.context;
-  }
-  get recording(): boolean {
-    return !this.ended;
-  }
-  set(attributes: SpanAttributes | undefined): void {
-    keepDefined(attributes, this.attributes);
-  }
-  event(name: string, attributes?: SpanAttributes): void {
-    this.events.push({ name, time: hrTime(), attributes: keepDefined(attributes, {}), droppedAttributesCount: 0 });
-  }
-  fail(error: unknown): void {
-    const failure = failureOf(error);
-    this.status = failure.status;
-    this.attributes["error.type"] = failure.type;
-  }
-  end(): void {
-    this.endTime = hrTime();
-    this.duration = hrTimeDuration(this.startTime, this.endTime);
-    this.ended = true;
-  }
-}
-
-async function tracedLeaf<T>(
-  tracing: Tracing,
-  name: string,
-  attributes: SpanAttributes | undefined,
-  kind: SpanKind | undefined,
-  parent: SpanContext,
-  work: (span: SpanHandle) => Promise<T>,
-): Promise<T> {
-  // An unsampled parent's children are not recorded (the parent-based samplers' rule).
-  if ((parent.traceFlags & 1) === 0) return work(NOOP_HANDLE);
-  const span = new LeafSpan(name, kind ?? SpanKind.INTERNAL, parent, tracing.resource);
-  span.set(attributes);
-  try {
-    return await work(span);
-  } catch (error) {
-    span.fail(error);
-    throw error;
-  } finally {
-    span.end();
-    tracing.processor.onEnd(span);
+    started.span.end();
   }
 }
 
@@ -574,15 +539,25 @@ export const NO_SPAN: OpenSpan = {
   ended: true,
 };
 
-class SdkOpenSpan extends SdkSpanHandle implements OpenSpan {
+class StartedOpenSpan implements OpenSpan {
   private done = false;
   constructor(
-    span: Span,
+    private readonly started: StartedSpan,
     private readonly tracing: Tracing,
     /** The context in which this span is the parent. */
     readonly context: Context,
-  ) {
-    super(span);
+  ) {}
+  get recording(): boolean {
+    return this.started.recording;
+  }
+  set(attributes: SpanAttributes): void {
+    this.started.set(attributes);
+  }
+  event(name: string, attributes?: SpanAttributes): void {
+    this.started.event(name, attributes);
+  }
+  fail(error: unknown): void {
+    this.started.fail(error);
   }
   within<T>(work: () => Promise<T>): Promise<T> {
     return this.tracing.contextManager.with(this.context, work);
@@ -590,8 +565,8 @@ class SdkOpenSpan extends SdkSpanHandle implements OpenSpan {
   end(attributes?: SpanAttributes): void {
     if (this.done) return;
     this.done = true;
-    if (attributes) this.set(attributes);
-    this.span.end();
+    if (attributes) this.started.set(attributes);
+    this.started.span.end();
   }
   get ended(): boolean {
     return this.done;
@@ -602,8 +577,8 @@ export function openSpan(name: string, attributes?: SpanAttributes, options: Tra
   const tracing = active;
   if (!tracing) return NO_SPAN;
   const parent = options.parent ?? tracing.contextManager.active();
-  const span = startSdkSpan(tracing, name, attributes, options, parent);
-  return new SdkOpenSpan(span, tracing, trace.setSpan(parent, span));
+  const started = startSpan(tracing, name, attributes, options, parent);
+  return new StartedOpenSpan(started, tracing, withSpan(parent, started.span));
 }
 
 /** Records a span that already happened (e.g. an approval's wait, known once decided). */
@@ -616,7 +591,7 @@ export function recordSpan(
   const tracing = active;
   if (!tracing) return;
   const parent = options.parent ?? tracing.contextManager.active();
-  startSdkSpan(tracing, name, attributes, { ...options, startTime: times.start }, parent).end(times.end);
+  startSpan(tracing, name, attributes, { ...options, startTime: times.start }, parent).span.end(times.end);
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -677,13 +652,13 @@ export function forgetTraceMask(traceId: string): void {
  * from here on (awaited or not) nest under it. The caller's caller is not affected.
  */
 export function enterSpan(span: OpenSpan): void {
-  if (!active || !(span instanceof SdkOpenSpan)) return;
+  if (!active || !(span instanceof StartedOpenSpan)) return;
   active.contextManager.enter(span.context);
 }
 
 /** The context in which the span is the parent (undefined with tracing off). */
 export function contextOf(span: OpenSpan): Context | undefined {
-  return span instanceof SdkOpenSpan ? span.context : undefined;
+  return span instanceof StartedOpenSpan ? span.context : undefined;
 }
 
 /** The span's W3C `traceparent` (null with tracing off). */
