@@ -1,5 +1,6 @@
 /**
- * Many runs' writes made at once share one transaction (airlock_write_runs), and that
+ * Many runs' writes made at once share one transaction (airlock_write_runs), as do their
+ * heartbeats and their subscribers' reads, and that
  * changes nothing a run can see: each write is stored whole, under its own lease, its
  * events in order; a write that may not land (lease lost, refused by the database) fails
  * alone. Rows written in one transaction share its id (xmin), which is how these tests
@@ -13,6 +14,7 @@ import { claimTestRun } from "../testing/fixtures";
 import { LeaseLostError } from "./errors";
 import { listRunEvents } from "./run-events";
 import { applyRunWrite, emptyRunWrite, mergeRunWrites } from "./run-write";
+import { renewLease } from "./runs";
 
 let database: TestDatabase;
 
@@ -105,9 +107,36 @@ describe("run writes batched across runs", () => {
     await new Promise((resolve) => setImmediate(resolve));
     const secondBatch = [...runs].reverse().map((run) => applyRunWrite(run, textWrite("b")));
     await Promise.all([...firstBatch, ...secondBatch]);
-    for (const run of runs) expect(await textsOf(run.runId)).toEqual(["a", "b"]);
+    // Which batch the server started first is not defined, but one lock order means the
+    // other waits for it at its first run: the same order in every run.
+    const orders = new Set<string>();
+    for (const run of runs) {
+      const texts = await textsOf(run.runId);
+      expect([...texts].sort()).toEqual(["a", "b"]);
+      orders.add(texts.join(""));
+    }
+    expect(orders.size).toBe(1);
     // Two transactions: neither was aborted by a deadlock and replayed write by write.
     expect(await transactionsOf(runs.map((run) => run.runId))).toBe(2);
+  });
+
+  it("heartbeats due at once renew in one statement, each answering for its own run", async () => {
+    const runs = await claimRuns(15);
+    const [lost, cancelled] = [runs[2] as Identity, runs[9] as Identity];
+    await database.query(`UPDATE "Run" SET "leaseOwner" = 'another-worker' WHERE id = $1`, [lost.runId]);
+    await database.query(`UPDATE "Run" SET "cancelRequestedAt" = now() WHERE id = $1`, [cancelled.runId]);
+    await database.query(`UPDATE "Run" SET "leaseExpiresAt" = now() WHERE id = ANY($1)`, [
+      runs.map((run) => run.runId),
+    ]);
+    const renewals = await Promise.all(runs.map((run) => renewLease(run.runId, run.workerId, 60_000)));
+    expect(renewals).toEqual(runs.map((run) => ({ held: run !== lost, cancelRequested: run === cancelled })));
+    const rows = await database.query<{ id: string; renewed: boolean; xmin: string }>(
+      `SELECT id, "leaseExpiresAt" > now() + interval '50 seconds' AS renewed, xmin::text AS xmin FROM "Run" WHERE id = ANY($1)`,
+      [runs.map((run) => run.runId)],
+    );
+    for (const row of rows) expect(row.renewed, row.id).toBe(row.id !== lost.runId);
+    // The lost run's lease is not extended for its old worker, and the renewals shared a transaction.
+    expect(new Set(rows.filter((row) => row.id !== lost.runId).map((row) => row.xmin)).size).toBe(1);
   });
 
   it("subscribers reading at once get each run's own events after their own position", async () => {

@@ -4,12 +4,14 @@
  * its lease; a lease that is not renewed expires and any instance may claim the run.
  */
 
+import pg from "pg";
 import type { RunStatus } from "../shared/run-events";
 import { APPROVALS_CHANNEL } from "./approvals";
+import { batchedCalls, outcomeOf } from "./batched-calls";
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents, appendRunEventsStatement } from "./run-events";
-import { sql } from "./sql-batch";
+import { queryOne, queryRows, sql } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
 export const RUNS_QUEUED_CHANNEL = "airlock_runs_queued";
@@ -143,22 +145,68 @@ export interface LeaseRenewal {
   cancelRequested: boolean;
 }
 
+interface LeaseToRenew {
+  runId: string;
+  workerId: string;
+  leaseMs: number;
+}
+
+const RENEW_ONE = `UPDATE "Run" SET "leaseExpiresAt" = now() + ($3::int * interval '1 millisecond')
+  WHERE id = $1 AND "leaseOwner" = $2 AND status = 'RUNNING'
+  RETURNING "cancelRequestedAt" IS NOT NULL AS "cancelRequested"`;
+const RENEW_MANY = `UPDATE "Run" r SET "leaseExpiresAt" = now() + (w."leaseMs" * interval '1 millisecond')
+  FROM unnest($1::text[], $2::text[], $3::int[]) WITH ORDINALITY AS w(id, "workerId", "leaseMs", position)
+  WHERE r.id = w.id AND r."leaseOwner" = w."workerId" AND r.status = 'RUNNING'
+  RETURNING w.position, r."cancelRequestedAt" IS NOT NULL AS "cancelRequested"`;
+
+async function renewOne(lease: LeaseToRenew): Promise<LeaseRenewal> {
+  const row = await queryOne<{ cancelRequested: boolean }>(
+    RENEW_ONE,
+    [lease.runId, lease.workerId, lease.leaseMs],
+    "airlock_renew_lease",
+  );
+  return { held: row !== null, cancelRequested: row?.cancelRequested === true };
+}
+
 /**
- * Extends the lease and reads whether the run was asked to stop, in one statement: every
- * running run does this every third of its lease, in the same pool queue as its
- * transactions, so at 1000 runs a second query each would be 200 more per second.
+ * Heartbeats due while one is in flight go together, as one statement on the raw pool:
+ * a busy instance's renewals neither wait in the Prisma pool's queue behind the runs'
+ * transactions nor add one round trip each. A batch the server refuses (a deadlock with
+ * a writer of a run this worker lost) is renewed lease by lease.
+ */
+const renewLeases = batchedCalls<LeaseToRenew, LeaseRenewal>({
+  maxInFlight: 1,
+  maxBatch: 500,
+  async send(leases) {
+    if (leases.length === 1) return [await outcomeOf(() => renewOne(leases[0] as LeaseToRenew))];
+    try {
+      const rows = await queryRows<{ position: string; cancelRequested: boolean }>(
+        RENEW_MANY,
+        [
+          leases.map((lease) => lease.runId),
+          leases.map((lease) => lease.workerId),
+          leases.map((lease) => lease.leaseMs),
+        ],
+        "airlock_renew_leases",
+      );
+      const renewed = new Map(rows.map((row) => [Number(row.position) - 1, row.cancelRequested]));
+      return leases.map((_, index) => ({
+        value: { held: renewed.has(index), cancelRequested: renewed.get(index) === true },
+      }));
+    } catch (error) {
+      if (!(error instanceof pg.DatabaseError)) throw error;
+      return Promise.all(leases.map((lease) => outcomeOf(() => renewOne(lease))));
+    }
+  },
+});
+
+/**
+ * Extends the lease and reads whether the run was asked to stop, in one statement
+ * (shared with the other runs' heartbeats due meanwhile): every running run does this
+ * every third of its lease.
  */
 export async function renewLease(runId: string, workerId: string, leaseMs: number): Promise<LeaseRenewal> {
-  const rows = await db().$queryRawUnsafe<{ cancelRequested: boolean }[]>(
-    `UPDATE "Run" SET "leaseExpiresAt" = now() + ($3::int * interval '1 millisecond')
-     WHERE id = $1 AND "leaseOwner" = $2 AND status = 'RUNNING'
-     RETURNING "cancelRequestedAt" IS NOT NULL AS "cancelRequested"`,
-    runId,
-    workerId,
-    leaseMs,
-  );
-  const row = rows[0];
-  return { held: row !== undefined, cancelRequested: row?.cancelRequested === true };
+  return renewLeases({ runId, workerId, leaseMs });
 }
 
 /**
