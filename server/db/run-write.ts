@@ -15,7 +15,6 @@
  * edit the types here and the function's file together, run `npm run db:migration`, and
  * run server/db/run-write.test.ts, which writes every field and reads each column back.
  */
-import pg from "pg";
 import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { traced } from "../telemetry/tracing";
@@ -23,7 +22,7 @@ import type { AuditRecord } from "./audit-events";
 import { batchedCalls, outcomeOf } from "./batched-calls";
 import { databaseSignal, LeaseLostError } from "./errors";
 import type { Message, Prisma, Step, ToolCall } from "./generated/client";
-import { jsonText, queryOne } from "./sql-batch";
+import { jsonText, queryOne, refusedByServer } from "./sql-batch";
 
 /**
  * A shape whose keys are columns of `Model` (the Prisma model the function writes them
@@ -163,8 +162,8 @@ const writeRuns = batchedCalls<RunWriteArgument, void>({
     } catch (error) {
       // The server refused the batch, so none of it was written: each write alone, so
       // one bad write (or a deadlock with another transaction) fails only itself. Any
-      // other failure (the connection lost) leaves the commit unknown: no retry.
-      if (!(error instanceof pg.DatabaseError)) throw error;
+      // other failure (a FATAL, the connection lost) is the connection's: no retry.
+      if (!refusedByServer(error)) throw error;
       return Promise.all(writes.map((write) => outcomeOf(() => writeOne(write))));
     }
   },

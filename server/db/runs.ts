@@ -4,14 +4,13 @@
  * its lease; a lease that is not renewed expires and any instance may claim the run.
  */
 
-import pg from "pg";
 import type { RunStatus } from "../shared/run-events";
 import { APPROVALS_CHANNEL } from "./approvals";
 import { batchedCalls, outcomeOf } from "./batched-calls";
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents, appendRunEventsStatement } from "./run-events";
-import { queryOne, queryRows, sql } from "./sql-batch";
+import { queryOne, queryRows, refusedByServer, sql } from "./sql-batch";
 import type { Transaction } from "./transaction";
 
 export const RUNS_QUEUED_CHANNEL = "airlock_runs_queued";
@@ -159,6 +158,8 @@ const RENEW_MANY = `UPDATE "Run" r SET "leaseExpiresAt" = now() + (w."leaseMs" *
   WHERE r.id = w.id AND r."leaseOwner" = w."workerId" AND r.status = 'RUNNING'
   RETURNING w.position, r."cancelRequestedAt" IS NOT NULL AS "cancelRequested"`;
 
+const leaseKey = (lease: LeaseToRenew) => `${lease.runId}\u0000${lease.workerId}`;
+
 async function renewOne(lease: LeaseToRenew): Promise<LeaseRenewal> {
   const row = await queryOne<{ cancelRequested: boolean }>(
     RENEW_ONE,
@@ -179,22 +180,37 @@ const renewLeases = batchedCalls<LeaseToRenew, LeaseRenewal>({
   maxBatch: 500,
   async send(leases) {
     if (leases.length === 1) return [await outcomeOf(() => renewOne(leases[0] as LeaseToRenew))];
+    // One row per run: a heartbeat that came due again while the last one waited (a slow
+    // or restarting database) is the same renewal. UPDATE … FROM updates a row once and
+    // returns it once, so a duplicate would read as a lost lease and stop the run.
+    const unique = new Map<string, LeaseToRenew>();
+    for (const lease of leases) {
+      const key = leaseKey(lease);
+      const known = unique.get(key);
+      if (!known || known.leaseMs < lease.leaseMs) unique.set(key, lease);
+    }
+    const distinct = [...unique.values()];
     try {
       const rows = await queryRows<{ position: string; cancelRequested: boolean }>(
         RENEW_MANY,
         [
-          leases.map((lease) => lease.runId),
-          leases.map((lease) => lease.workerId),
-          leases.map((lease) => lease.leaseMs),
+          distinct.map((lease) => lease.runId),
+          distinct.map((lease) => lease.workerId),
+          distinct.map((lease) => lease.leaseMs),
         ],
         "airlock_renew_leases",
       );
-      const renewed = new Map(rows.map((row) => [Number(row.position) - 1, row.cancelRequested]));
-      return leases.map((_, index) => ({
-        value: { held: renewed.has(index), cancelRequested: renewed.get(index) === true },
-      }));
+      const renewed = new Map<string, boolean>();
+      for (const row of rows) {
+        const lease = distinct[Number(row.position) - 1] as LeaseToRenew;
+        renewed.set(leaseKey(lease), row.cancelRequested);
+      }
+      return leases.map((lease) => {
+        const key = leaseKey(lease);
+        return { value: { held: renewed.has(key), cancelRequested: renewed.get(key) === true } };
+      });
     } catch (error) {
-      if (!(error instanceof pg.DatabaseError)) throw error;
+      if (!refusedByServer(error)) throw error;
       return Promise.all(leases.map((lease) => outcomeOf(() => renewOne(lease))));
     }
   },

@@ -18,6 +18,9 @@ function pool(): pg.Pool {
     void globalForPool.airlockSqlPool?.pool.end().catch(() => {});
     const created = new pg.Pool({ connectionString: url, max: env().DATABASE_SQL_POOL_SIZE, allowExitOnIdle: true });
     created.on("error", () => {}); // an idle client's error is reported to whoever uses it next
+    // A client the server drops while the pool is ending it (a restart, DROP DATABASE … FORCE)
+    // emits an error with nobody listening any more: without a listener, an uncaught exception.
+    created.on("connect", (client) => client.on("error", () => {}));
     globalForPool.airlockSqlPool = { url, pool: created };
   }
   return globalForPool.airlockSqlPool.pool;
@@ -110,6 +113,16 @@ export async function queryOne<Row extends pg.QueryResultRow>(
   name?: string,
 ): Promise<Row | null> {
   return (await queryRows<Row>(text, values, name))[0] ?? null;
+}
+
+/**
+ * The server refused the statement itself (severity ERROR: a constraint, a deadlock, a
+ * timeout): it was rolled back and nothing of it was written, so its parts may be retried
+ * one by one. A FATAL (the server shutting down, the connection terminated) is not: it is
+ * the connection's end, reported as the database being unavailable.
+ */
+export function refusedByServer(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && error.severity === "ERROR";
 }
 
 /** One parameterized statement's rows; with a name, prepared once per connection (see queryOne). */

@@ -7,6 +7,7 @@ import pg from "pg";
 import { inject } from "vitest";
 import { connectDatabaseForTests } from "../db/client";
 import { closeNotifications } from "../db/notifications";
+import { closeSqlPool } from "../db/sql-batch";
 
 export interface TestDatabase {
   url: string;
@@ -42,6 +43,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await closeNotifications();
       await prisma.$disconnect();
+      await closeSqlPool();
       await pool.end();
       const cleanup = new pg.Client({ connectionString: serverUrl });
       await cleanup.connect();
