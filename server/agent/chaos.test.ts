@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { connectDatabaseForTests, db } from "../db/client";
 import { closeNotifications } from "../db/notifications";
+import { closeSqlPool } from "../db/sql-batch";
 import { runChaosCampaign } from "../testing/chaos-campaign";
 import { type CrashDatabase, openCrashDatabase } from "../testing/crash-campaign";
 import { killAllCrashWorkers } from "../testing/crash-process";
@@ -25,13 +26,15 @@ beforeAll(async () => {
   crashDatabase = await openCrashDatabase(postgres.url);
 }, 120_000);
 
+// As long as the set-up may take: on a loaded CI machine one teardown ran past 60 s.
 afterAll(async () => {
   await killAllCrashWorkers();
   await crashDatabase?.close();
   await closeNotifications();
   await db().$disconnect();
+  await closeSqlPool();
   await postgres?.stop();
-});
+}, 120_000);
 
 it("20 runs through 3 instances, 6 kills, a SIGTERM and a PostgreSQL restart: nothing lost, doubled or stuck", {
   timeout: 600_000,
