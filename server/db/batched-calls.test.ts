@@ -1,19 +1,32 @@
 import { describe, expect, it } from "vitest";
 import { type BatchOutcome, batchedCalls } from "./batched-calls";
 
-/** A batcher whose batches are recorded and finish when the test says so. */
-function recordingBatcher(options: { maxInFlight: number; maxBatch: number }) {
-  const batches: { items: number[]; finish(outcomes?: BatchOutcome<string>[], error?: unknown): void }[] = [];
+type Finish = (outcomes?: BatchOutcome<string>[], error?: unknown) => void;
+
+/** A batcher whose batches (a lone call as a batch of one) are recorded and finish when the test says so. */
+function recordingBatcher(options: {
+  maxInFlight: number;
+  maxBatch: number;
+  retryAlone?: (error: unknown) => boolean;
+}) {
+  const batches: { items: number[]; finish: Finish }[] = [];
+  const record = (items: number[]) =>
+    new Promise<BatchOutcome<string>[]>((resolve, reject) => {
+      batches.push({
+        items,
+        finish: (outcomes, error) =>
+          error ? reject(error) : resolve(outcomes ?? items.map((item) => ({ value: `done ${item}` }))),
+      });
+    });
   const call = batchedCalls<number, string>({
     ...options,
-    send: (items) =>
-      new Promise((resolve, reject) => {
-        batches.push({
-          items,
-          finish: (outcomes, error) =>
-            error ? reject(error) : resolve(outcomes ?? items.map((item) => ({ value: `done ${item}` }))),
-        });
-      }),
+    async one(item) {
+      const [outcome] = await record([item]);
+      if (!outcome) throw new Error("no outcome");
+      if ("error" in outcome) throw outcome.error;
+      return outcome.value;
+    },
+    many: record,
   });
   return { call, batches };
 }
@@ -92,5 +105,23 @@ describe("batched calls", () => {
     batches[0]?.finish([{ value: "only one" }]);
     await expect(a).resolves.toBe("only one");
     await expect(b).rejects.toThrow("no outcome");
+  });
+
+  it("a batch that took no effect (retryAlone) is made again call by call, each answering for itself", async () => {
+    const refused = new Error("refused: nothing written");
+    const { call, batches } = recordingBatcher({
+      maxInFlight: 1,
+      maxBatch: 5,
+      retryAlone: (error) => error === refused,
+    });
+    const [a, b] = [call(1), call(2)];
+    await turn();
+    batches[0]?.finish(undefined, refused);
+    await turn();
+    expect(batches.map((batch) => batch.items)).toEqual([[1, 2], [1], [2]]);
+    batches[1]?.finish();
+    batches[2]?.finish([{ error: new Error("item 2 is bad") }]);
+    await expect(a).resolves.toBe("done 1");
+    await expect(b).rejects.toThrow("item 2 is bad");
   });
 });

@@ -13,8 +13,15 @@ export type BatchOutcome<Result> = { value: Result } | { error: unknown };
 export interface BatchedCallsOptions<Item, Result> {
   maxInFlight: number;
   maxBatch: number;
-  /** One outcome per item, in the items' order; a throw fails every item of the batch. */
-  send(items: Item[]): Promise<BatchOutcome<Result>[]>;
+  /** A batch of one: the call as it would be made alone. */
+  one(item: Item): Promise<Result>;
+  /** Several calls at once: one outcome per item, in the items' order; a throw fails every item. */
+  many(items: Item[]): Promise<BatchOutcome<Result>[]>;
+  /**
+   * Whether a failed `many` took no effect at all, so its items may be made again one by
+   * one (each then succeeds or fails by itself). Without it, the batch's error is every item's.
+   */
+  retryAlone?(error: unknown): boolean;
 }
 
 interface Waiting<Item, Result> {
@@ -30,9 +37,19 @@ export function batchedCalls<Item, Result>(
   let inFlight = 0;
   let scheduled = false;
 
+  const outcomesOf = async (items: Item[]): Promise<BatchOutcome<Result>[]> => {
+    if (items.length === 1) return [await outcomeOf(() => options.one(items[0] as Item))];
+    try {
+      return await options.many(items);
+    } catch (error) {
+      if (!options.retryAlone?.(error)) throw error;
+      return Promise.all(items.map((item) => outcomeOf(() => options.one(item))));
+    }
+  };
+
   const send = async (batch: Waiting<Item, Result>[]) => {
     try {
-      const outcomes = await options.send(batch.map((waiting) => waiting.item));
+      const outcomes = await outcomesOf(batch.map((waiting) => waiting.item));
       batch.forEach((waiting, index) => {
         const outcome = outcomes[index];
         if (!outcome) waiting.reject(new Error("The batch returned no outcome for this call"));
@@ -71,8 +88,7 @@ export function batchedCalls<Item, Result>(
     });
 }
 
-/** The outcome of one call, for `send` implementations that fall back to calls one by one. */
-export async function outcomeOf<Result>(call: () => Promise<Result>): Promise<BatchOutcome<Result>> {
+async function outcomeOf<Result>(call: () => Promise<Result>): Promise<BatchOutcome<Result>> {
   try {
     return { value: await call() };
   } catch (error) {

@@ -70,16 +70,15 @@ const LIST_MANY = `SELECT w.position, e.seq, e.data
 const listEventsAfter = batchedCalls<EventsAfter, RunEventRecord[]>({
   maxInFlight: 2,
   maxBatch: 200,
-  async send(reads) {
-    if (reads.length === 1) {
-      const read = reads[0] as EventsAfter;
-      const rows = await queryRows<{ seq: number; data: RunEventData }>(
-        LIST_ONE,
-        [read.runId, read.afterSeq, read.limit],
-        "airlock_list_run_events",
-      );
-      return [{ value: rows.map((row) => ({ runId: read.runId, seq: row.seq, data: row.data })) }];
-    }
+  async one(read) {
+    const rows = await queryRows<{ seq: number; data: RunEventData }>(
+      LIST_ONE,
+      [read.runId, read.afterSeq, read.limit],
+      "airlock_list_run_events",
+    );
+    return rows.map((row) => ({ runId: read.runId, seq: row.seq, data: row.data }));
+  },
+  async many(reads) {
     const rows = await queryRows<{ position: string; seq: number; data: RunEventData }>(
       LIST_MANY,
       [reads.map((read) => read.runId), reads.map((read) => read.afterSeq), reads.map((read) => read.limit)],

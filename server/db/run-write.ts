@@ -19,7 +19,7 @@ import type { RiskClass } from "../shared/risk";
 import type { RunEventData, ToolCallStatus } from "../shared/run-events";
 import { traced } from "../telemetry/tracing";
 import type { AuditRecord } from "./audit-events";
-import { batchedCalls, outcomeOf } from "./batched-calls";
+import { batchedCalls } from "./batched-calls";
 import { databaseSignal, LeaseLostError } from "./errors";
 import type { Message, Prisma, Step, ToolCall } from "./generated/client";
 import { jsonText, queryOne, refusedByServer } from "./sql-batch";
@@ -141,32 +141,28 @@ const WRITE_MANY = `SELECT "airlock_write_runs"($1::jsonb) AS lost`;
 const writeRuns = batchedCalls<RunWriteArgument, void>({
   maxInFlight: 2,
   maxBatch: 200,
-  async send(writes) {
-    if (writes.length === 1) return [await outcomeOf(() => writeOne(writes[0] as RunWriteArgument))];
+  one: writeOne,
+  async many(writes) {
     // One lock order for every batch: two batches holding runs in common cannot deadlock.
     const order = writes
       .map((_, index) => index)
       .sort(
         (a, b) => compareIds((writes[a] as RunWriteArgument).runId, (writes[b] as RunWriteArgument).runId) || a - b,
       );
-    try {
-      const row = await queryOne<{ lost: number[] }>(
-        WRITE_MANY,
-        [`[${order.map((index) => (writes[index] as RunWriteArgument).json).join(",")}]`],
-        "airlock_write_runs",
-      );
-      const lost = new Set((row?.lost ?? []).map((position) => order[position]));
-      return writes.map((write, index) =>
-        lost.has(index) ? { error: new LeaseLostError(write.runId) } : { value: undefined },
-      );
-    } catch (error) {
-      // The server refused the batch, so none of it was written: each write alone, so
-      // one bad write (or a deadlock with another transaction) fails only itself. Any
-      // other failure (a FATAL, the connection lost) is the connection's: no retry.
-      if (!refusedByServer(error)) throw error;
-      return Promise.all(writes.map((write) => outcomeOf(() => writeOne(write))));
-    }
+    const row = await queryOne<{ lost: number[] }>(
+      WRITE_MANY,
+      [`[${order.map((index) => (writes[index] as RunWriteArgument).json).join(",")}]`],
+      "airlock_write_runs",
+    );
+    const lost = new Set((row?.lost ?? []).map((position) => order[position]));
+    return writes.map((write, index) =>
+      lost.has(index) ? { error: new LeaseLostError(write.runId) } : { value: undefined },
+    );
   },
+  // A batch the server refused wrote nothing: each write alone, so one bad write (or a
+  // deadlock with another transaction) fails only itself. Any other failure (a FATAL,
+  // the connection lost) is the connection's: no retry.
+  retryAlone: refusedByServer,
 });
 
 async function writeOne(write: RunWriteArgument): Promise<void> {

@@ -6,7 +6,7 @@
 
 import type { RunStatus } from "../shared/run-events";
 import { APPROVALS_CHANNEL } from "./approvals";
-import { batchedCalls, outcomeOf } from "./batched-calls";
+import { batchedCalls } from "./batched-calls";
 import { db } from "./client";
 import type { Prisma } from "./generated/client";
 import { appendRunEvents, appendRunEventsStatement } from "./run-events";
@@ -178,8 +178,8 @@ async function renewOne(lease: LeaseToRenew): Promise<LeaseRenewal> {
 const renewLeases = batchedCalls<LeaseToRenew, LeaseRenewal>({
   maxInFlight: 1,
   maxBatch: 500,
-  async send(leases) {
-    if (leases.length === 1) return [await outcomeOf(() => renewOne(leases[0] as LeaseToRenew))];
+  one: renewOne,
+  async many(leases) {
     // One row per run: a heartbeat that came due again while the last one waited (a slow
     // or restarting database) is the same renewal. UPDATE … FROM updates a row once and
     // returns it once, so a duplicate would read as a lost lease and stop the run.
@@ -190,30 +190,24 @@ const renewLeases = batchedCalls<LeaseToRenew, LeaseRenewal>({
       if (!known || known.leaseMs < lease.leaseMs) unique.set(key, lease);
     }
     const distinct = [...unique.values()];
-    try {
-      const rows = await queryRows<{ position: string; cancelRequested: boolean }>(
-        RENEW_MANY,
-        [
-          distinct.map((lease) => lease.runId),
-          distinct.map((lease) => lease.workerId),
-          distinct.map((lease) => lease.leaseMs),
-        ],
-        "airlock_renew_leases",
-      );
-      const renewed = new Map<string, boolean>();
-      for (const row of rows) {
-        const lease = distinct[Number(row.position) - 1] as LeaseToRenew;
-        renewed.set(leaseKey(lease), row.cancelRequested);
-      }
-      return leases.map((lease) => {
-        const key = leaseKey(lease);
-        return { value: { held: renewed.has(key), cancelRequested: renewed.get(key) === true } };
-      });
-    } catch (error) {
-      if (!refusedByServer(error)) throw error;
-      return Promise.all(leases.map((lease) => outcomeOf(() => renewOne(lease))));
-    }
+    const rows = await queryRows<{ position: string; cancelRequested: boolean }>(
+      RENEW_MANY,
+      [
+        distinct.map((lease) => lease.runId),
+        distinct.map((lease) => lease.workerId),
+        distinct.map((lease) => lease.leaseMs),
+      ],
+      "airlock_renew_leases",
+    );
+    const renewed = new Map<string, boolean>();
+    for (const row of rows)
+      renewed.set(leaseKey(distinct[Number(row.position) - 1] as LeaseToRenew), row.cancelRequested);
+    return leases.map((lease) => {
+      const key = leaseKey(lease);
+      return { value: { held: renewed.has(key), cancelRequested: renewed.get(key) === true } };
+    });
   },
+  retryAlone: refusedByServer,
 });
 
 /**
