@@ -3,8 +3,10 @@
  * One client per process; Next's dev server reloads modules, so it lives on globalThis.
  */
 import { PrismaPg } from "@prisma/adapter-pg";
+import type pg from "pg";
 import { env, resetEnvForTests } from "../env";
 import { PrismaClient } from "./generated/client";
+import { ReleasingPool } from "./releasing-pool";
 
 export type Database = PrismaClient;
 
@@ -27,9 +29,20 @@ export function databaseUrl(): string {
  */
 export const TRANSACTION_TIMEOUT_MS = 30_000;
 
-export function createDatabase(connectionString: string): PrismaClient {
+/** Prisma's pg adapter, each time Prisma connects on a new pool that frees lost connections. */
+class PrismaPgOnReleasingPool extends PrismaPg {
+  constructor(private readonly poolConfig: pg.PoolConfig) {
+    super(poolConfig);
+  }
+
+  override connect() {
+    return new PrismaPg(new ReleasingPool(this.poolConfig), { disposeExternalPool: true }).connect();
+  }
+}
+
+export function createDatabase(connectionString: string, poolSize = env().DATABASE_POOL_SIZE): PrismaClient {
   return new PrismaClient({
-    adapter: new PrismaPg({ connectionString, max: env().DATABASE_POOL_SIZE }),
+    adapter: new PrismaPgOnReleasingPool({ connectionString, max: poolSize }),
     transactionOptions: { maxWait: env().DATABASE_TRANSACTION_MAX_WAIT_MS, timeout: TRANSACTION_TIMEOUT_MS },
   });
 }
