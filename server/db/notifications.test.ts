@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../testing/database";
 import { db } from "./client";
-import { listen, listenFor } from "./notifications";
+import { closeNotifications, listen, listenFor } from "./notifications";
 
 let database: TestDatabase;
 
@@ -81,5 +81,22 @@ describe("listenFor", () => {
     await delivered("marker-5");
     expect(calls).toBe(3);
     second();
+  });
+});
+
+describe("closing", () => {
+  it("leaves no LISTEN connection behind when it closes while one is being made", async () => {
+    const listening = async () =>
+      (
+        await database.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'`,
+        )
+      )[0]?.n;
+    await closeNotifications();
+    // The subscription starts a connection; the close comes before it is made.
+    const subscribed = listen("airlock_test_closing", () => {});
+    await closeNotifications();
+    await subscribed;
+    await expect.poll(listening, { timeout: 5_000 }).toBe(0);
   });
 });

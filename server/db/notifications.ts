@@ -47,14 +47,26 @@ async function connect(state: Listener): Promise<void> {
     if (handlers) for (const handler of [...handlers]) handler(payload);
   });
   client.on("error", (error) => {
-    logger.warn("notification connection lost; reconnecting", { error: error.message });
-    if (state.client === client) state.client = undefined;
-    state.emitter.emit("connection-lost", error.message);
     client.end().catch(() => {});
+    // A connection still being set up is not in use: its connect() fails, and its caller says so.
+    if (state.client !== client) return;
+    logger.warn("notification connection lost; reconnecting", { error: error.message });
+    state.client = undefined;
+    state.emitter.emit("connection-lost", error.message);
     void reconnect(state);
   });
-  await client.connect();
-  for (const channel of state.channels) await client.query(`LISTEN ${quoteChannel(channel)}`);
+  try {
+    await client.connect();
+    for (const channel of state.channels) await client.query(`LISTEN ${quoteChannel(channel)}`);
+  } catch (error) {
+    client.end().catch(() => {});
+    throw error;
+  }
+  // Closed while this connection was being made: nobody would ever end it.
+  if (state.closed) {
+    await client.end().catch(() => {});
+    return;
+  }
   state.client = client;
 }
 
