@@ -70,10 +70,10 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
   const queued = await queueCrashRuns({ count: options.runs, random });
   const runIds = queued.map((run) => run.runId);
   const approver = startApprover(database);
-  let workersStarted = 0;
+  // Every worker ever started, for the log lines about a run that went wrong.
+  const workers: CrashWorkerProcess[] = [];
   const spawn = () => {
-    workersStarted++;
-    return spawnCrashWorker({
+    const worker = spawnCrashWorker({
       databaseUrl: database.url,
       config: crashWorkerConfig(random, {
         leaseMs,
@@ -82,6 +82,8 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
         recoveryBackoffMs: 250,
       }),
     });
+    workers.push(worker);
+    return worker;
   };
   const slots: CrashWorkerProcess[] = Array.from({ length: options.instances }, spawn);
   // The schedule: every kill, the one SIGTERM and the one restart of PostgreSQL, in a seeded order.
@@ -153,8 +155,8 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
   if (stuck.length > 0) problems.push(`stuck:\n${await describeUnfinished(database, runIds)}`);
   for (const row of rows) {
     if (row.status === "FAILED" && !failedAfterRetries.includes(row))
-      problems.push(`run ${row.id} failed: ${row.error}`);
-    if (row.status === "CANCELLED") problems.push(`run ${row.id} was cancelled`);
+      problems.push(`run ${row.id} failed: ${row.error}${logLinesAbout(workers, row.id)}`);
+    if (row.status === "CANCELLED") problems.push(`run ${row.id} was cancelled${logLinesAbout(workers, row.id)}`);
   }
   const completed = queued.filter((run) => rows.find((row) => row.id === run.runId)?.status === "COMPLETED");
   const report = await checkCrashRuns(database.query, completed);
@@ -193,11 +195,23 @@ export async function runChaosCampaign(options: ChaosOptions): Promise<ChaosResu
     kills,
     sigterms,
     postgresRestarts,
-    workersStarted,
+    workersStarted: workers.length,
     approvals: approver.approvals(),
     auditChainVerifies: chain.ok,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
+}
+
+/** What the workers logged about a run (their output's tail), to say why it ended as it did. */
+function logLinesAbout(workers: CrashWorkerProcess[], runId: string): string {
+  const lines = workers.flatMap((worker) =>
+    worker
+      .output()
+      .split("\n")
+      .filter((line) => line.includes(runId))
+      .map((line) => `  [worker ${worker.pid}] ${line}`),
+  );
+  return lines.length > 0 ? `\n${lines.join("\n")}` : " (no worker logged it)";
 }
 
 /**
