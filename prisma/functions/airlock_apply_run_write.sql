@@ -19,6 +19,11 @@
 -- LeaseLostError in server/db/errors.ts; airlock_write_runs reports it per write). It also
 -- allocates the events' sequence numbers (one update of the Run row per write). Outcomes
 -- apply only to the attempt the worker started.
+--
+-- The audits are NOT appended here: the caller (airlock_write_run, airlock_write_runs)
+-- appends them last, after every row lock its transaction takes. The chain's lock is one
+-- for the whole database and is held until commit; taken before a row lock, it made a
+-- deadlock with any transaction that held that row and waited for the chain.
 CREATE OR REPLACE FUNCTION "airlock_apply_run_write"(p JSONB) RETURNS INTEGER AS $$
 DECLARE
   v_run TEXT := p->>'runId';
@@ -77,10 +82,6 @@ BEGIN
 
   IF v_events > 0 THEN
     PERFORM "airlock_insert_run_events"(v_run, v_seq, p->'events');
-  END IF;
-
-  IF jsonb_array_length(coalesce(p->'audits', '[]')) > 0 THEN
-    PERFORM "airlock_append_audits"(p->'audits');
   END IF;
 
   RETURN v_seq;

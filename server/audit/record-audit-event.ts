@@ -1,12 +1,13 @@
 /**
  * The audit log: an append-only hash chain. Each event's hash covers the previous hash
  * and the canonical event, so any edit, deletion or reordering breaks verification.
- * Always written inside the caller's transaction, with the state change it records.
+ * Always written inside the caller's transaction, with the state change it records, as
+ * that transaction's last statement (inTransaction appends it; see there why).
  */
 import { createHash } from "node:crypto";
 import { type AuditEventRow, type AuditRecord, GENESIS_HASH, readAuditEvents } from "../db/audit-events";
 import { jsonb, sql } from "../db/sql-batch";
-import type { Transaction } from "../db/transaction";
+import { appendAuditAtCommit, type Transaction } from "../db/transaction";
 import { canonicalJson } from "../shared/canonical-json";
 import { redact } from "../telemetry/logger";
 
@@ -48,7 +49,9 @@ export function auditRecord(input: AuditEventInput): AuditRecord {
 
 /**
  * The statement that appends one event (see prisma/functions/airlock_append_audits.sql:
- * it takes the chain lock, reads the head and hashes in the database, in one round trip).
+ * it takes the chain lock, reads the head and hashes in the database, in one round trip),
+ * for a batch sent as one round trip: it must be the batch's last statement, after every
+ * row lock the batch takes (see inTransaction in server/db/transaction.ts for why).
  */
 export function auditStatement(input: AuditEventInput): string {
   const record = auditRecord(input);
@@ -64,8 +67,9 @@ export function auditStatement(input: AuditEventInput): string {
   );
 }
 
+/** Records the event in the transaction: it is appended when the transaction's work is done. */
 export async function recordAuditEvent(tx: Transaction, input: AuditEventInput): Promise<void> {
-  await tx.$queryRawUnsafe(auditStatement(input));
+  appendAuditAtCommit(tx, auditRecord(input));
 }
 
 export type ChainVerification =

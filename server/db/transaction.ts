@@ -9,13 +9,21 @@
  * safe to try again: inTransaction() does, doubling the wait each time, so an attempt is
  * always allowed longer than the queue that beat the one before. With 1000 streams on the
  * default pool, runs failed with that error (bench:load, issue 14).
+ *
+ * Audit events recorded in the transaction (recordAuditEvent) are appended as its last
+ * statement. The append takes the chain's lock (one for the whole database, held until
+ * commit), so a transaction holding it must wait for nothing else: otherwise one that
+ * audited and then updated a row another transaction held, while that one waited for the
+ * chain, was a deadlock (40P01), and one of them failed (the chaos campaign's runs).
  */
 
 import { env } from "../env";
 import { logger } from "../telemetry/logger";
+import type { AuditRecord } from "./audit-events";
 import { db } from "./client";
 import { DatabaseBusyError, prismaErrorCode } from "./errors";
 import type { Prisma } from "./generated/client";
+import { jsonText } from "./sql-batch";
 
 export type Transaction = Prisma.TransactionClient;
 
@@ -26,6 +34,25 @@ const UNLEASED_START_ATTEMPTS = 3;
 const LONGEST_WAIT_MS = 600_000;
 
 let startRetries = 0;
+
+/** The audit events each open transaction will append when its work is done. */
+const deferredAudits = new WeakMap<Transaction, AuditRecord[]>();
+
+/**
+ * Queues the event to be appended at the end of the transaction, after the caller's work:
+ * the one way an interactive transaction writes to the audit chain.
+ */
+export function appendAuditAtCommit(tx: Transaction, record: AuditRecord): void {
+  const queue = deferredAudits.get(tx);
+  if (!queue) throw new Error("audit events are recorded in a transaction opened by inTransaction()");
+  queue.push(record);
+}
+
+async function appendDeferredAudits(tx: Transaction): Promise<void> {
+  const records = deferredAudits.get(tx) ?? [];
+  deferredAudits.delete(tx);
+  if (records.length > 0) await tx.$queryRawUnsafe(`SELECT "airlock_append_audits"($1::jsonb)`, jsonText(records));
+}
 
 /** Transaction attempts of this process that timed out waiting for a connection and were tried again. */
 export function transactionStartRetries(): number {
@@ -54,9 +81,12 @@ export async function inTransaction<T>(
     const startedAt = Date.now();
     try {
       return await db().$transaction(
-        (tx) => {
+        async (tx) => {
           entered = true;
-          return work(tx);
+          deferredAudits.set(tx, []);
+          const result = await work(tx);
+          await appendDeferredAudits(tx);
+          return result;
         },
         { maxWait },
       );
